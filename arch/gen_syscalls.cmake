@@ -1,0 +1,13 @@
+# Turns a kernel unistd header into a C++ table of {name, number}: cmake -DHEADER=... -DOUT=... -P
+file(STRINGS "${HEADER}" lines REGEX "^#define __NR_[a-z0-9_]+ [0-9]+$")
+set(body "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^#define __NR_([a-z0-9_]+) ([0-9]+)$" "{\"\\1\", \\2}," entry "${line}")
+  string(APPEND body "${entry}\n")
+endforeach()
+list(LENGTH lines count)
+if(count LESS 100)
+  message(FATAL_ERROR "${HEADER} holds only ${count} syscall numbers: wrong header?")
+endif()
+file(WRITE "${OUT}.new" "// Generated from ${HEADER}; do not edit.\n${body}")
+file(COPY_FILE "${OUT}.new" "${OUT}" ONLY_IF_DIFFERENT)

@@ -1,0 +1,116 @@
+// The x86_64 backend: register layout of struct user_regs_struct, the syscall ABI and the
+// kernel's syscall-restart rules, as data.
+#include <cstdio>
+#include <string>
+
+#if defined(__x86_64__)
+#include <sys/user.h>
+
+#include <cstddef>
+#endif
+
+#include "arch/arch.h"
+#include "arch/regs.h"
+
+namespace crossrig::arch {
+namespace {
+
+constexpr std::uint8_t kSyscallInsn[] = {0x0f, 0x05};
+
+// struct user_regs_struct: 27 eight-byte fields in this order.
+constexpr RegDesc kGpRegs[] = {
+    {"r15", 0, 8},   {"r14", 8, 8},       {"r13", 16, 8},      {"r12", 24, 8},
+    {"rbp", 32, 8},  {"rbx", 40, 8},      {"r11", 48, 8},      {"r10", 56, 8},
+    {"r9", 64, 8},   {"r8", 72, 8},       {"rax", 80, 8},      {"rcx", 88, 8},
+    {"rdx", 96, 8},  {"rsi", 104, 8},     {"rdi", 112, 8},     {"orig_rax", 120, 8},
+    {"rip", 128, 8}, {"cs", 136, 8},      {"eflags", 144, 8},  {"rsp", 152, 8},
+    {"ss", 160, 8},  {"fs_base", 168, 8}, {"gs_base", 176, 8}, {"ds", 184, 8},
+    {"es", 192, 8},  {"fs", 200, 8},      {"gs", 208, 8},
+};
+
+constexpr SyscallEntry kSyscalls[] = {
+#include "arch/x86_64/syscalls.inc"
+};
+
+constexpr unsigned kNtX86Xstate = 0x202;
+
+// Kernel-internal errno values a syscall returns when it must be restarted.
+constexpr std::int64_t kErestartsys = 512, kErestartnointr = 513, kErestartnohand = 514,
+                       kErestartRestartblock = 516, kEintr = 4;
+
+void restart_fixup(Regs& regs, RestartTarget target) {
+  if (regs.orig_syscall_nr() < 0) return;
+  switch (-regs.syscall_ret()) {
+    case kErestartsys:
+    case kErestartnointr:
+    case kErestartnohand:
+      regs.set("rax", regs.get("orig_rax"));
+      regs.set("rip", regs.get("rip") - sizeof(kSyscallInsn));
+      break;
+    case kErestartRestartblock:
+      if (target == RestartTarget::kSameTask) {
+        regs.set("rax", static_cast<std::uint64_t>(syscall_nr(regs.arch(), "restart_syscall")));
+        regs.set("rip", regs.get("rip") - sizeof(kSyscallInsn));
+      } else {
+        regs.set("rax", static_cast<std::uint64_t>(-kEintr));
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// The xsave layout: XSTATE_BV (components in use) at 512, and the kernel's software bytes at
+// 464 whose xfeatures field (at 472) lists what this CPU and kernel support.
+constexpr std::size_t kXstateBvOffset = 512, kSwXfeaturesOffset = 472;
+
+std::optional<std::string> fp_incompatibility(std::span<const std::uint8_t> image_fp,
+                                              std::span<const std::uint8_t> host_fp) {
+  if (image_fp.size() < kXstateBvOffset + 8 || host_fp.size() < kXstateBvOffset + 8)
+    return "xsave area shorter than its header";
+  std::uint64_t used = load_uint(image_fp.subspan(kXstateBvOffset, 8), Endian::kLittle);
+  std::uint64_t host = load_uint(host_fp.subspan(kSwXfeaturesOffset, 8), Endian::kLittle);
+  if ((used & ~host) != 0) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "image uses xsave features 0x%llx this CPU lacks",
+                  static_cast<unsigned long long>(used & ~host));
+    return std::string(buf);
+  }
+  if (image_fp.size() != host_fp.size()) {
+    return "xsave area is " + std::to_string(image_fp.size()) + " bytes in the image but " +
+           std::to_string(host_fp.size()) + " on this CPU";
+  }
+  return std::nullopt;
+}
+
+#if defined(__x86_64__)
+static_assert(offsetof(user_regs_struct, orig_rax) == 120 &&
+              offsetof(user_regs_struct, rip) == 128 &&
+              offsetof(user_regs_struct, fs_base) == 168 && sizeof(user_regs_struct) == 216);
+#endif
+
+}  // namespace
+
+extern const Arch kX86_64;
+const Arch kX86_64 = {
+    .name = "x86_64",
+    .endian = Endian::kLittle,
+    .page_size = 4096,
+    .syscall_insn = kSyscallInsn,
+    .insn_align = 1,
+    .gp_regs = kGpRegs,
+    .gp_size = sizeof(kGpRegs) / sizeof(kGpRegs[0]) * 8,
+    .fp_note = kNtX86Xstate,
+    .pc = "rip",
+    .sp = "rsp",
+    .nr = "rax",
+    .orig_nr = "orig_rax",
+    .ret = "rax",
+    .args = {"rdi", "rsi", "rdx", "r10", "r8", "r9"},
+    .tls = "fs_base",
+    .syscalls = kSyscalls,
+    .restart_fixup = restart_fixup,
+    .fp_incompatibility = fp_incompatibility,
+};
+
+}  // namespace crossrig::arch
