@@ -20,13 +20,18 @@ TransportKind parse_transport_kind(std::string_view text);
 std::unique_ptr<Transport> make_transport(TransportKind kind, std::string_view host,
                                           Credentials credentials);
 
-/// Tries XOR over TCP first and switches to KLAP for good when nothing listens on the XOR port
-/// or the peer answers in HTTP. XOR comes first because it needs one round trip and no crypto,
-/// so lab loops over XOR plugs pay nothing; a KLAP device refuses the XOR port at once, so it
-/// pays one refused connect (well under a millisecond on a LAN).
+/// Tries XOR over TCP first and switches to KLAP for good when nothing listens on the XOR port,
+/// the peer answers in HTTP, or it closes without answering (and KLAP then works). When the
+/// user gave one port for both, an HTTP server may sit silent on our XOR bytes, so XOR then
+/// gets at most a second (half the budget if less) before KLAP is tried. XOR comes first
+/// because it needs one round trip and no crypto, so lab loops over XOR plugs pay nothing; a KLAP
+/// device refuses the XOR port at once, so it pays one refused connect (well under a millisecond on
+/// a LAN).
 class AutoTransport : public Transport {
  public:
-  AutoTransport(HostPort xor_device, HostPort klap_device, Credentials credentials);
+  /// shared_port: the user gave one port, which may be either protocol's.
+  AutoTransport(HostPort xor_device, HostPort klap_device, Credentials credentials,
+                bool shared_port);
   std::string send(std::string_view request, const Deadline& deadline) override;
   void reset() override { current_->reset(); }
   std::string name() const override { return current_->name(); }
@@ -36,6 +41,7 @@ class AutoTransport : public Transport {
   std::unique_ptr<Transport> current_;
   HostPort klap_device_;
   Credentials credentials_;
+  bool shared_port_;
   bool decided_ = false;
 };
 

@@ -6,10 +6,12 @@ PlugError from_net_error(const NetError& e, const std::string& target) {
   switch (e.kind()) {
     case NetError::kTimeout:
       return PlugError(PlugError::kUnreachable,
-                       target + ": " + e.what() + "; is the device on and reachable?", true);
+                       target + ": " + e.what() + "; is the device on and reachable?", true,
+                       PlugError::Cause::kTimeout);
     case NetError::kUnreachable:
       return PlugError(PlugError::kUnreachable,
-                       std::string(e.what()) + "; check the address and port", false);
+                       std::string(e.what()) + "; check the address and port", false,
+                       PlugError::Cause::kRefused);
     case NetError::kClosed:
       return PlugError(
           PlugError::kUnreachable,

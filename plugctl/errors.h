@@ -18,9 +18,12 @@ class PlugError : public std::runtime_error {
     kAuth = 4,         ///< The device refused our credentials: give the right ones.
     kBadReply = 5,     ///< The device answered something we cannot use: report it.
   };
-  PlugError(Kind kind, const std::string& what, bool retryable = false)
-      : std::runtime_error(what), kind_(kind), retryable_(retryable) {}
+  /// What went wrong on the wire, where a caller decides on it (auto transport fallback).
+  enum class Cause { kOther, kTimeout, kRefused, kClosedEarly, kWrongProtocol };
+  PlugError(Kind kind, const std::string& what, bool retryable = false, Cause cause = Cause::kOther)
+      : std::runtime_error(what), kind_(kind), retryable_(retryable), cause_(cause) {}
   Kind kind() const { return kind_; }
+  Cause cause() const { return cause_; }
   /// True when sending the same request again may succeed (timeouts, resets).
   bool retryable() const { return retryable_; }
   /// The process exit code for this error.
@@ -29,12 +32,7 @@ class PlugError : public std::runtime_error {
  private:
   Kind kind_;
   bool retryable_;
-};
-
-/// The peer speaks another protocol than the one we tried (HTTP on the XOR port).
-class WrongProtocol : public PlugError {
- public:
-  explicit WrongProtocol(const std::string& what) : PlugError(kBadReply, what) {}
+  Cause cause_;
 };
 
 /// A PlugError for a network failure talking to target.

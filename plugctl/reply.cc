@@ -32,8 +32,9 @@ void check_err_code(const nlohmann::json& node, const std::string& where,
 std::uint32_t check_xor_reply_length(std::span<const std::uint8_t, 4> prefix,
                                      const std::string& target) {
   if (prefix[0] == 'H' && prefix[1] == 'T' && prefix[2] == 'T' && prefix[3] == 'P') {
-    throw WrongProtocol(target +
-                        ": answered with HTTP, not the XOR protocol; use --transport klap");
+    throw PlugError(PlugError::kBadReply,
+                    target + ": answered with HTTP, not the XOR protocol; use --transport klap",
+                    false, PlugError::Cause::kWrongProtocol);
   }
   std::uint32_t length = xor_frame_length(prefix);
   if (length > kMaxXorFrame) {
