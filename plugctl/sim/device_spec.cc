@@ -84,8 +84,10 @@ DeviceSpec parse_device_spec(std::string_view text) {
   spec.model = model;
   std::string_view where = head.substr(colon + 1);
   // parse_host_port refuses port 0, which here means "pick one".
-  bool pick = where.ends_with(":0") && (where.front() == '[' || where.find(':') == where.size() - 2);
-  HostPort hp = pick ? parse_host_port(where.substr(0, where.size() - 2), 0) : parse_host_port(where, 9999);
+  bool pick =
+      where.ends_with(":0") && (where.front() == '[' || where.find(':') == where.size() - 2);
+  HostPort hp =
+      pick ? parse_host_port(where.substr(0, where.size() - 2), 0) : parse_host_port(where, 9999);
   spec.address = hp.host;
   spec.port = hp.port;
   while (comma != std::string_view::npos) {
