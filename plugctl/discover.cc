@@ -99,8 +99,8 @@ void add_unique(std::vector<DiscoveredDevice>& devices, DiscoveredDevice device)
   if (!known) devices.push_back(std::move(device));
 }
 
-std::vector<DiscoveredDevice> discover(const std::string& target,
-                                       std::chrono::milliseconds timeout) {
+std::vector<DiscoveredDevice> discover(const std::string& target, std::chrono::milliseconds timeout,
+                                       DiscoveryPorts ports) {
   sockaddr_in to{};
   to.sin_family = AF_INET;
   if (inet_pton(AF_INET, target.c_str(), &to.sin_addr) != 1) {
@@ -118,7 +118,7 @@ std::vector<DiscoveredDevice> discover(const std::string& target,
   const auto klap_query = encode_klap_discovery_query();
   auto send_probes = [&] {
     for (auto [port, query] :
-         {std::pair{kXorDiscoveryPort, &xor_query}, std::pair{kKlapDiscoveryPort, &klap_query}}) {
+         {std::pair{ports.xor_port, &xor_query}, std::pair{ports.klap_port, &klap_query}}) {
       to.sin_port = htons(port);
       if (sendto(fd.get(), query->data(), query->size(), 0, reinterpret_cast<sockaddr*>(&to),
                  sizeof to) < 0 &&

@@ -29,9 +29,15 @@ std::optional<DiscoveredDevice> parse_discovery_answer(std::span<const std::uint
 /// Adds device unless one with the same MAC is already there (devices answer every probe).
 void add_unique(std::vector<DiscoveredDevice>& devices, DiscoveredDevice device);
 
+/// Where the probes go; devices listen on the standard ports, tests elsewhere.
+struct DiscoveryPorts {
+  std::uint16_t xor_port = 9999;
+  std::uint16_t klap_port = 20002;
+};
+
 /// Broadcasts both probes to target (an IPv4 broadcast address) and collects answers for the
 /// whole timeout; throws PlugError when the probes cannot be sent.
-std::vector<DiscoveredDevice> discover(const std::string& target,
-                                       std::chrono::milliseconds timeout);
+std::vector<DiscoveredDevice> discover(const std::string& target, std::chrono::milliseconds timeout,
+                                       DiscoveryPorts ports = {});
 
 }  // namespace crossrig::plugctl

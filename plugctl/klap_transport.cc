@@ -26,7 +26,7 @@ std::optional<std::string> klap_session_cookie(std::string_view set_cookie) {
     std::string_view part = set_cookie.substr(pos, end == std::string_view::npos ? end : end - pos);
     while (!part.empty() && part.front() == ' ')
       part.remove_prefix(1);
-    if (part.size() > kCookieName.size() && part.substr(0, kCookieName.size()) == kCookieName &&
+    if (part.size() > kCookieName.size() + 1 && part.substr(0, kCookieName.size()) == kCookieName &&
         part[kCookieName.size()] == '=') {
       return std::string(part.substr(kCookieName.size() + 1));
     }
