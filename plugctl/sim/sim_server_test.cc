@@ -243,7 +243,8 @@ TEST_P(PlugsimKlap, RightCredentialsGetAnswersWrongOnesDoNot) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Versions, PlugsimKlap,
-                         ::testing::Values(KlapVersion::kV1, KlapVersion::kV2));
+                         ::testing::Values(KlapVersion::kV1, KlapVersion::kV2),
+                         [](const auto& p) { return p.param == KlapVersion::kV1 ? "v1" : "v2"; });
 
 TEST(PlugsimKlapSession, ExpiresAndAFreshHandshakeWorks) {
   PlugsimProcess sim(kPlugsim, {"--device", "HS103:127.0.0.1:0,klap=0,tdp=0,session-timeout=1"});
