@@ -60,9 +60,9 @@ void restart_fixup(Regs& regs, RestartTarget target) {
   }
 }
 
-// The xsave layout: XSTATE_BV (components in use) at 512, and the kernel's software bytes at
-// 464 whose xfeatures field (at 472) lists what this CPU and kernel support.
-constexpr std::size_t kXstateBvOffset = 512, kSwXfeaturesOffset = 472;
+// The xsave layout: XSTATE_BV (components in use) at 512; for ptrace the kernel stores the
+// XCR0 this CPU and kernel enable in the first word of the software-reserved bytes, at 464.
+constexpr std::size_t kXstateBvOffset = 512, kSwXfeaturesOffset = 464;
 
 std::optional<std::string> fp_incompatibility(std::span<const std::uint8_t> image_fp,
                                               std::span<const std::uint8_t> host_fp) {

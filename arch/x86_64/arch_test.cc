@@ -66,11 +66,11 @@ TEST(X86_64, NoSyscallNoChange) {
 TEST(X86_64, FpRefusesFeaturesTheHostLacks) {
   std::vector<std::uint8_t> image(1024, 0), host(1024, 0);
   image[512] = 0x07;  // x87, SSE, AVX in use
-  host[472] = 0x03;   // host supports x87 and SSE only
+  host[464] = 0x03;   // host supports x87 and SSE only
   auto why = x86().fp_incompatibility(image, host);
   ASSERT_TRUE(why.has_value());
   EXPECT_NE(why->find("0x4"), std::string::npos);
-  host[472] = 0x07;
+  host[464] = 0x07;
   EXPECT_FALSE(x86().fp_incompatibility(image, host).has_value());
 }
 

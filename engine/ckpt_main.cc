@@ -1,0 +1,209 @@
+// ckpt: checkpoint a running process into an image directory and restore it.
+
+// GCC 12 reports a false null dereference inside Boost.Program_options' typed_value<string>.
+#pragma GCC diagnostic ignored "-Wnull-dereference"
+#include <signal.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "engine/check.h"
+#include "engine/ckpt_error.h"
+#include "engine/config_file.h"
+#include "engine/dump.h"
+#include "engine/phase.h"
+#include "engine/restore.h"
+#include "engine/show.h"
+
+namespace po = boost::program_options;
+using namespace crossrig::engine;
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: ckpt <command> [options]\n"
+    "  dump     -t PID -D DIR [--leave-running]   checkpoint a process into DIR\n"
+    "  restore  -D DIR [-d] [--pidfile FILE]      restore it with the same PID\n"
+    "  show     DIR [--json]                      decode an image\n"
+    "  check    [--json]                          what this kernel supports\n"
+    "`ckpt <command> --help` lists a command's options. Exit codes: 0 success, 1 internal\n"
+    "error, 2 usage, 3 unsupported object, 4 bad image, 5 system failure; restore without -d\n"
+    "exits with the restored process's status.\n";
+
+// Options from /etc/ckpt/default.conf then ~/.config/ckpt/ckpt.conf, as command-line tokens.
+std::vector<std::string> config_args() {
+  std::vector<std::string> paths = {"/etc/ckpt/default.conf"};
+  if (const char* home = std::getenv("HOME"))
+    paths.push_back(std::string(home) + "/.config/ckpt/ckpt.conf");
+  if (const char* extra = std::getenv("CKPT_CONFIG")) paths.push_back(extra);
+  std::vector<std::string> out;
+  for (const auto& p : paths) {
+    std::ifstream f(p);
+    if (!f) continue;
+    std::stringstream ss;
+    ss << f.rdbuf();
+    for (auto& a : config_to_args(ss.str()))
+      out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// Parses the command line, then the config files; the command line wins because boost keeps
+// the first value stored for an option.
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& desc,
+                        const po::positional_options_description* pos = nullptr) {
+  po::variables_map vm;
+  po::command_line_parser cl(args);
+  cl.options(desc);
+  if (pos) cl.positional(*pos);
+  po::store(cl.run(), vm);
+  po::store(po::command_line_parser(config_args()).options(desc).allow_unregistered().run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+void on_signal(int) {
+  g_interrupted.store(true);
+}
+
+void redirect_log(const po::variables_map& vm) {
+  if (!vm.count("log-file")) return;
+  static std::ofstream log;
+  log.open(vm["log-file"].as<std::string>(), std::ios::app);
+  if (!log)
+    throw CkptError(CkptError::kUsage, "cannot open log file " + vm["log-file"].as<std::string>());
+  std::cerr.rdbuf(log.rdbuf());
+}
+
+int cmd_dump(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt dump options");
+  desc.add_options()("help,h", "show this help")("tree,t", po::value<int>(),
+                                                 "PID of the process to dump")(
+      "images-dir,D", po::value<std::string>(), "image directory (created; may exist empty)")(
+      "leave-running", "let the process run on after the dump instead of killing it")(
+      "shell-job", "the process uses the controlling terminal (ttys are reopened by path)")(
+      "json", "print the result as JSON")("verbose,v", "say more")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  redirect_log(vm);
+  if (!vm.count("tree") || !vm.count("images-dir"))
+    throw CkptError(CkptError::kUsage, "dump needs -t PID and -D DIR (see ckpt dump --help)");
+  DumpOptions o{vm["tree"].as<int>(), vm["images-dir"].as<std::string>(),
+                vm.count("leave-running") > 0};
+  DumpResult r = dump(o);
+  if (vm.count("json")) {
+    std::cout << nlohmann::json{{"pid", o.pid},
+                                {"dir", o.dir},
+                                {"pages_bytes", r.pages_bytes},
+                                {"vmas", r.vmas}}
+                     .dump()
+              << "\n";
+  } else if (vm.count("verbose")) {
+    std::cerr << "dumped process " << o.pid << " into " << o.dir << ": " << r.vmas << " mappings, "
+              << r.pages_bytes << " bytes of pages\n";
+  }
+  return 0;
+}
+
+int cmd_restore(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt restore options");
+  desc.add_options()("help,h", "show this help")("images-dir,D", po::value<std::string>(),
+                                                 "image directory")(
+      "restore-detached,d",
+      "return once the process runs (else wait for it and exit with its status)")(
+      "pidfile", po::value<std::string>(), "write the restored PID to this file")(
+      "shell-job", "the process uses the controlling terminal (ttys are reopened by path)")(
+      "verbose,v", "say more")("log-file,o", po::value<std::string>(),
+                               "append messages to this file");
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << desc;
+    return 0;
+  }
+  redirect_log(vm);
+  if (!vm.count("images-dir"))
+    throw CkptError(CkptError::kUsage, "restore needs -D DIR (see ckpt restore --help)");
+  RestoreOptions o{vm["images-dir"].as<std::string>(), vm.count("restore-detached") > 0,
+                   vm.count("pidfile") ? vm["pidfile"].as<std::string>() : ""};
+  return restore(o);
+}
+
+int cmd_show(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt show options");
+  desc.add_options()("help,h", "show this help")("images-dir,D", po::value<std::string>(),
+                                                 "image directory")(
+      "json", "print the decoded image as one JSON document");
+  po::positional_options_description pos;
+  pos.add("images-dir", 1);
+  auto vm = parse(args, desc, &pos);
+  if (vm.count("help")) {
+    std::cout << "usage: ckpt show DIR [--json]\n" << desc;
+    return 0;
+  }
+  if (!vm.count("images-dir")) throw CkptError(CkptError::kUsage, "show needs an image directory");
+  ImageReader image(vm["images-dir"].as<std::string>());
+  nlohmann::json doc = image_to_json(image);
+  if (vm.count("json")) {
+    std::cout << doc.dump(1) << "\n";
+  } else {
+    print_image(doc, std::cout);
+  }
+  return 0;
+}
+
+int cmd_check(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt check options");
+  desc.add_options()("help,h", "show this help")("json", "print the findings as JSON");
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << "usage: ckpt check [--json]\n" << desc;
+    return 0;
+  }
+  auto findings = check_kernel();
+  if (vm.count("json")) {
+    std::cout << findings_to_json(findings).dump(1) << "\n";
+  } else {
+    print_findings(findings, std::cout);
+  }
+  return all_required_ok(findings) ? 0 : CkptError::kUnsupported;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+    std::cout << kUsage;
+    return argc < 2 ? 2 : 0;
+  }
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  std::string cmd = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  try {
+    if (cmd == "dump") return cmd_dump(args);
+    if (cmd == "restore") return cmd_restore(args);
+    if (cmd == "show") return cmd_show(args);
+    if (cmd == "check") return cmd_check(args);
+    std::cerr << "ckpt: unknown command '" << cmd << "'\n" << kUsage;
+    return 2;
+  } catch (const CkptError& e) {
+    std::cerr << "ckpt " << cmd << ": " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const po::error& e) {
+    std::cerr << "ckpt " << cmd << ": " << e.what() << " (see ckpt " << cmd << " --help)\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "ckpt " << cmd << ": internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,270 @@
+#include "engine/dump.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+#include "common/hex.h"
+#include "common/unique_fd.h"
+#include "engine/ckpt_error.h"
+#include "engine/image.h"
+#include "engine/pagemap.h"
+#include "engine/phase.h"
+#include "engine/ptrace_task.h"
+#include "engine/task_info.h"
+#include "engine/vma_class.h"
+
+namespace crossrig::engine {
+namespace {
+
+// Bytes read from the task per process_vm_readv call: large enough that syscall cost vanishes,
+// small enough to stay in cache-friendly territory.
+constexpr std::size_t kChunk = 4 << 20;
+
+// Finds an existing syscall instruction in the task's executable memory, so injection
+// changes nothing in the task: the vdso first (small), then every other r-x mapping.
+RemoteAddr find_syscall_insn(pid_t pid, const std::vector<MapsEntry>& maps) {
+  const arch::Arch& a = arch::native_arch();
+  auto insn = a.syscall_insn;
+  std::vector<std::uint8_t> buf;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const MapsEntry& e : maps) {
+      if (!e.exec || !e.read || (e.path == "[vdso]") != (pass == 0)) continue;
+      for (std::uint64_t at = e.start; at < e.end; at += kChunk) {
+        std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, e.end - at));
+        buf.resize(len);
+        iovec local{buf.data(), len}, remote{reinterpret_cast<void*>(at), len};
+        if (::process_vm_readv(pid, &local, 1, &remote, 1, 0) != static_cast<ssize_t>(len)) break;
+        for (std::size_t i = 0; i + insn.size() <= len; i += a.insn_align) {
+          if (std::memcmp(buf.data() + i, insn.data(), insn.size()) == 0) return RemoteAddr(at + i);
+        }
+      }
+    }
+  }
+  throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) +
+                                               " has no syscall instruction in executable memory");
+}
+
+// The seized process; on destruction without finish() it is put back exactly as found.
+class Session {
+ public:
+  explicit Session(pid_t pid) : pid_(pid), t_(Tracee::seize(pid)), orig_(t_.get_regs()) {
+    orig_mask_ = t_.get_sigmask();
+    // Signals arriving while we inject stay pending instead of running handlers mid-dump.
+    t_.set_sigmask(~0ULL);
+  }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() {
+    if (!done_) put_back();
+  }
+
+  Tracee& tracee() { return t_; }
+  const arch::Regs& orig_regs() const { return orig_; }
+  std::uint64_t orig_sigmask() const { return orig_mask_; }
+
+  void set_insn(RemoteAddr insn) { insn_ = insn; }
+  std::int64_t sys(std::string_view name, std::initializer_list<std::uint64_t> args) {
+    return t_.syscall(insn_, arch::syscall_nr(arch::native_arch(), name), args);
+  }
+  void map_scratch() {
+    std::int64_t r =
+        sys("mmap", {0, page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0});
+    if (r < 0 && r > -4096)
+      throw CkptError(CkptError::kSystem,
+                      "injected mmap failed in process " + std::to_string(pid_));
+    scratch_ = RemoteAddr(static_cast<std::uint64_t>(r));
+  }
+  void unmap_scratch() {
+    if (scratch_.null()) return;
+    sys("munmap", {scratch_.addr(), page()});
+    scratch_ = RemoteAddr();
+  }
+  RemoteAddr scratch() const { return scratch_; }
+
+  /// Lets the task go on running as before.
+  void resume() {
+    put_back();
+    done_ = true;
+  }
+  /// Kills the dumped task (CRIU's default after a dump).
+  void kill() {
+    t_.kill_process();
+    done_ = true;
+  }
+
+ private:
+  static std::uint64_t page() { return arch::native_arch().page_size; }
+  void put_back() {
+    try {
+      if (!insn_.null()) unmap_scratch();
+      arch::Regs regs = orig_;
+      regs.arch().restart_fixup(regs, arch::RestartTarget::kSameTask);
+      t_.set_regs(regs);
+      t_.set_sigmask(orig_mask_);
+      t_.detach();
+    } catch (const std::exception&) {
+      // The task died under us; nothing is left to put back.
+    }
+  }
+
+  pid_t pid_;
+  Tracee t_;
+  arch::Regs orig_;
+  std::uint64_t orig_mask_ = 0;
+  RemoteAddr insn_, scratch_;
+  bool done_ = false;
+};
+
+std::vector<SigactionImage> read_sigactions(Session& s) {
+  std::vector<SigactionImage> out;
+  for (int sig = 1; sig <= 64; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    std::int64_t r = s.sys("rt_sigaction", {static_cast<std::uint64_t>(sig), 0, s.scratch().addr(),
+                                            sizeof(std::uint64_t)});
+    if (r != 0) continue;  // signals 32 and 33 belong to libc and may be refused
+    std::uint64_t ksa[4];
+    read_remote(s.tracee().tid(), s.scratch(),
+                std::span(reinterpret_cast<std::uint8_t*>(ksa), sizeof ksa));
+    out.push_back({sig, ksa[0], ksa[1], ksa[2], ksa[3]});
+  }
+  return out;
+}
+
+// Copies the pages of runs out of the task into the pages file.
+void copy_pages(pid_t pid, int mem_fd, const VmaImage& vma, const std::vector<PageRun>& runs,
+                PagesWriter& out, std::vector<PagemapEntry>& pagemap,
+                std::vector<std::uint8_t>& buf) {
+  const std::size_t ps = arch::native_arch().page_size;
+  for (const PageRun& run : runs) {
+    pagemap.push_back({run.vaddr, run.npages, out.size()});
+    std::uint64_t end = run.vaddr + run.npages * ps;
+    for (std::uint64_t at = run.vaddr; at < end; at += kChunk) {
+      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, end - at));
+      if (vma.prot & PROT_READ) {
+        read_remote(pid, RemoteAddr(at), std::span(buf.data(), len));
+      } else if (::pread(mem_fd, buf.data(), len, static_cast<off_t>(at)) !=
+                 static_cast<ssize_t>(len)) {
+        // Unreadable ranges (PROT_NONE) come through /proc/PID/mem, which may force access.
+        throw_errno("reading protected memory at " + std::to_string(at) + " of process " +
+                    std::to_string(pid));
+      }
+      out.append(std::span(buf.data(), len));
+    }
+  }
+}
+
+}  // namespace
+
+DumpResult dump(const DumpOptions& opts) {
+  const arch::Arch& a = arch::native_arch();
+  const pid_t pid = opts.pid;
+  enter_phase("check");
+  if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
+  auto threads = list_threads(pid);
+  if (threads.size() != 1)
+    throw CkptError(CkptError::kUnsupported,
+                    "process " + std::to_string(pid) + " has " + std::to_string(threads.size()) +
+                        " threads; this ckpt dumps single-threaded processes only");
+
+  ImageWriter image(opts.dir);
+  enter_phase("seize");
+  Session s(pid);
+  TaskImage task = read_task(pid);
+  MmImage mm = read_mm_fields(pid);
+  auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
+
+  std::vector<std::pair<VmaImage, std::optional<PageFilter>>> vmas;
+  for (const MapsEntry& e : maps) {
+    VmaClass c = classify_vma(e);
+    if (c.refusal)
+      throw CkptError(CkptError::kUnsupported,
+                      "process " + std::to_string(pid) + ": " + *c.refusal);
+    VmaImage v{e.start,  e.end,     prot_of(e), e.shared, c.kind, c.kind == "file" ? e.path : "",
+               e.offset, e.vm_flags};
+    vmas.emplace_back(std::move(v), c.pages);
+  }
+
+  enter_phase("inject");
+  s.set_insn(find_syscall_insn(pid, maps));
+  s.map_scratch();
+  mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
+  task.sigactions = read_sigactions(s);
+  s.unmap_scratch();
+
+  enter_phase("core");
+  CoreImage core;
+  core.tid = pid;
+  core.arch = std::string(a.name);
+  arch::Regs regs = s.orig_regs();
+  a.restart_fixup(regs, arch::RestartTarget::kNewTask);
+  core.regs = regs_to_names(regs);
+  core.fp = to_hex(s.tracee().get_fp());
+  core.sigmask = s.orig_sigmask();
+  RseqConfig rseq = s.tracee().get_rseq();
+  core.rseq_ptr = rseq.ptr;
+  core.rseq_size = rseq.size;
+  core.rseq_sig = rseq.signature;
+
+  enter_phase("memory");
+  DumpResult result;
+  std::string pages_name = "pages-" + std::to_string(pid) + ".img";
+  PagesWriter pages = image.open_pages(pages_name);
+  UniqueFd pagemap_fd(::open(proc_path(pid, "pagemap").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd mem_fd(::open(proc_path(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!pagemap_fd || !mem_fd) throw_errno("opening pagemap/mem of process " + std::to_string(pid));
+  std::vector<PagemapEntry> pagemap;
+  std::vector<std::uint8_t> buf(kChunk);
+  std::vector<std::uint64_t> entries;
+  for (auto& [vma, filter] : vmas) {
+    mm.vmas.push_back(vma);
+    if (!filter) continue;
+    enter_phase("memory");
+    std::size_t npages = (vma.end - vma.start) / a.page_size;
+    entries.resize(npages);
+    ssize_t want = static_cast<ssize_t>(npages * sizeof(std::uint64_t));
+    if (::pread(pagemap_fd.get(), entries.data(), static_cast<std::size_t>(want),
+                static_cast<off_t>(vma.start / a.page_size * sizeof(std::uint64_t))) != want)
+      throw_errno("reading pagemap of process " + std::to_string(pid));
+    copy_pages(pid, mem_fd.get(), vma, pages_to_dump(vma.start, entries, *filter, a.page_size),
+               pages, pagemap, buf);
+  }
+  result.pages_bytes = pages.size();
+  result.vmas = mm.vmas.size();
+  image.add_pages(pages_name, pages);
+
+  enter_phase("write");
+  std::string id = std::to_string(pid);
+  image.write_json(
+      "tree.json",
+      {{"root", pid},
+       {"processes", {{{"pid", pid}, {"ppid", task.ppid}, {"threads", task.threads}}}}});
+  image.write_json("task-" + id + ".json", task);
+  image.write_json("core-" + id + ".json", core);
+  image.write_json("mm-" + id + ".json", mm);
+  image.write_json("pagemap-" + id + ".json", pagemap);
+  utsname u{};
+  ::uname(&u);
+  enter_phase("commit");
+  image.commit({{"arch", std::string(a.name)},
+                {"endianness", a.endian == arch::Endian::kLittle ? "little" : "big"},
+                {"page_size", a.page_size},
+                {"kernel_release", u.release},
+                {"root_pid", pid},
+                {"created_by", "ckpt " CROSSRIG_VERSION}});
+  if (opts.leave_running) {
+    s.resume();
+  } else {
+    s.kill();
+  }
+  return result;
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+namespace crossrig::engine {
+
+/// What `ckpt dump` was asked to do.
+struct DumpOptions {
+  pid_t pid = 0;
+  std::string dir;
+  bool leave_running = false;
+};
+
+/// Figures a dump reports.
+struct DumpResult {
+  std::uint64_t pages_bytes = 0;
+  std::size_t vmas = 0;
+};
+
+/// Dumps the process into opts.dir. On any failure the process runs on exactly as before and
+/// no image directory is left; throws CkptError.
+DumpResult dump(const DumpOptions& opts);
+
+}  // namespace crossrig::engine

@@ -1,0 +1,182 @@
+#include "engine/image.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/hex.h"
+#include "engine/ckpt_error.h"
+
+namespace crossrig::engine {
+
+namespace fs = std::filesystem;
+
+std::string sha256_hex(std::span<const std::uint8_t> bytes) {
+  std::uint8_t md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha256(), nullptr) != 1)
+    throw CkptError(CkptError::kSystem, "SHA-256 failed");
+  return to_hex(std::span<const std::uint8_t>(md, len));
+}
+
+namespace {
+
+std::string xxh3_hex(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+void write_whole(int fd, std::span<const std::uint8_t> bytes, const std::string& name) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("writing image file " + name + " (disk full?)");
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw CkptError(CkptError::kBadImage, "cannot read image file " + path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+nlohmann::json make_inventory(nlohmann::json fields, const std::map<std::string, FileSum>& files) {
+  fields["format_version"] = kImageFormatVersion;
+  nlohmann::json list = nlohmann::json::object();
+  for (const auto& [name, sum] : files)
+    list[name] = {{"algo", sum.algo}, {"checksum", sum.hex}, {"size", sum.size}};
+  fields["files"] = list;
+  return {{"body", fields}, {"sha256", sha256_hex(as_bytes(fields.dump()))}};
+}
+
+nlohmann::json verify_inventory(const std::string& text) {
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("body") || !doc.contains("sha256") ||
+      !doc["sha256"].is_string() || !doc["body"].is_object())
+    throw CkptError(CkptError::kBadImage, "inventory.json is not a crossrig inventory");
+  if (sha256_hex(as_bytes(doc["body"].dump())) != doc["sha256"].get<std::string>())
+    throw CkptError(CkptError::kBadImage, "inventory.json fails its SHA-256 check (corrupted)");
+  const nlohmann::json& body = doc["body"];
+  if (body.value("format_version", 0) != kImageFormatVersion)
+    throw CkptError(CkptError::kBadImage,
+                    "image format version " +
+                        body.value("format_version", nlohmann::json()).dump() +
+                        " is not the supported version " + std::to_string(kImageFormatVersion));
+  if (!body.contains("files") || !body["files"].is_object())
+    throw CkptError(CkptError::kBadImage, "inventory.json lists no files");
+  return body;
+}
+
+PagesWriter::PagesWriter(UniqueFd fd, std::string name)
+    : fd_(std::move(fd)), name_(std::move(name)), state_(XXH3_createState(), XXH3_freeState) {
+  XXH3_64bits_reset(state_.get());
+}
+
+void PagesWriter::append(std::span<const std::uint8_t> bytes) {
+  XXH3_64bits_update(state_.get(), bytes.data(), bytes.size());
+  write_whole(fd_.get(), bytes, name_);
+  size_ += bytes.size();
+}
+
+FileSum PagesWriter::finish() {
+  if (::fsync(fd_.get()) != 0 && errno != EINVAL) throw_errno("syncing image file " + name_);
+  fd_.reset();
+  return {"xxh3", xxh3_hex(XXH3_64bits_digest(state_.get())), size_};
+}
+
+ImageWriter::ImageWriter(std::string dir)
+    : dir_(std::move(dir)), tmp_(dir_ + ".tmp-" + std::to_string(::getpid())) {
+  std::error_code ec;
+  if (fs::exists(dir_) && !fs::is_empty(dir_, ec))
+    throw CkptError(CkptError::kUsage, "image directory " + dir_ + " exists and is not empty");
+  fs::remove_all(tmp_, ec);
+  if (::mkdir(tmp_.c_str(), 0700) != 0) throw_errno("creating image directory " + tmp_);
+}
+
+ImageWriter::~ImageWriter() {
+  if (committed_) return;
+  std::error_code ec;
+  fs::remove_all(tmp_, ec);
+}
+
+void ImageWriter::write_json(const std::string& name, const nlohmann::json& doc) {
+  std::string text = doc.dump(1);
+  UniqueFd fd(::open((tmp_ + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("creating image file " + name);
+  write_whole(fd.get(), as_bytes(text), name);
+  files_[name] = {"sha256", sha256_hex(as_bytes(text)), text.size()};
+}
+
+PagesWriter ImageWriter::open_pages(const std::string& name) {
+  UniqueFd fd(::open((tmp_ + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  if (!fd) throw_errno("creating image file " + name);
+  return PagesWriter(std::move(fd), name);
+}
+
+void ImageWriter::add_pages(const std::string& name, PagesWriter& pages) {
+  files_[name] = pages.finish();
+}
+
+void ImageWriter::commit(nlohmann::json inventory_fields) {
+  write_json("inventory.json", make_inventory(std::move(inventory_fields), files_));
+  files_.erase("inventory.json");
+  if (::rename(tmp_.c_str(), dir_.c_str()) != 0) throw_errno("renaming " + tmp_ + " to " + dir_);
+  committed_ = true;
+}
+
+ImageReader::ImageReader(std::string dir) : dir_(std::move(dir)) {
+  if (!fs::is_directory(dir_))
+    throw CkptError(CkptError::kBadImage, "image directory " + dir_ + " does not exist");
+  inventory_ = verify_inventory(slurp(dir_ + "/inventory.json"));
+  for (const auto& [name, entry] : inventory_["files"].items()) {
+    if (name.find('/') != std::string::npos || name.starts_with("."))
+      throw CkptError(CkptError::kBadImage, "inventory names a file outside the image: " + name);
+    std::error_code ec;
+    auto size = fs::file_size(dir_ + "/" + name, ec);
+    if (ec || size != entry.value("size", std::uint64_t{0}))
+      throw CkptError(CkptError::kBadImage, "image file " + name + " is missing or truncated");
+  }
+}
+
+const nlohmann::json& ImageReader::file_entry(const std::string& name) const {
+  const nlohmann::json& files = inventory_["files"];
+  if (!files.contains(name)) throw CkptError(CkptError::kBadImage, "image lacks " + name);
+  return files[name];
+}
+
+nlohmann::json ImageReader::json(const std::string& name) const {
+  const nlohmann::json& e = file_entry(name);
+  std::string text = slurp(dir_ + "/" + name);
+  if (e.value("algo", "") != "sha256" || sha256_hex(as_bytes(text)) != e.value("checksum", ""))
+    throw CkptError(CkptError::kBadImage, "image file " + name + " fails its SHA-256 check");
+  nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
+  if (doc.is_discarded()) throw CkptError(CkptError::kBadImage, name + " is not valid JSON");
+  return doc;
+}
+
+std::string ImageReader::pages_path(const std::string& name) const {
+  file_entry(name);
+  return dir_ + "/" + name;
+}
+
+std::uint64_t ImageReader::pages_xxh3(const std::string& name) const {
+  const nlohmann::json& e = file_entry(name);
+  if (e.value("algo", "") != "xxh3")
+    throw CkptError(CkptError::kBadImage, name + " has no XXH3 checksum");
+  return std::stoull(e.value("checksum", "0"), nullptr, 16);
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,90 @@
+#pragma once
+// The image directory: JSON metadata files plus raw page files, each with a checksum listed
+// in inventory.json (SHA-256 for metadata, XXH3-64 for pages), itself sealed by SHA-256.
+
+#include <xxhash.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+
+#include "common/unique_fd.h"
+
+namespace crossrig::engine {
+
+/// Version of the image layout; restore refuses any other.
+inline constexpr int kImageFormatVersion = 1;
+
+/// SHA-256 of bytes as lower-case hex.
+std::string sha256_hex(std::span<const std::uint8_t> bytes);
+
+/// Checksum of one image file as the inventory lists it.
+struct FileSum {
+  std::string algo;  ///< "sha256" or "xxh3"
+  std::string hex;
+  std::uint64_t size = 0;
+};
+
+/// Builds the inventory document from its fields and file checksums, sealing it.
+nlohmann::json make_inventory(nlohmann::json fields, const std::map<std::string, FileSum>& files);
+
+/// Checks the seal and format version of an inventory; returns its body or throws kBadImage.
+nlohmann::json verify_inventory(const std::string& text);
+
+/// A raw page file being written, checksummed as the bytes go out.
+class PagesWriter {
+ public:
+  PagesWriter(UniqueFd fd, std::string name);
+  /// Appends bytes; throws naming the file on a short write (full disk).
+  void append(std::span<const std::uint8_t> bytes);
+  std::uint64_t size() const { return size_; }
+  FileSum finish();
+
+ private:
+  UniqueFd fd_;
+  std::string name_;
+  std::uint64_t size_ = 0;
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
+};
+
+/// Writes an image into DIR.tmp-PID and renames it to DIR on commit(); removes it otherwise.
+class ImageWriter {
+ public:
+  explicit ImageWriter(std::string dir);
+  ~ImageWriter();
+  void write_json(const std::string& name, const nlohmann::json& doc);
+  PagesWriter open_pages(const std::string& name);
+  void add_pages(const std::string& name, PagesWriter& pages);
+  /// Writes inventory.json with the given fields and renames the directory into place.
+  void commit(nlohmann::json inventory_fields);
+
+ private:
+  std::string dir_, tmp_;
+  bool committed_ = false;
+  std::map<std::string, FileSum> files_;
+};
+
+/// A validated image directory: inventory seal and every metadata checksum checked on open.
+class ImageReader {
+ public:
+  /// Opens and validates DIR; throws kBadImage naming what is wrong.
+  explicit ImageReader(std::string dir);
+  const nlohmann::json& inventory() const { return inventory_; }
+  /// A metadata file, checked against its checksum.
+  nlohmann::json json(const std::string& name) const;
+  /// Path of a page file whose size was checked; its XXH3 is checked while streaming.
+  std::string pages_path(const std::string& name) const;
+  /// The XXH3 the inventory lists for a page file.
+  std::uint64_t pages_xxh3(const std::string& name) const;
+  const std::string& dir() const { return dir_; }
+
+ private:
+  const nlohmann::json& file_entry(const std::string& name) const;
+  std::string dir_;
+  nlohmann::json inventory_;
+};
+
+}  // namespace crossrig::engine

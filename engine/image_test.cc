@@ -1,0 +1,108 @@
+#include "engine/image.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/hex.h"
+#include "engine/ckpt_error.h"
+
+namespace crossrig::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ImageTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    base_ = fs::temp_directory_path() / ("ckpt-image-test-" + std::to_string(::getpid()));
+    fs::remove_all(base_);
+    fs::create_directories(base_);
+    dir_ = (base_ / "img").string();
+  }
+  void TearDown() override { fs::remove_all(base_); }
+
+  void write_sample() {
+    ImageWriter w(dir_);
+    w.write_json("tree.json", {{"root", 1}});
+    PagesWriter p = w.open_pages("pages-1.img");
+    std::vector<std::uint8_t> page(4096, 0xab);
+    p.append(page);
+    w.add_pages("pages-1.img", p);
+    w.commit({{"arch", "x86_64"}});
+  }
+  void flip_byte(const std::string& name, std::size_t at) {
+    std::fstream f(dir_ + "/" + name, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(static_cast<std::streamoff>(at));
+    char c = 0;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(at));
+    f.put(static_cast<char>(c ^ 1));
+  }
+  CkptError::Kind open_error() {
+    try {
+      ImageReader r(dir_);
+      r.json("tree.json");
+    } catch (const CkptError& e) {
+      return e.kind();
+    }
+    return CkptError::kSystem;
+  }
+
+  fs::path base_;
+  std::string dir_;
+};
+
+TEST_F(ImageTest, WrittenImageValidatesAndListsChecksums) {
+  write_sample();
+  ImageReader r(dir_);
+  EXPECT_EQ(r.inventory()["arch"], "x86_64");
+  EXPECT_EQ(r.inventory()["format_version"], kImageFormatVersion);
+  EXPECT_EQ(r.json("tree.json")["root"], 1);
+  EXPECT_EQ(r.inventory()["files"]["pages-1.img"]["algo"], "xxh3");
+  EXPECT_EQ(r.inventory()["files"]["tree.json"]["algo"], "sha256");
+  EXPECT_FALSE(fs::exists(dir_ + ".tmp-" + std::to_string(::getpid())));
+}
+
+TEST_F(ImageTest, AbandonedWriterLeavesNothing) {
+  {
+    ImageWriter w(dir_);
+    w.write_json("tree.json", {{"root", 1}});
+  }
+  EXPECT_FALSE(fs::exists(dir_));
+  EXPECT_TRUE(fs::is_empty(base_));
+}
+
+TEST_F(ImageTest, RefusesNonEmptyDirectory) {
+  fs::create_directories(dir_);
+  std::ofstream(dir_ + "/junk") << "x";
+  EXPECT_THROW(ImageWriter w(dir_), CkptError);
+}
+
+TEST_F(ImageTest, CorruptedMetadataIsRefused) {
+  write_sample();
+  flip_byte("tree.json", 2);
+  EXPECT_EQ(open_error(), CkptError::kBadImage);
+}
+
+TEST_F(ImageTest, CorruptedInventoryIsRefused) {
+  write_sample();
+  flip_byte("inventory.json", 20);
+  EXPECT_EQ(open_error(), CkptError::kBadImage);
+}
+
+TEST_F(ImageTest, TruncatedPagesAreRefused) {
+  write_sample();
+  fs::resize_file(dir_ + "/pages-1.img", 100);
+  EXPECT_EQ(open_error(), CkptError::kBadImage);
+}
+
+TEST(Sha256, KnownVector) {
+  EXPECT_EQ(sha256_hex(as_bytes("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace crossrig::engine

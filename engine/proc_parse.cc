@@ -1,0 +1,149 @@
+#include "engine/proc_parse.h"
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+
+namespace crossrig::engine {
+namespace {
+
+std::string_view next_token(std::string_view& line) {
+  std::size_t b = line.find_first_not_of(' ');
+  if (b == std::string_view::npos) {
+    line = {};
+    return {};
+  }
+  line.remove_prefix(b);
+  std::size_t e = line.find(' ');
+  std::string_view tok = line.substr(0, e);
+  line.remove_prefix(e == std::string_view::npos ? line.size() : e);
+  return tok;
+}
+
+std::uint64_t parse_hex(std::string_view s, std::string_view line) {
+  std::uint64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty())
+    throw std::runtime_error("bad number '" + std::string(s) +
+                             "' in maps line: " + std::string(line));
+  return v;
+}
+
+MapsEntry parse_maps_line(std::string_view line) {
+  std::string_view rest = line;
+  MapsEntry e;
+  std::string_view range = next_token(rest), perms = next_token(rest), off = next_token(rest),
+                   dev = next_token(rest), inode = next_token(rest);
+  std::size_t dash = range.find('-'), colon = dev.find(':');
+  if (dash == std::string_view::npos || perms.size() != 4 || colon == std::string_view::npos)
+    throw std::runtime_error("malformed maps line: " + std::string(line));
+  e.start = parse_hex(range.substr(0, dash), line);
+  e.end = parse_hex(range.substr(dash + 1), line);
+  e.read = perms[0] == 'r';
+  e.write = perms[1] == 'w';
+  e.exec = perms[2] == 'x';
+  e.shared = perms[3] == 's';
+  e.offset = parse_hex(off, line);
+  e.dev_major = static_cast<std::uint32_t>(parse_hex(dev.substr(0, colon), line));
+  e.dev_minor = static_cast<std::uint32_t>(parse_hex(dev.substr(colon + 1), line));
+  std::uint64_t ino = 0;
+  auto [p, ec] = std::from_chars(inode.data(), inode.data() + inode.size(), ino);
+  if (ec != std::errc() || p != inode.data() + inode.size())
+    throw std::runtime_error("bad inode in maps line: " + std::string(line));
+  e.inode = ino;
+  std::size_t b = rest.find_first_not_of(' ');
+  if (b != std::string_view::npos) e.path = std::string(rest.substr(b));
+  return e;
+}
+
+bool is_maps_line(std::string_view line) {
+  // smaps field lines start with "Name:"; maps lines start with a hex range.
+  std::size_t sp = line.find(' ');
+  std::string_view first = line.substr(0, sp);
+  return first.find('-') != std::string_view::npos && first.back() != ':';
+}
+
+template <typename F>
+void for_each_line(std::string_view text, F f) {
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    if (!line.empty()) f(line);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  }
+}
+
+}  // namespace
+
+bool MapsEntry::has_flag(std::string_view flag) const {
+  return std::find(vm_flags.begin(), vm_flags.end(), flag) != vm_flags.end();
+}
+
+std::vector<MapsEntry> parse_maps(std::string_view text) {
+  std::vector<MapsEntry> out;
+  for_each_line(text, [&](std::string_view line) { out.push_back(parse_maps_line(line)); });
+  return out;
+}
+
+std::vector<MapsEntry> parse_smaps(std::string_view text) {
+  std::vector<MapsEntry> out;
+  for_each_line(text, [&](std::string_view line) {
+    if (is_maps_line(line)) {
+      out.push_back(parse_maps_line(line));
+    } else if (line.starts_with("VmFlags:")) {
+      if (out.empty()) throw std::runtime_error("smaps VmFlags before any mapping");
+      std::string_view rest = line.substr(8);
+      for (std::string_view t = next_token(rest); !t.empty(); t = next_token(rest))
+        out.back().vm_flags.emplace_back(t);
+    }
+  });
+  return out;
+}
+
+std::map<std::string, std::string> parse_status(std::string_view text) {
+  std::map<std::string, std::string> out;
+  for_each_line(text, [&](std::string_view line) {
+    std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return;
+    std::string_view v = line.substr(colon + 1);
+    std::size_t b = v.find_first_not_of(" \t");
+    v = b == std::string_view::npos ? std::string_view{} : v.substr(b);
+    std::size_t e = v.find_last_not_of(" \t");
+    out.emplace(line.substr(0, colon), v.substr(0, e == std::string_view::npos ? 0 : e + 1));
+  });
+  return out;
+}
+
+ProcStat::ProcStat(std::string_view text) {
+  // comm is whatever lies between the first '(' and the last ')'.
+  std::size_t open = text.find('('), close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open)
+    throw std::runtime_error("malformed /proc stat line");
+  std::string_view pid = text.substr(0, open);
+  while (!pid.empty() && pid.back() == ' ')
+    pid.remove_suffix(1);
+  fields_.emplace_back(pid);
+  fields_.emplace_back(text.substr(open + 1, close - open - 1));
+  std::string_view rest = text.substr(close + 1);
+  while (!rest.empty() && rest.back() == '\n')
+    rest.remove_suffix(1);
+  for (std::string_view t = next_token(rest); !t.empty(); t = next_token(rest))
+    fields_.emplace_back(t);
+}
+
+const std::string& ProcStat::field(std::size_t n) const {
+  if (n == 0 || n > fields_.size())
+    throw std::out_of_range("stat has no field " + std::to_string(n));
+  return fields_[n - 1];
+}
+
+std::int64_t ProcStat::number(std::size_t n) const {
+  const std::string& s = field(n);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size())
+    throw std::runtime_error("stat field " + std::to_string(n) + " is not a number: " + s);
+  return v;
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,48 @@
+#pragma once
+// Pure parsers for the /proc files the engine reads; they take text and return values.
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crossrig::engine {
+
+/// One line of /proc/PID/maps, plus the VmFlags smaps adds.
+struct MapsEntry {
+  std::uint64_t start = 0, end = 0;
+  bool read = false, write = false, exec = false, shared = false;
+  std::uint64_t offset = 0;
+  std::uint32_t dev_major = 0, dev_minor = 0;
+  std::uint64_t inode = 0;
+  std::string path;                   ///< Empty for anonymous memory; "[stack]", "[vdso]" ...
+  std::vector<std::string> vm_flags;  ///< Two-letter smaps flags ("rd", "gd", "dd" ...).
+
+  bool has_flag(std::string_view flag) const;
+};
+
+/// Parses /proc/PID/maps text; throws std::runtime_error naming the bad line.
+std::vector<MapsEntry> parse_maps(std::string_view text);
+
+/// Parses /proc/PID/smaps text: the maps lines with their VmFlags.
+std::vector<MapsEntry> parse_smaps(std::string_view text);
+
+/// Parses "Key:\tvalue" files such as /proc/PID/status into key → trimmed value.
+std::map<std::string, std::string> parse_status(std::string_view text);
+
+/// Fields of /proc/PID/stat, numbered as proc(5) numbers them (1 = pid, 2 = comm, ...).
+class ProcStat {
+ public:
+  /// Parses the text; comm may hold spaces and parentheses.
+  explicit ProcStat(std::string_view text);
+  /// Field n as text; throws std::out_of_range if the line has fewer fields.
+  const std::string& field(std::size_t n) const;
+  /// Field n as an integer.
+  std::int64_t number(std::size_t n) const;
+
+ private:
+  std::vector<std::string> fields_;
+};
+
+}  // namespace crossrig::engine

@@ -1,0 +1,83 @@
+#include "engine/proc_parse.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace crossrig::engine {
+namespace {
+
+std::string read_testdata(const std::string& name) {
+  std::ifstream f(std::string(CROSSRIG_SOURCE_DIR) + "/engine/testdata/" + name);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+TEST(ParseMaps, FileAnonAndSpecialLines) {
+  auto v = parse_maps(
+      "55d0c0a00000-55d0c0a02000 r-xp 00002000 fe:00 1234   /usr/bin/cat\n"
+      "7f0000000000-7f0000021000 rw-s 00000000 00:01 99 /dev/zero (deleted)\n"
+      "7ffd1000-7ffd3000 rw-p 00000000 00:00 0                          [stack]\n"
+      "7ffd5000-7ffd6000 ---p 00000000 00:00 0\n");
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0].start, 0x55d0c0a00000u);
+  EXPECT_EQ(v[0].end, 0x55d0c0a02000u);
+  EXPECT_TRUE(v[0].read && v[0].exec && !v[0].write && !v[0].shared);
+  EXPECT_EQ(v[0].offset, 0x2000u);
+  EXPECT_EQ(v[0].dev_major, 0xfeu);
+  EXPECT_EQ(v[0].inode, 1234u);
+  EXPECT_EQ(v[0].path, "/usr/bin/cat");
+  EXPECT_TRUE(v[1].shared);
+  EXPECT_EQ(v[1].path, "/dev/zero (deleted)");
+  EXPECT_EQ(v[2].path, "[stack]");
+  EXPECT_TRUE(v[3].path.empty());
+  EXPECT_FALSE(v[3].read || v[3].write || v[3].exec);
+}
+
+TEST(ParseMaps, RejectsGarbageNamingTheLine) {
+  try {
+    parse_maps("hello world\n");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("hello world"), std::string::npos);
+  }
+}
+
+TEST(ParseSmaps, RecordedKernel618HasFlagsAndSplitVvar) {
+  auto v = parse_smaps(read_testdata("smaps_cat.txt"));
+  ASSERT_GT(v.size(), 10u);
+  int vvar = 0, vvar_vclock = 0;
+  for (const auto& e : v) {
+    EXPECT_FALSE(e.vm_flags.empty()) << e.path;
+    if (e.path == "[vvar]") ++vvar;
+    if (e.path == "[vvar_vclock]") ++vvar_vclock;
+    if (e.path == "[stack]") {
+      EXPECT_TRUE(e.has_flag("gd"));
+    }
+  }
+  EXPECT_EQ(vvar, 1);
+  EXPECT_EQ(vvar_vclock, 1);
+}
+
+TEST(ParseStatus, KeysAndTrimmedValues) {
+  auto m = parse_status("Name:\tcat\nUmask:\t0022\nSigBlk:\t0000000000010000\nUid:\t0\t0\t0\t0\n");
+  EXPECT_EQ(m.at("Name"), "cat");
+  EXPECT_EQ(m.at("Umask"), "0022");
+  EXPECT_EQ(m.at("SigBlk"), "0000000000010000");
+  EXPECT_EQ(m.at("Uid"), "0\t0\t0\t0");
+}
+
+TEST(ProcStat, CommWithSpacesAndParens) {
+  ProcStat s("42 (a) b (c)) S 1 42 42 0 -1 4194304\n");
+  EXPECT_EQ(s.number(1), 42);
+  EXPECT_EQ(s.field(2), "a) b (c)");
+  EXPECT_EQ(s.field(3), "S");
+  EXPECT_EQ(s.number(4), 1);
+  EXPECT_EQ(s.number(7), 0);
+  EXPECT_THROW(s.field(60), std::out_of_range);
+}
+
+}  // namespace
+}  // namespace crossrig::engine

@@ -1,0 +1,216 @@
+#include "engine/ptrace_task.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "common/unique_fd.h"
+#include "engine/ckpt_error.h"
+
+namespace crossrig::engine {
+
+void throw_errno(const std::string& what) {
+  throw CkptError(CkptError::kSystem, what + ": " + std::strerror(errno));
+}
+
+namespace {
+
+constexpr long kOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+
+void* no_addr() {
+  return nullptr;
+}
+void* as_data(long v) {
+  return reinterpret_cast<void*>(v);
+}
+
+// Waits for the next stop of tid; throws if it exits instead.
+int wait_stop(pid_t tid, const std::string& what) {
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(tid, &status, __WALL);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) throw_errno("waitpid " + std::to_string(tid) + " " + what);
+    break;
+  }
+  if (WIFEXITED(status) || WIFSIGNALED(status))
+    throw CkptError(CkptError::kSystem, "thread " + std::to_string(tid) + " died while " + what);
+  return status;
+}
+
+}  // namespace
+
+Tracee Tracee::seize(pid_t tid) {
+  if (::ptrace(PTRACE_SEIZE, tid, no_addr(), as_data(kOptions & ~PTRACE_O_EXITKILL)) != 0)
+    throw_errno("PTRACE_SEIZE of thread " + std::to_string(tid) +
+                " (is it traced already, or gone?)");
+  Tracee t(tid);
+  if (::ptrace(PTRACE_INTERRUPT, tid, no_addr(), no_addr()) != 0)
+    throw_errno("PTRACE_INTERRUPT of thread " + std::to_string(tid));
+  for (;;) {
+    int status = wait_stop(tid, "being interrupted");
+    if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) break;
+    // A signal arrived first: let it be delivered later by re-queueing it on resume.
+    int sig = WIFSTOPPED(status) ? WSTOPSIG(status) : 0;
+    if (::ptrace(PTRACE_CONT, tid, no_addr(), as_data(sig)) != 0)
+      throw_errno("PTRACE_CONT of thread " + std::to_string(tid));
+    if (::ptrace(PTRACE_INTERRUPT, tid, no_addr(), no_addr()) != 0)
+      throw_errno("PTRACE_INTERRUPT of thread " + std::to_string(tid));
+  }
+  return t;
+}
+
+Tracee Tracee::adopt_stopped_child(pid_t tid) {
+  int status = wait_stop(tid, "starting");
+  if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP)
+    throw CkptError(CkptError::kSystem,
+                    "restored child " + std::to_string(tid) + " did not stop as expected");
+  if (::ptrace(PTRACE_SETOPTIONS, tid, no_addr(), as_data(kOptions)) != 0)
+    throw_errno("PTRACE_SETOPTIONS on restored child " + std::to_string(tid));
+  return Tracee(tid);
+}
+
+Tracee::Tracee(Tracee&& other) noexcept
+    : tid_(other.tid_), attached_(std::exchange(other.attached_, false)) {}
+
+Tracee::~Tracee() {
+  if (attached_) ::ptrace(PTRACE_DETACH, tid_, no_addr(), no_addr());
+}
+
+arch::Regs Tracee::get_regs() const {
+  arch::Regs regs(arch::native_arch());
+  auto b = regs.bytes();
+  iovec iov{b.data(), b.size()};
+  if (::ptrace(PTRACE_GETREGSET, tid_, as_data(NT_PRSTATUS), &iov) != 0)
+    throw_errno("reading registers of thread " + std::to_string(tid_));
+  return regs;
+}
+
+void Tracee::set_regs(const arch::Regs& regs) {
+  auto b = regs.bytes();
+  iovec iov{const_cast<std::uint8_t*>(b.data()), b.size()};
+  if (::ptrace(PTRACE_SETREGSET, tid_, as_data(NT_PRSTATUS), &iov) != 0)
+    throw_errno("writing registers of thread " + std::to_string(tid_));
+}
+
+std::vector<std::uint8_t> Tracee::get_fp() const {
+  std::vector<std::uint8_t> buf(64 * 1024);
+  iovec iov{buf.data(), buf.size()};
+  if (::ptrace(PTRACE_GETREGSET, tid_, as_data(arch::native_arch().fp_note), &iov) != 0)
+    throw_errno("reading FP registers of thread " + std::to_string(tid_));
+  buf.resize(iov.iov_len);
+  return buf;
+}
+
+void Tracee::set_fp(std::span<const std::uint8_t> fp) {
+  iovec iov{const_cast<std::uint8_t*>(fp.data()), fp.size()};
+  if (::ptrace(PTRACE_SETREGSET, tid_, as_data(arch::native_arch().fp_note), &iov) != 0)
+    throw_errno("writing FP registers of thread " + std::to_string(tid_));
+}
+
+std::uint64_t Tracee::get_sigmask() const {
+  std::uint64_t mask = 0;
+  if (::ptrace(PTRACE_GETSIGMASK, tid_, as_data(sizeof mask), &mask) != 0)
+    throw_errno("reading signal mask of thread " + std::to_string(tid_));
+  return mask;
+}
+
+RseqConfig Tracee::get_rseq() const {
+  // struct ptrace_rseq_configuration of linux/ptrace.h, which clashes with sys/ptrace.h.
+  struct {
+    std::uint64_t ptr;
+    std::uint32_t size, signature, flags, pad;
+  } conf{};
+  if (::ptrace(static_cast<__ptrace_request>(PTRACE_GET_RSEQ_CONFIGURATION), tid_,
+               as_data(sizeof conf), &conf) < 0)
+    throw_errno("reading rseq registration of thread " + std::to_string(tid_));
+  return {conf.ptr, conf.size, conf.signature};
+}
+
+void Tracee::set_sigmask(std::uint64_t mask) {
+  if (::ptrace(PTRACE_SETSIGMASK, tid_, as_data(sizeof mask), &mask) != 0)
+    throw_errno("writing signal mask of thread " + std::to_string(tid_));
+}
+
+void Tracee::wait_syscall_stop(const char* which) {
+  int status = wait_stop(tid_, std::string("running an injected syscall (") + which + ")");
+  if (!WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80))
+    throw CkptError(CkptError::kSystem, "thread " + std::to_string(tid_) + " stopped with signal " +
+                                            std::to_string(WSTOPSIG(status)) +
+                                            " instead of at the injected syscall's " + which);
+}
+
+std::int64_t Tracee::syscall(RemoteAddr insn, int nr, std::initializer_list<std::uint64_t> args) {
+  arch::Regs regs = get_regs();
+  const arch::Arch& a = regs.arch();
+  regs.set(a.pc, insn.addr());
+  regs.set(a.orig_nr, ~0ULL);
+  regs.set_syscall(nr, std::span(args.begin(), args.size()));
+  set_regs(regs);
+  if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
+    throw_errno("PTRACE_SYSCALL (entry) of thread " + std::to_string(tid_));
+  wait_syscall_stop("entry");
+  if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
+    throw_errno("PTRACE_SYSCALL (exit) of thread " + std::to_string(tid_));
+  wait_syscall_stop("exit");
+  return get_regs().syscall_ret();
+}
+
+void Tracee::detach() {
+  if (!attached_) return;
+  if (::ptrace(PTRACE_DETACH, tid_, no_addr(), no_addr()) != 0)
+    throw_errno("PTRACE_DETACH of thread " + std::to_string(tid_));
+  attached_ = false;
+}
+
+void Tracee::kill_process() {
+  ::kill(tid_, SIGKILL);
+  attached_ = false;
+}
+
+void read_remote(pid_t pid, RemoteAddr addr, std::span<std::uint8_t> out) {
+  std::size_t done = 0;
+  while (done < out.size()) {
+    iovec local{out.data() + done, out.size() - done};
+    iovec remote{reinterpret_cast<void*>(addr.addr() + done), out.size() - done};
+    ssize_t n = ::process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) throw_errno("reading memory of process " + std::to_string(pid));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+void write_remote(pid_t pid, RemoteAddr addr, std::span<const std::uint8_t> bytes) {
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    iovec local{const_cast<std::uint8_t*>(bytes.data()) + done, bytes.size() - done};
+    iovec remote{reinterpret_cast<void*>(addr.addr() + done), bytes.size() - done};
+    ssize_t n = ::process_vm_writev(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) throw_errno("writing memory of process " + std::to_string(pid));
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+std::string read_file(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("opening " + path);
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("reading " + path);
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,71 @@
+#pragma once
+// The thin I/O shell around ptrace: one stopped thread, its registers, and syscalls run
+// inside it.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "arch/regs.h"
+#include "engine/remote_ptr.h"
+
+namespace crossrig::engine {
+
+/// A thread's restartable-sequences registration (address 0 when none).
+struct RseqConfig {
+  std::uint64_t ptr = 0;
+  std::uint32_t size = 0, signature = 0;
+};
+
+/// A thread held stopped under ptrace; detaches (leaving it running) when destroyed.
+class Tracee {
+ public:
+  /// Seizes tid and interrupts it; throws if it cannot be traced or dies meanwhile.
+  static Tracee seize(pid_t tid);
+  /// Takes over a child that called PTRACE_TRACEME and stopped itself with SIGSTOP.
+  static Tracee adopt_stopped_child(pid_t tid);
+
+  Tracee(Tracee&& other) noexcept;
+  Tracee& operator=(Tracee&&) = delete;
+  ~Tracee();
+
+  pid_t tid() const { return tid_; }
+  arch::Regs get_regs() const;
+  void set_regs(const arch::Regs& regs);
+  /// The FP/vector regset (xsave on x86_64) as raw bytes.
+  std::vector<std::uint8_t> get_fp() const;
+  void set_fp(std::span<const std::uint8_t> fp);
+  std::uint64_t get_sigmask() const;
+  RseqConfig get_rseq() const;
+  void set_sigmask(std::uint64_t mask);
+
+  /// Runs one syscall inside the thread from the syscall instruction at insn, leaving the
+  /// registers as the syscall left them; returns the raw return value (-errno on failure).
+  std::int64_t syscall(RemoteAddr insn, int nr, std::initializer_list<std::uint64_t> args);
+
+  /// Lets the thread run again (with its current registers).
+  void detach();
+  /// Kills the whole process and reaps nothing (the parent reaps).
+  void kill_process();
+
+ private:
+  explicit Tracee(pid_t tid) : tid_(tid) {}
+  void wait_syscall_stop(const char* which);
+
+  pid_t tid_ = -1;
+  bool attached_ = true;
+};
+
+/// Reads len bytes at addr of process pid into out; throws on a short read.
+void read_remote(pid_t pid, RemoteAddr addr, std::span<std::uint8_t> out);
+/// Writes bytes at addr of process pid; throws on a short write.
+void write_remote(pid_t pid, RemoteAddr addr, std::span<const std::uint8_t> bytes);
+
+/// Reads a whole (proc) file; throws naming the file.
+std::string read_file(const std::string& path);
+
+}  // namespace crossrig::engine

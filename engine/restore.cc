@@ -1,0 +1,437 @@
+#include "engine/restore.h"
+
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "common/hex.h"
+#include "common/unique_fd.h"
+#include "engine/ckpt_error.h"
+#include "engine/image.h"
+#include "engine/phase.h"
+#include "engine/ptrace_task.h"
+#include "engine/task_image.h"
+#include "engine/task_info.h"
+#include "engine/vma_class.h"
+
+namespace crossrig::engine {
+namespace {
+
+// Helper region in the new task: page 0 holds the syscall instruction, page 1 is scratch for
+// syscall arguments, the rest receives the kernel's vdso/vvar on their way to their addresses.
+constexpr std::size_t kHelperPages = 2 + 62;
+
+constexpr std::uint64_t kRseqFlagUnregister = 1;
+
+// madvise state as smaps VmFlags shows it, and the advice that recreates it.
+struct AdviceFlag {
+  const char* flag;
+  int advice;
+};
+constexpr AdviceFlag kAdvice[] = {
+    {"dd", MADV_DONTDUMP}, {"dc", MADV_DONTFORK},   {"wf", MADV_WIPEONFORK},
+    {"hg", MADV_HUGEPAGE}, {"nh", MADV_NOHUGEPAGE},
+};
+
+struct Image {
+  TaskImage task;
+  CoreImage core;
+  MmImage mm;
+  std::vector<PagemapEntry> pagemap;
+  std::string pages_path;
+  std::uint64_t pages_xxh3 = 0;
+};
+
+Image load(const ImageReader& r) {
+  const arch::Arch& host = arch::native_arch();
+  const auto& inv = r.inventory();
+  std::string arch_name = inv.value("arch", "");
+  if (arch_name != host.name)
+    throw CkptError(CkptError::kBadImage, "image " + r.dir() + " is for arch '" + arch_name +
+                                              "'; this host is " + std::string(host.name));
+  if (inv.value("page_size", std::size_t{0}) != host.page_size)
+    throw CkptError(CkptError::kBadImage, "image page size differs from this host's");
+  Image img;
+  try {
+    auto tree = r.json("tree.json");
+    int pid = tree.at("root").get<int>();
+    if (tree.at("processes").size() != 1)
+      throw CkptError(CkptError::kUnsupported, "image holds a process tree; not supported yet");
+    std::string id = std::to_string(pid);
+    img.task = r.json("task-" + id + ".json").get<TaskImage>();
+    img.core = r.json("core-" + id + ".json").get<CoreImage>();
+    img.mm = r.json("mm-" + id + ".json").get<MmImage>();
+    img.pagemap = r.json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>();
+    img.pages_path = r.pages_path("pages-" + id + ".img");
+    img.pages_xxh3 = r.pages_xxh3("pages-" + id + ".img");
+  } catch (const nlohmann::json::exception& e) {
+    throw CkptError(CkptError::kBadImage, std::string("image metadata is malformed: ") + e.what());
+  }
+  if (img.task.pid <= 0 || img.task.threads.size() != 1)
+    throw CkptError(CkptError::kUnsupported, "image holds a multi-threaded process");
+  // Every page run must lie inside a mapping and the pages file, in file order.
+  std::uint64_t pos = 0;
+  for (const PagemapEntry& p : img.pagemap) {
+    std::uint64_t end = p.vaddr + p.npages * host.page_size;
+    bool inside = std::any_of(img.mm.vmas.begin(), img.mm.vmas.end(), [&](const VmaImage& v) {
+      return v.start <= p.vaddr && end <= v.end && end > p.vaddr;
+    });
+    if (!inside || p.offset != pos)
+      throw CkptError(CkptError::kBadImage, "pagemap entry at vaddr " + std::to_string(p.vaddr) +
+                                                " lies outside its mappings or out of order");
+    pos += p.npages * host.page_size;
+  }
+  return img;
+}
+
+bool overlaps(std::uint64_t a, std::uint64_t b, const std::vector<VmaImage>& vmas) {
+  for (const VmaImage& v : vmas) {
+    if (a < v.end && v.start < b) return true;
+  }
+  return false;
+}
+
+// Maps the helper region in this process (the child inherits it) where the image has nothing.
+std::uint64_t map_helper(const std::vector<VmaImage>& vmas) {
+  const arch::Arch& a = arch::native_arch();
+  std::size_t len = kHelperPages * a.page_size;
+  for (std::uint64_t hint = 1ULL << 32; hint < (1ULL << 46); hint += 1ULL << 36) {
+    if (overlaps(hint, hint + len, vmas)) continue;
+    void* p = ::mmap(reinterpret_cast<void*>(hint), len, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (p == MAP_FAILED) continue;
+    std::memcpy(p, a.syscall_insn.data(), a.syscall_insn.size());
+    ::mprotect(p, a.page_size, PROT_READ | PROT_EXEC);
+    ::mprotect(static_cast<char*>(p) + 2 * a.page_size, len - 2 * a.page_size, PROT_NONE);
+    return reinterpret_cast<std::uint64_t>(p);
+  }
+  throw CkptError(CkptError::kSystem, "found no free place for the restore helper pages");
+}
+
+pid_t clone_with_pid(pid_t pid) {
+  clone_args args{};
+  args.exit_signal = SIGCHLD;
+  args.set_tid = reinterpret_cast<std::uint64_t>(&pid);
+  args.set_tid_size = 1;
+  long r = ::syscall(SYS_clone3, &args, sizeof args);
+  if (r == 0) {
+    ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
+    ::raise(SIGSTOP);
+    ::_exit(127);
+  }
+  if (r < 0 && errno == EEXIST) {
+    std::string comm;
+    try {
+      comm = read_file(proc_path(pid, "comm"));
+      if (!comm.empty()) comm.pop_back();
+    } catch (const std::exception&) {
+    }
+    throw CkptError(CkptError::kSystem, "PID " + std::to_string(pid) +
+                                            " is taken by another process (" + comm +
+                                            "); stop it or restore in a new PID namespace");
+  }
+  if (r < 0) throw_errno("clone3 with PID " + std::to_string(pid));
+  return static_cast<pid_t>(r);
+}
+
+// The task being built; killed unless release() was called.
+class Builder {
+ public:
+  Builder(pid_t pid, std::uint64_t helper) : t_(Tracee::adopt_stopped_child(pid)), helper_(helper) {
+    t_.set_sigmask(~0ULL);
+  }
+  Builder(const Builder&) = delete;
+  Builder& operator=(const Builder&) = delete;
+  ~Builder() {
+    if (!released_) {
+      pid_t pid = t_.tid();
+      t_.kill_process();
+      ::waitpid(pid, nullptr, __WALL);
+    }
+  }
+
+  Tracee& tracee() { return t_; }
+  pid_t pid() const { return t_.tid(); }
+  void release() { released_ = true; }
+  std::uint64_t helper() const { return helper_; }
+  RemoteAddr scratch() const { return RemoteAddr(helper_ + arch::native_arch().page_size); }
+
+  /// Runs an injected syscall; throws naming what and the object it was for on failure.
+  std::uint64_t sys(std::string_view name, std::initializer_list<std::uint64_t> args,
+                    const std::string& object) {
+    std::int64_t r =
+        t_.syscall(RemoteAddr(helper_), arch::syscall_nr(arch::native_arch(), name), args);
+    if (r < 0 && r > -4096)
+      throw CkptError(CkptError::kSystem, std::string(name) + " for " + object + " failed in " +
+                                              "restored process " + std::to_string(pid()) + ": " +
+                                              std::strerror(static_cast<int>(-r)));
+    return static_cast<std::uint64_t>(r);
+  }
+  /// Copies bytes into the scratch page and returns its address.
+  std::uint64_t put(std::span<const std::uint8_t> bytes) {
+    if (bytes.size() > arch::native_arch().page_size)
+      throw CkptError(CkptError::kBadImage, "argument too long for the scratch page");
+    write_remote(pid(), scratch(), bytes);
+    return scratch().addr();
+  }
+  std::uint64_t put_string(const std::string& s) {
+    std::string z = s + '\0';
+    return put(as_bytes(z));
+  }
+
+ private:
+  Tracee t_;
+  std::uint64_t helper_;
+  bool released_ = false;
+};
+
+void replace_address_space(Builder& b, const MmImage& mm) {
+  const arch::Arch& a = arch::native_arch();
+  const std::uint64_t helper_end = b.helper() + kHelperPages * a.page_size;
+  auto current = parse_maps(read_file(proc_path(b.pid(), "maps")));
+  std::vector<std::pair<MapsEntry, std::string>> specials;
+  for (const MapsEntry& e : current) {
+    if (e.start >= b.helper() && e.end <= helper_end) continue;
+    std::string kind = classify_vma(e).kind;
+    if (kind == "vsyscall") continue;
+    if (is_kernel_special(kind)) {
+      specials.emplace_back(e, kind);
+      continue;
+    }
+    b.sys("munmap", {e.start, e.end - e.start}, "mapping " + e.path);
+  }
+  // Two steps so that a special mapping never lands on another one still in place.
+  std::uint64_t temp = b.helper() + 2 * a.page_size;
+  std::vector<std::pair<std::uint64_t, const VmaImage*>> moved;
+  for (const auto& [e, kind] : specials) {
+    auto it = std::find_if(mm.vmas.begin(), mm.vmas.end(),
+                           [&](const VmaImage& v) { return v.kind == kind; });
+    if (it == mm.vmas.end()) {
+      b.sys("munmap", {e.start, e.end - e.start}, kind);
+      continue;
+    }
+    std::uint64_t len = e.end - e.start;
+    if (len != it->end - it->start || temp + len > helper_end)
+      throw CkptError(CkptError::kUnsupported,
+                      "the [" + kind +
+                          "] area differs in size from the image's; restore on the "
+                          "kernel that dumped it");
+    b.sys("mremap", {e.start, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, temp}, "[" + kind + "]");
+    moved.emplace_back(temp, &*it);
+    temp += len;
+  }
+  for (const auto& [at, v] : moved)
+    b.sys("mremap",
+          {at, v->end - v->start, v->end - v->start, MREMAP_MAYMOVE | MREMAP_FIXED, v->start},
+          "[" + v->kind + "]");
+}
+
+void map_vmas(Builder& b, const MmImage& mm) {
+  for (const VmaImage& v : mm.vmas) {
+    if (is_kernel_special(v.kind)) continue;
+    bool anon = v.kind != "file";
+    int flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (anon ? MAP_ANONYMOUS : 0);
+    if (std::find(v.vm_flags.begin(), v.vm_flags.end(), "gd") != v.vm_flags.end())
+      flags |= MAP_GROWSDOWN;
+    // Private memory is mapped writable until its pages are in; mprotect follows.
+    int prot = v.prot;
+    if (!(v.kind == "file" && v.shared)) prot |= PROT_READ | PROT_WRITE;
+    std::string what = anon ? "anonymous mapping" : "mapping of " + v.path;
+    if (anon) {
+      b.sys("mmap",
+            {v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
+             static_cast<std::uint64_t>(flags), ~0ULL, 0},
+            what);
+    } else {
+      bool rw = v.shared && (v.prot & PROT_WRITE);
+      std::uint64_t fd = b.sys("openat",
+                               {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(v.path),
+                                static_cast<std::uint64_t>(rw ? O_RDWR : O_RDONLY), 0},
+                               v.path);
+      b.sys("mmap",
+            {v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
+             static_cast<std::uint64_t>(flags), fd, v.offset},
+            what);
+      b.sys("close", {fd}, v.path);
+    }
+  }
+}
+
+void fill_pages(Builder& b, const Image& img) {
+  if (img.pagemap.empty()) return;
+  UniqueFd fd(::open(img.pages_path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("opening " + img.pages_path);
+  off_t size = ::lseek(fd.get(), 0, SEEK_END);
+  void* map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (map == MAP_FAILED) throw_errno("mapping " + img.pages_path);
+  std::span<const std::uint8_t> file(static_cast<const std::uint8_t*>(map),
+                                     static_cast<std::size_t>(size));
+  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> st(XXH3_createState(), XXH3_freeState);
+  XXH3_64bits_reset(st.get());
+  const std::size_t ps = arch::native_arch().page_size;
+  constexpr std::size_t kChunk = 4 << 20;
+  try {
+    for (const PagemapEntry& p : img.pagemap) {
+      std::size_t len = p.npages * ps;
+      for (std::size_t done = 0; done < len; done += kChunk) {
+        auto chunk = file.subspan(p.offset + done, std::min(kChunk, len - done));
+        XXH3_64bits_update(st.get(), chunk.data(), chunk.size());
+        write_remote(b.pid(), RemoteAddr(p.vaddr + done), chunk);
+      }
+    }
+  } catch (...) {
+    ::munmap(map, static_cast<std::size_t>(size));
+    throw;
+  }
+  ::munmap(map, static_cast<std::size_t>(size));
+  if (XXH3_64bits_digest(st.get()) != img.pages_xxh3)
+    throw CkptError(CkptError::kBadImage, img.pages_path + " fails its XXH3 check (corrupted)");
+}
+
+void finish_vmas(Builder& b, const MmImage& mm) {
+  for (const VmaImage& v : mm.vmas) {
+    if (is_kernel_special(v.kind)) continue;
+    b.sys("mprotect", {v.start, v.end - v.start, static_cast<std::uint64_t>(v.prot)},
+          "mapping at " + std::to_string(v.start));
+    for (const AdviceFlag& f : kAdvice) {
+      if (std::find(v.vm_flags.begin(), v.vm_flags.end(), f.flag) != v.vm_flags.end())
+        b.sys("madvise", {v.start, v.end - v.start, static_cast<std::uint64_t>(f.advice)},
+              std::string("VmFlag ") + f.flag);
+    }
+  }
+}
+
+void set_mm_fields(Builder& b, const MmImage& mm) {
+  std::uint64_t exe_fd =
+      b.sys("openat",
+            {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(mm.exe), O_RDONLY | O_CLOEXEC, 0},
+            "executable " + mm.exe);
+  prctl_mm_map m{};
+  m.start_code = mm.start_code;
+  m.end_code = mm.end_code;
+  m.start_data = mm.start_data;
+  m.end_data = mm.end_data;
+  m.start_brk = mm.start_brk;
+  m.brk = mm.brk;
+  m.start_stack = mm.start_stack;
+  m.arg_start = mm.arg_start;
+  m.arg_end = mm.arg_end;
+  m.env_start = mm.env_start;
+  m.env_end = mm.env_end;
+  m.auxv_size = static_cast<std::uint32_t>(mm.auxv.size() * sizeof(std::uint64_t));
+  m.exe_fd = static_cast<std::uint32_t>(exe_fd);
+  std::vector<std::uint8_t> buf(sizeof m + m.auxv_size);
+  m.auxv = reinterpret_cast<__u64*>(b.scratch().addr() + sizeof m);
+  std::memcpy(buf.data(), &m, sizeof m);
+  std::memcpy(buf.data() + sizeof m, mm.auxv.data(), m.auxv_size);
+  b.sys("prctl", {PR_SET_MM, PR_SET_MM_MAP, b.put(buf), sizeof m, 0}, "mm fields (PR_SET_MM_MAP)");
+  b.sys("close", {exe_fd}, "executable");
+}
+
+void set_task_state(Builder& b, const TaskImage& t) {
+  for (const SigactionImage& s : t.sigactions) {
+    std::uint64_t ksa[4] = {s.handler, s.flags, s.restorer, s.mask};
+    b.sys("rt_sigaction",
+          {static_cast<std::uint64_t>(s.sig),
+           b.put(std::span(reinterpret_cast<const std::uint8_t*>(ksa), sizeof ksa)), 0,
+           sizeof(std::uint64_t)},
+          "signal " + std::to_string(s.sig));
+  }
+  b.sys("umask", {t.umask}, "umask");
+  b.sys("chdir", {b.put_string(t.cwd)}, "cwd " + t.cwd);
+  b.sys("prctl", {PR_SET_NAME, b.put_string(t.comm), 0, 0, 0}, "comm");
+  for (const FdImage& f : t.fds) {
+    std::string what = "fd " + std::to_string(f.fd) + " (" + f.path + ")";
+    int flags = f.flags & ~(O_CREAT | O_EXCL | O_TRUNC);
+    std::uint64_t nfd = b.sys("openat",
+                              {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(f.path),
+                               static_cast<std::uint64_t>(flags), 0},
+                              what);
+    if (nfd != static_cast<std::uint64_t>(f.fd)) {
+      b.sys(
+          "dup3",
+          {nfd, static_cast<std::uint64_t>(f.fd), static_cast<std::uint64_t>(f.flags & O_CLOEXEC)},
+          what);
+      b.sys("close", {nfd}, what);
+    }
+    if (f.pos != 0)
+      b.sys("lseek",
+            {static_cast<std::uint64_t>(f.fd), static_cast<std::uint64_t>(f.pos), SEEK_SET}, what);
+  }
+  for (const RlimitImage& r : t.rlimits) {
+    rlimit64 lim{r.cur, r.max};
+    if (::prlimit64(b.pid(), static_cast<__rlimit_resource>(r.resource), &lim, nullptr) != 0)
+      throw_errno("setting rlimit " + std::to_string(r.resource) + " of restored process " +
+                  std::to_string(b.pid()));
+  }
+}
+
+}  // namespace
+
+int restore(const RestoreOptions& opts) {
+  const arch::Arch& a = arch::native_arch();
+  enter_phase("validate");
+  ImageReader reader(opts.dir);
+  Image img = load(reader);
+  auto image_fp = from_hex(img.core.fp);
+  if (!image_fp) throw CkptError(CkptError::kBadImage, "core image FP state is not hex");
+  arch::Regs regs = regs_from_names(a, img.core.regs);
+
+  std::uint64_t helper = map_helper(img.mm.vmas);
+  pid_t pid = clone_with_pid(img.task.pid);
+  ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
+  Builder b(pid, helper);
+
+  enter_phase("check-cpu");
+  if (auto why = a.fp_incompatibility(*image_fp, b.tracee().get_fp()))
+    throw CkptError(CkptError::kUnsupported, "this CPU cannot restore the image: " + *why);
+  enter_phase("mm");
+  b.sys("close_range", {0, ~0U, 0}, "inherited fds");
+  // The kernel writes to a registered rseq area on every return to user space; the area
+  // inherited from ckpt is about to be unmapped.
+  if (RseqConfig inherited = b.tracee().get_rseq(); inherited.ptr != 0)
+    b.sys("rseq", {inherited.ptr, inherited.size, kRseqFlagUnregister, inherited.signature},
+          "inherited rseq area");
+  replace_address_space(b, img.mm);
+  map_vmas(b, img.mm);
+  enter_phase("pages");
+  fill_pages(b, img);
+  finish_vmas(b, img.mm);
+  set_mm_fields(b, img.mm);
+  if (img.core.rseq_ptr != 0)
+    b.sys("rseq", {img.core.rseq_ptr, img.core.rseq_size, 0, img.core.rseq_sig}, "rseq area");
+  enter_phase("task");
+  set_task_state(b, img.task);
+  b.sys("munmap", {helper, kHelperPages * a.page_size}, "restore helper pages");
+  enter_phase("registers");
+  b.tracee().set_fp(*image_fp);
+  b.tracee().set_regs(regs);
+  b.tracee().set_sigmask(img.core.sigmask);
+  if (!opts.pidfile.empty()) {
+    std::ofstream f(opts.pidfile);
+    f << pid << "\n";
+    if (!f) throw CkptError(CkptError::kSystem, "cannot write pidfile " + opts.pidfile);
+  }
+  b.tracee().detach();
+  b.release();
+  if (opts.detach) return 0;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,19 @@
+#pragma once
+
+#include <string>
+
+namespace crossrig::engine {
+
+/// What `ckpt restore` was asked to do.
+struct RestoreOptions {
+  std::string dir;
+  bool detach = false;  ///< Return once the task runs instead of waiting for it to exit.
+  std::string pidfile;  ///< Where to write the restored PID, if not empty.
+};
+
+/// Restores the image in opts.dir with its original PID. Returns 0 when detached, otherwise
+/// waits for the restored process and returns its exit status (128+signal if killed).
+/// On failure kills whatever it created and throws CkptError naming the failed object.
+int restore(const RestoreOptions& opts);
+
+}  // namespace crossrig::engine

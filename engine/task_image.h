@@ -1,0 +1,99 @@
+#pragma once
+// What the image records about a process, and its JSON form. Pure data: no I/O here.
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "arch/regs.h"
+
+namespace crossrig::engine {
+
+/// One mapping of the address space.
+struct VmaImage {
+  std::uint64_t start = 0, end = 0;
+  int prot = 0;  ///< PROT_* bits.
+  bool shared = false;
+  std::string kind;  ///< "anon", "file", or the special name: "vdso", "vvar", "stack", ...
+  std::string path;  ///< The mapped file, for kind "file".
+  std::uint64_t offset = 0;
+  std::vector<std::string> vm_flags;  ///< smaps VmFlags, e.g. "gd" for a grows-down stack.
+};
+
+/// A run of pages at vaddr stored at offset in the pages file.
+struct PagemapEntry {
+  std::uint64_t vaddr = 0, npages = 0, offset = 0;
+};
+
+/// The address space of one process.
+struct MmImage {
+  std::vector<VmaImage> vmas;
+  std::uint64_t start_code = 0, end_code = 0, start_data = 0, end_data = 0, start_brk = 0, brk = 0,
+                start_stack = 0, arg_start = 0, arg_end = 0, env_start = 0, env_end = 0;
+  std::vector<std::uint64_t> auxv;
+  std::string exe;
+};
+
+/// One signal's disposition as rt_sigaction reports it.
+struct SigactionImage {
+  int sig = 0;
+  std::uint64_t handler = 0, flags = 0, restorer = 0, mask = 0;
+};
+
+/// One resource limit.
+struct RlimitImage {
+  int resource = 0;
+  std::uint64_t cur = 0, max = 0;
+};
+
+/// One open file descriptor.
+struct FdImage {
+  int fd = 0;
+  std::string path;
+  int flags = 0;
+  std::int64_t pos = 0;
+};
+
+/// Process-wide state other than memory and registers.
+struct TaskImage {
+  int pid = 0, ppid = 0, pgid = 0, sid = 0;
+  std::vector<int> threads;
+  std::string comm, cwd;
+  unsigned umask = 0;
+  std::vector<SigactionImage> sigactions;
+  std::vector<RlimitImage> rlimits;
+  std::vector<FdImage> fds;
+};
+
+/// Per-thread CPU state: registers by name as hex strings, readable on any host.
+struct CoreImage {
+  int tid = 0;
+  std::string arch;
+  std::map<std::string, std::string> regs;
+  std::string fp;  ///< The FP/vector regset (xsave) as hex.
+  std::uint64_t sigmask = 0;
+  std::uint64_t rseq_ptr = 0;  ///< Registered rseq area, 0 if none.
+  std::uint32_t rseq_size = 0, rseq_sig = 0;
+};
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PagemapEntry, vaddr, npages, offset)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_data, end_data,
+                                   start_brk, brk, start_stack, arg_start, arg_end, env_start,
+                                   env_end, auxv, exe)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer, mask)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, umask,
+                                   sigactions, rlimits, fds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
+                                   rseq_sig)
+
+/// Registers as {name: "0x..."} following the arch's register table.
+std::map<std::string, std::string> regs_to_names(const arch::Regs& regs);
+/// The register set named by the map; throws kBadImage on a missing or malformed register.
+arch::Regs regs_from_names(const arch::Arch& arch, const std::map<std::string, std::string>& m);
+
+}  // namespace crossrig::engine

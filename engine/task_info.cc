@@ -1,0 +1,119 @@
+#include "engine/task_info.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "engine/ckpt_error.h"
+#include "engine/ptrace_task.h"
+
+namespace crossrig::engine {
+
+std::string proc_path(pid_t pid, const std::string& file) {
+  return "/proc/" + std::to_string(pid) + "/" + file;
+}
+
+namespace {
+
+std::vector<int> list_numeric_dir(const std::string& path) {
+  std::vector<int> out;
+  DIR* d = ::opendir(path.c_str());
+  if (d == nullptr) throw_errno("listing " + path);
+  while (dirent* e = ::readdir(d)) {
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9') out.push_back(std::atoi(e->d_name));
+  }
+  ::closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string read_link(const std::string& path) {
+  char buf[4096];
+  ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  if (n < 0) throw_errno("reading link " + path);
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+
+FdImage read_fd(pid_t pid, int fd) {
+  std::string link = proc_path(pid, "fd/" + std::to_string(fd));
+  FdImage img;
+  img.fd = fd;
+  img.path = read_link(link);
+  struct stat st {};
+  if (::stat(link.c_str(), &st) != 0) throw_errno("stat of " + link);
+  bool ok = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISDIR(st.st_mode);
+  if (!ok || !img.path.starts_with("/") || img.path.ends_with(" (deleted)"))
+    throw CkptError(CkptError::kUnsupported,
+                    "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
+                        img.path +
+                        ", which ckpt cannot checkpoint yet (only regular files, "
+                        "directories and character devices)");
+  auto info = parse_status(read_file(proc_path(pid, "fdinfo/" + std::to_string(fd))));
+  img.pos = std::stoll(info.at("pos"));
+  img.flags = static_cast<int>(std::stol(info.at("flags"), nullptr, 8));
+  return img;
+}
+
+}  // namespace
+
+std::vector<int> list_threads(pid_t pid) {
+  return list_numeric_dir(proc_path(pid, "task"));
+}
+
+TaskImage read_task(pid_t pid) {
+  TaskImage t;
+  ProcStat stat(read_file(proc_path(pid, "stat")));
+  t.pid = pid;
+  t.ppid = static_cast<int>(stat.number(4));
+  t.pgid = static_cast<int>(stat.number(5));
+  t.sid = static_cast<int>(stat.number(6));
+  t.threads = list_threads(pid);
+  t.comm = read_file(proc_path(pid, "comm"));
+  while (!t.comm.empty() && t.comm.back() == '\n')
+    t.comm.pop_back();
+  t.cwd = read_link(proc_path(pid, "cwd"));
+  t.umask = static_cast<unsigned>(
+      std::stoul(parse_status(read_file(proc_path(pid, "status"))).at("Umask"), nullptr, 8));
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    rlimit64 lim{};
+    if (::prlimit64(pid, static_cast<__rlimit_resource>(r), nullptr, &lim) != 0)
+      throw_errno("reading rlimit " + std::to_string(r) + " of process " + std::to_string(pid));
+    t.rlimits.push_back({r, lim.rlim_cur, lim.rlim_max});
+  }
+  for (int fd : list_numeric_dir(proc_path(pid, "fd")))
+    t.fds.push_back(read_fd(pid, fd));
+  return t;
+}
+
+MmImage read_mm_fields(pid_t pid) {
+  MmImage mm;
+  ProcStat s(read_file(proc_path(pid, "stat")));
+  auto u = [&](std::size_t n) { return static_cast<std::uint64_t>(s.number(n)); };
+  mm.start_code = u(26);
+  mm.end_code = u(27);
+  mm.start_stack = u(28);
+  mm.start_data = u(45);
+  mm.end_data = u(46);
+  mm.start_brk = u(47);
+  mm.arg_start = u(48);
+  mm.arg_end = u(49);
+  mm.env_start = u(50);
+  mm.env_end = u(51);
+  std::string auxv = read_file(proc_path(pid, "auxv"));
+  mm.auxv.resize(auxv.size() / sizeof(std::uint64_t));
+  std::memcpy(mm.auxv.data(), auxv.data(), mm.auxv.size() * sizeof(std::uint64_t));
+  mm.exe = read_link(proc_path(pid, "exe"));
+  return mm;
+}
+
+int prot_of(const MapsEntry& e) {
+  return (e.read ? PROT_READ : 0) | (e.write ? PROT_WRITE : 0) | (e.exec ? PROT_EXEC : 0);
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,29 @@
+#pragma once
+// Reading a stopped process's state from /proc and from outside (prlimit): no injection.
+
+#include <sys/types.h>
+
+#include <vector>
+
+#include "engine/proc_parse.h"
+#include "engine/task_image.h"
+
+namespace crossrig::engine {
+
+/// Path of a file under /proc/PID/.
+std::string proc_path(pid_t pid, const std::string& file);
+
+/// Thread ids of a process.
+std::vector<int> list_threads(pid_t pid);
+
+/// The process-wide state other than sigactions; throws kUnsupported on an fd it cannot
+/// checkpoint, naming it.
+TaskImage read_task(pid_t pid);
+
+/// The mm fields of /proc/PID/stat and auxv; vmas and brk are filled by the caller.
+MmImage read_mm_fields(pid_t pid);
+
+/// PROT_* bits of a maps line.
+int prot_of(const MapsEntry& e);
+
+}  // namespace crossrig::engine
