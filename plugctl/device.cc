@@ -76,7 +76,7 @@ std::string Device::alias() {
     outlet_.reset();
     return outlet()->alias;
   }
-  return sysinfo().value("alias", "");
+  return string_or_empty(sysinfo(), "alias");
 }
 
 void Device::set_alias(const std::string& alias) {

@@ -42,6 +42,12 @@ int int_at(const nlohmann::json& j, std::string_view key, const std::string& tar
 
 }  // namespace
 
+std::string string_or_empty(const nlohmann::json& j, std::string_view key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 nlohmann::json sysinfo_of(const nlohmann::json& reply, const std::string& target) {
   if (!reply.contains("system") || !reply["system"].is_object()) {
     throw bad_reply(target, "no 'system' in reply");
@@ -65,7 +71,7 @@ std::vector<Outlet> outlets_of(const nlohmann::json& sysinfo, const std::string&
     Outlet o;
     o.index = static_cast<int>(out.size()) + 1;
     o.id = c["id"].get<std::string>();
-    o.alias = c.value("alias", "");
+    o.alias = string_or_empty(c, "alias");
     o.on = int_at(c, "state", target) != 0;
     out.push_back(std::move(o));
   }

@@ -14,6 +14,9 @@ struct Outlet {
   bool on = false;
 };
 
+/// j[key] if j is an object holding a string there, else "".
+std::string string_or_empty(const nlohmann::json& j, std::string_view key);
+
 /// The system.get_sysinfo object of a reply; throws PlugError (kBadReply) if it has none.
 nlohmann::json sysinfo_of(const nlohmann::json& reply, const std::string& target);
 
