@@ -37,6 +37,10 @@ std::unique_ptr<Transport> make_transport(TransportKind kind, std::string_view h
     case TransportKind::kKlap:
       return std::make_unique<KlapTransport>(klap_device, std::move(credentials));
     case TransportKind::kAuto:
+      // Port 80 is where KLAP devices serve HTTP; no XOR device listens there.
+      if (shared_port && klap_device.port == kKlapPort) {
+        return std::make_unique<KlapTransport>(klap_device, std::move(credentials));
+      }
       break;
   }
   return std::make_unique<AutoTransport>(xor_device, klap_device, std::move(credentials),

@@ -16,7 +16,7 @@ enum class TransportKind { kAuto, kXor, kUdp, kKlap };
 TransportKind parse_transport_kind(std::string_view text);
 
 /// The transport for a device given as "host[:port]": the port is the XOR port, or for KLAP the
-/// HTTP port; without one, 9999 for XOR and 80 for KLAP.
+/// HTTP port; without one, 9999 for XOR and 80 for KLAP. Auto with port 80 means KLAP.
 std::unique_ptr<Transport> make_transport(TransportKind kind, std::string_view host,
                                           Credentials credentials);
 
