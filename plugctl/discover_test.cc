@@ -1,23 +1,18 @@
 #include "plugctl/discover.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
 
-#include <atomic>
 #include <fstream>
-#include <thread>
 
-#include "common/unique_fd.h"
 #include "plugctl/discovery_codec.h"
+#include "plugctl/loopback_peer.h"
 #include "plugctl/xor_cipher.h"
 
 namespace crossrig::plugctl {
 namespace {
 
 using nlohmann::json;
+using testing::UdpResponder;
 
 json fixture(const std::string& name) {
   std::ifstream in(CROSSRIG_SOURCE_DIR "/plugctl/fixtures/" + name);
@@ -70,54 +65,6 @@ TEST(Discover, KeepsOneEntryPerMac) {
   add_unique(devices, b);
   EXPECT_EQ(devices.size(), 2u);
 }
-
-// A UDP responder on 127.0.0.1 that answers each datagram with answer(datagram).
-class UdpResponder {
- public:
-  explicit UdpResponder(std::function<std::vector<std::uint8_t>(std::span<const std::uint8_t>)> a)
-      : answer_(std::move(a)) {
-    fd_.reset(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), len);
-    getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    thread_ = std::thread([this] {
-      std::vector<std::uint8_t> buf(65536);
-      while (!stop_) {
-        pollfd p{fd_.get(), POLLIN, 0};
-        if (poll(&p, 1, 50) <= 0) continue;
-        sockaddr_in from{};
-        socklen_t from_len = sizeof from;
-        ssize_t n = recvfrom(fd_.get(), buf.data(), buf.size(), 0,
-                             reinterpret_cast<sockaddr*>(&from), &from_len);
-        if (n < 0) continue;
-        ++received_;
-        auto reply = answer_(std::span(buf).first(static_cast<std::size_t>(n)));
-        if (!reply.empty()) {
-          sendto(fd_.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
-                 from_len);
-        }
-      }
-    });
-  }
-  ~UdpResponder() {
-    stop_ = true;
-    thread_.join();
-  }
-  std::uint16_t port() const { return port_; }
-  int received() const { return received_; }
-
- private:
-  std::function<std::vector<std::uint8_t>(std::span<const std::uint8_t>)> answer_;
-  UniqueFd fd_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> received_{0};
-  std::thread thread_;
-};
 
 TEST(Discover, CollectsBothKindsOfDeviceOverUdp) {
   json kp115 = fixture("KP115(US)_1.0_1.0.17.json");

@@ -89,6 +89,43 @@ void LoopbackPeer::serve() {
   }
 }
 
+UdpResponder::UdpResponder(Answer answer) : answer_(std::move(answer)) {
+  fd_.reset(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (!fd_ || bind(fd_.get(), reinterpret_cast<sockaddr*>(&addr), len) != 0 ||
+      getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw std::runtime_error("cannot set up the loopback UDP responder");
+  }
+  port_ = ntohs(addr.sin_port);
+  thread_ = std::thread([this] {
+    std::vector<std::uint8_t> buf(65536);
+    while (!stop_) {
+      // Polling in short slices lets the destructor stop the thread without a wake-up pipe.
+      pollfd p{fd_.get(), POLLIN, 0};
+      if (poll(&p, 1, 50) <= 0) continue;
+      sockaddr_in from{};
+      socklen_t from_len = sizeof from;
+      ssize_t n = recvfrom(fd_.get(), buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&from),
+                           &from_len);
+      if (n < 0) continue;
+      ++received_;
+      auto reply = answer_(std::span(buf).first(static_cast<std::size_t>(n)));
+      if (!reply.empty()) {
+        sendto(fd_.get(), reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from),
+               from_len);
+      }
+    }
+  });
+}
+
+UdpResponder::~UdpResponder() {
+  stop_ = true;
+  thread_.join();
+}
+
 std::string xor_reply_frame(std::string_view plain) {
   return as_string(xor_frame(plain));
 }

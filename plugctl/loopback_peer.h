@@ -7,6 +7,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,6 +50,28 @@ class LoopbackPeer {
   int stop_pipe_[2] = {-1, -1};
   std::uint16_t port_ = 0;
   std::atomic<int> connections_{0};
+  std::thread thread_;
+};
+
+/// A UDP server on 127.0.0.1 (random port) answering each datagram with answer(datagram)
+/// unless that is empty.
+class UdpResponder {
+ public:
+  using Answer = std::function<std::vector<std::uint8_t>(std::span<const std::uint8_t>)>;
+  explicit UdpResponder(Answer answer);
+  ~UdpResponder();
+  UdpResponder(const UdpResponder&) = delete;
+  UdpResponder& operator=(const UdpResponder&) = delete;
+  std::uint16_t port() const { return port_; }
+  /// Datagrams received so far.
+  int received() const { return received_.load(); }
+
+ private:
+  Answer answer_;
+  UniqueFd fd_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> received_{0};
   std::thread thread_;
 };
 
