@@ -355,13 +355,27 @@ int run(int argc, char** argv) {
   return run_device_command(o);
 }
 
+// What to do, for errors whose message names only what failed (advice follows a "; ").
+const char* hint(PlugError::Kind kind) {
+  switch (kind) {
+    case PlugError::kDevice:
+      return "; this model or firmware may not support the request";
+    case PlugError::kBadReply:
+      return "; check that -H names a TP-Link plug, or choose --transport xor or klap";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     return run(argc, argv);
   } catch (const PlugError& e) {
-    std::cerr << "plugctl: " << e.what() << '\n';
+    std::string message = e.what();
+    if (message.find("; ") == std::string::npos) message += hint(e.kind());
+    std::cerr << "plugctl: " << message << '\n';
     return e.exit_code();
   } catch (const json::exception& e) {
     std::cerr << "plugctl: unexpected reply shape: " << e.what() << '\n';
