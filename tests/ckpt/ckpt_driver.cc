@@ -2,11 +2,17 @@
 //   start → dump → (killed by the dump) → restore with the same PID → SIGTERM → expect PASS
 // or with --leave-running: start → dump --leave-running → SIGTERM → expect PASS, then restore
 // the image → SIGTERM → expect PASS again.
+// With --fault KIND it checks a failure instead: a dump failing at phase P (dump-phase:P)
+// must leave the tracee running and no image; a corrupted or truncated image
+// (corrupt-pages, truncate-pages, corrupt-meta) or a PID held by another process (pid-taken)
+// must make restore fail with its documented exit code and leave nothing behind.
 // It is a child subreaper, so the restored task (whose parent, ckpt restore -d, exits) is
 // reparented to it and reaped here. Every process it started is killed on failure.
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -118,11 +124,53 @@ void restore_and_check(const std::string& ckpt, const fs::path& img, pid_t pid,
   expect_pass(pid, outfile, "after restore");
 }
 
+// A sleeping child holding exactly PID pid.
+pid_t occupy_pid(pid_t pid) {
+  clone_args args{};
+  args.exit_signal = SIGCHLD;
+  args.set_tid = reinterpret_cast<std::uint64_t>(&pid);
+  args.set_tid_size = 1;
+  long r = syscall(SYS_clone3, &args, sizeof args);
+  if (r == 0) {
+    pause();
+    _exit(0);
+  }
+  if (r < 0)
+    fail("cannot take PID " + std::to_string(pid) + " for the test: " + std::strerror(errno));
+  g_live.insert(static_cast<pid_t>(r));
+  return static_cast<pid_t>(r);
+}
+
+void damage(const fs::path& file, bool truncate) {
+  if (truncate) {
+    fs::resize_file(file, fs::file_size(file) / 2);
+    return;
+  }
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(fs::file_size(file) / 2));
+  char c = 0;
+  f.get(c);
+  f.seekp(static_cast<std::streamoff>(fs::file_size(file) / 2));
+  f.put(static_cast<char>(c ^ 0x5a));
+}
+
+// Restore must fail with want_rc and leave no process with the image's PID.
+void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pid, int want_rc,
+                          const fs::path& log) {
+  int rc = run({ckpt, "restore", "-D", img.string(), "-d"}, log);
+  if (rc != want_rc)
+    fail("restore of a bad image exited with " + std::to_string(rc) + ", expected " +
+         std::to_string(want_rc) + "; log:\n" + slurp(log));
+  if (kill(pid, 0) == 0 && waitpid(pid, nullptr, WNOHANG) == 0)
+    fail("a failed restore left process " + std::to_string(pid) + " behind");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string ckpt, tracee, workdir;
   bool leave_running = false;
+  std::string fault;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--leave-running")
@@ -150,6 +198,21 @@ int main(int argc, char** argv) {
   g_live.insert(child);
   pid_t pid = wait_pidfile(pidfile, child);
 
+  if (fault.starts_with("dump-phase:")) {
+    pid_t dumper = spawn({"/usr/bin/env", "CKPT_FAULT_PHASE=" + fault.substr(11), ckpt, "dump",
+                          "-t", std::to_string(pid), "-D", img.string()},
+                         log);
+    int rc = wait_exit(dumper);
+    if (rc == 0) fail("dump with a fault at " + fault + " succeeded");
+    if (fs::exists(img)) fail("a failed dump left the image directory " + img.string());
+    for (const auto& e : fs::directory_iterator(work))
+      if (e.path().filename().string().starts_with("img.tmp"))
+        fail("a failed dump left " + e.path().string());
+    expect_pass(pid, outfile, "after a dump failing at " + fault);
+    fs::remove_all(work);
+    std::cout << "PASS\n";
+    return 0;
+  }
   std::vector<std::string> dump = {ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()};
   if (leave_running) dump.push_back("--leave-running");
   int rc = run(dump, log);
@@ -160,6 +223,25 @@ int main(int argc, char** argv) {
     int code = wait_exit(pid);
     if (code != 128 + SIGKILL)
       fail("dumped tracee exited with " + std::to_string(code) + ", not killed");
+  }
+  std::string id = std::to_string(pid);
+  if (fault == "corrupt-pages" || fault == "truncate-pages" || fault == "corrupt-meta") {
+    damage(fault == "corrupt-meta" ? img / ("mm-" + id + ".json") : img / ("pages-" + id + ".img"),
+           fault == "truncate-pages");
+    expect_restore_fails(ckpt, img, pid, 4, log);
+    fs::remove_all(work);
+    std::cout << "PASS\n";
+    return 0;
+  }
+  if (fault == "pid-taken") {
+    pid_t holder = occupy_pid(pid);
+    expect_restore_fails(ckpt, img, pid, 5, log);
+    if (slurp(log).find("is taken by another process") == std::string::npos)
+      fail("restore did not say the PID is taken; log:\n" + slurp(log));
+    kill(holder, SIGKILL);
+    wait_exit(holder);
+  } else if (!fault.empty()) {
+    fail("unknown --fault " + fault);
   }
   restore_and_check(ckpt, img, pid, work, outfile, log);
   fs::remove_all(work);
