@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/hex.h"
+#include "common/net_io.h"
 #include "plugctl/credentials.h"
 #include "plugctl/loopback_peer.h"
 #include "plugctl/xor_cipher.h"
@@ -388,6 +389,65 @@ TEST(PlugctlCli, KlapHandshakesAgainWhenTheSessionExpires) {
   std::lock_guard lock(device.mutex);
   EXPECT_EQ(device.handshakes, 2);
   EXPECT_EQ(strip.sysinfo["children"][1]["state"], 0);
+}
+
+// A KLAP-speaking peer that answers every HTTP request with the same response.
+LoopbackPeer::Handler http_answering(std::string response) {
+  return [response](int fd, const LoopbackPeer& p) {
+    std::string request;
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      if (p.read_some(fd, request) == 0) return;
+    }
+    LoopbackPeer::write_all(fd, response);
+  };
+}
+
+TEST(PlugctlCli, KlapHandshakeOfTheWrongSizeIsABadReply) {
+  LoopbackPeer peer(http_answering("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"));
+  Result r = run_plugctl({"-H", peer.address(), "--transport", "klap", "state"});
+  EXPECT_EQ(r.code, 5);
+  EXPECT_NE(r.err.find("expected 48"), std::string::npos) << r.err;
+}
+
+TEST(PlugctlCli, KlapGarbledHttpIsABadReply) {
+  LoopbackPeer peer(http_answering("HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n"));
+  Result r = run_plugctl({"-H", peer.address(), "--transport", "klap", "state"});
+  EXPECT_EQ(r.code, 5);
+  EXPECT_NE(r.err.find("bad HTTP reply"), std::string::npos) << r.err;
+}
+
+TEST(PlugctlCli, KlapReplyFailingItsSignatureIsABadReply) {
+  KlapDevice device{KlapVersion::kV2, klap_auth_hash(KlapVersion::kV2, "", ""), klap_plug_answer};
+  LoopbackPeer honest(std::ref(device));
+  // Relays to the honest device and flips one byte of every request's answer body.
+  LoopbackPeer tamperer([&](int fd, const LoopbackPeer& p) {
+    std::string request;
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      if (p.read_some(fd, request) == 0) return;
+    }
+    auto length_at = request.find("Content-Length: ");
+    std::size_t body =
+        length_at == std::string::npos ? 0 : std::stoul(request.substr(length_at + 16));
+    while (request.size() < request.find("\r\n\r\n") + 4 + body) {
+      if (p.read_some(fd, request) == 0) return;
+    }
+    UniqueFd up = connect_tcp({"127.0.0.1", honest.port()}, Deadline(std::chrono::seconds(5)));
+    write_all(up.get(), as_bytes(request), Deadline(std::chrono::seconds(5)));
+    std::string answer;
+    char buf[4096];
+    for (;;) {
+      pollfd pf{up.get(), POLLIN, 0};
+      if (poll(&pf, 1, 5000) <= 0) break;
+      ssize_t n = read(up.get(), buf, sizeof buf);
+      if (n <= 0) break;
+      answer.append(buf, static_cast<std::size_t>(n));
+    }
+    if (request.rfind("POST /app/request", 0) == 0 && !answer.empty()) answer.back() ^= 1;
+    LoopbackPeer::write_all(fd, answer);
+  });
+  Result r = run_plugctl({"-H", tamperer.address(), "--transport", "klap", "state"});
+  EXPECT_EQ(r.code, 5);
+  EXPECT_NE(r.err.find("signature"), std::string::npos) << r.err;
 }
 
 TEST(PlugctlCli, AutoFallsBackToKlapWhenThePortSpeaksHttp) {
