@@ -121,7 +121,6 @@ class SimDevice {
   std::vector<Outlet> outlets_;
   EmeterStyle emeter_ = EmeterStyle::kNone;
   nlohmann::json realtime_base_;
-  double erased_total_ = 0;
   bool stats_erased_ = false;
   std::map<int, Rule> rules_;  // by scope: outlet index, or -1 for a whole strip
   int next_rule_id_ = 1;

@@ -413,6 +413,12 @@ void SimServer::bind() {
     files.rlim_cur = files.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &files);
   }
+  // accept() failing with EMFILE would leave the listener readable and spin the loop.
+  constexpr rlim_t kSpareFds = 64;
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur > kSpareFds &&
+      files.rlim_cur - kSpareFds < s.opt.max_connections) {
+    s.opt.max_connections = files.rlim_cur - kSpareFds;
+  }
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);

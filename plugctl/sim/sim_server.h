@@ -25,6 +25,10 @@ struct ServerOptions {
 
 /// Emulates plugs and strips on sockets: XOR over TCP and UDP, KLAP over HTTP, KLAP discovery
 /// on UDP 20002; a single-threaded epoll loop.
+// Plain epoll rather than Boost.Asio: every limit a hostile client meets (buffer sizes, the
+// request and idle deadlines, the connection cap, reading one chunk per wake-up for fairness)
+// is a visible line in one loop, signals arrive through a signalfd, and the device model needs
+// no locking because nothing else runs.
 class SimServer {
  public:
   /// Loads fixtures, credentials and saved states; throws std::exception naming the device.
