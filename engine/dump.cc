@@ -197,6 +197,12 @@ DumpResult dump(const DumpOptions& opts) {
   s.map_scratch();
   mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
   task.sigactions = read_sigactions(s);
+  std::uint64_t altstack[3] = {0, 0, 0};  // stack_t: ss_sp, ss_flags (int, padded), ss_size
+  if (s.sys("sigaltstack", {0, s.scratch().addr()}) != 0)
+    throw CkptError(CkptError::kSystem,
+                    "injected sigaltstack failed in process " + std::to_string(pid));
+  read_remote(pid, s.scratch(),
+              std::span(reinterpret_cast<std::uint8_t*>(altstack), sizeof altstack));
   s.unmap_scratch();
 
   enter_phase("core");
@@ -212,6 +218,13 @@ DumpResult dump(const DumpOptions& opts) {
   core.rseq_ptr = rseq.ptr;
   core.rseq_size = rseq.size;
   core.rseq_sig = rseq.signature;
+  core.altstack_sp = altstack[0];
+  core.altstack_flags = static_cast<int>(altstack[1] & 0xffffffff);
+  core.altstack_size = altstack[2];
+  for (const auto& info : s.tracee().peek_siginfo(false))
+    core.pending.push_back(to_hex(info));
+  for (const auto& info : s.tracee().peek_siginfo(true))
+    task.shared_pending.push_back(to_hex(info));
 
   enter_phase("memory");
   DumpResult result;

@@ -135,6 +135,20 @@ RseqConfig Tracee::get_rseq() const {
   return {conf.ptr, conf.size, conf.signature};
 }
 
+std::vector<std::vector<std::uint8_t>> Tracee::peek_siginfo(bool shared) const {
+  std::vector<std::vector<std::uint8_t>> out;
+  for (;;) {
+    __ptrace_peeksiginfo_args args{
+        out.size(), shared ? static_cast<std::uint32_t>(PTRACE_PEEKSIGINFO_SHARED) : 0u, 1};
+    siginfo_t info{};
+    long n = ::ptrace(PTRACE_PEEKSIGINFO, tid_, &args, &info);
+    if (n < 0) throw_errno("reading pending signals of thread " + std::to_string(tid_));
+    if (n == 0) return out;
+    auto* b = reinterpret_cast<const std::uint8_t*>(&info);
+    out.emplace_back(b, b + sizeof info);
+  }
+}
+
 void Tracee::set_sigmask(std::uint64_t mask) {
   if (::ptrace(PTRACE_SETSIGMASK, tid_, as_data(sizeof mask), &mask) != 0)
     throw_errno("writing signal mask of thread " + std::to_string(tid_));

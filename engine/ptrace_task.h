@@ -41,6 +41,8 @@ class Tracee {
   void set_fp(std::span<const std::uint8_t> fp);
   std::uint64_t get_sigmask() const;
   RseqConfig get_rseq() const;
+  /// The siginfo of every queued signal, thread-directed or (shared) process-wide, in order.
+  std::vector<std::vector<std::uint8_t>> peek_siginfo(bool shared) const;
   void set_sigmask(std::uint64_t mask);
 
   /// Runs one syscall inside the thread from the syscall instruction at insn, leaving the

@@ -393,6 +393,37 @@ void set_task_state(Builder& b, const TaskImage& t) {
   }
 }
 
+// sigaltstack and queued signals; they stay pending under the all-blocked mask until the
+// task's own mask is set last.
+void set_signals(Builder& b, const TaskImage& t, const CoreImage& c) {
+  if (!(c.altstack_flags & SS_DISABLE)) {
+    std::uint64_t st[3] = {
+        c.altstack_sp, static_cast<std::uint64_t>(c.altstack_flags & ~SS_ONSTACK), c.altstack_size};
+    b.sys("sigaltstack",
+          {b.put(std::span(reinterpret_cast<const std::uint8_t*>(st), sizeof st)), 0},
+          "sigaltstack");
+  }
+  auto queue = [&](const std::string& hex, bool shared) {
+    auto info = from_hex(hex);
+    if (!info || info->size() != sizeof(siginfo_t))
+      throw CkptError(CkptError::kBadImage, "pending signal record is malformed");
+    siginfo_t si{};
+    std::memcpy(&si, info->data(), sizeof si);
+    auto pid = static_cast<std::uint64_t>(b.pid());
+    auto sig = static_cast<std::uint64_t>(si.si_signo);
+    std::string what = "pending signal " + std::to_string(si.si_signo);
+    if (shared) {
+      b.sys("rt_sigqueueinfo", {pid, sig, b.put(*info)}, what);
+    } else {
+      b.sys("rt_tgsigqueueinfo", {pid, pid, sig, b.put(*info)}, what);
+    }
+  };
+  for (const auto& hex : t.shared_pending)
+    queue(hex, true);
+  for (const auto& hex : c.pending)
+    queue(hex, false);
+}
+
 }  // namespace
 
 int restore(const RestoreOptions& opts) {
@@ -429,6 +460,7 @@ int restore(const RestoreOptions& opts) {
     b.sys("rseq", {img.core.rseq_ptr, img.core.rseq_size, 0, img.core.rseq_sig}, "rseq area");
   enter_phase("task");
   set_task_state(b, img.task);
+  set_signals(b, img.task, img.core);
   b.sys("munmap", {helper, kHelperPages * a.page_size}, "restore helper pages");
   enter_phase("registers");
   b.tracee().set_fp(*image_fp);

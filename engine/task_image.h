@@ -65,6 +65,7 @@ struct TaskImage {
   std::vector<SigactionImage> sigactions;
   std::vector<RlimitImage> rlimits;
   std::vector<FdImage> fds;
+  std::vector<std::string> shared_pending;  ///< siginfo (hex) of signals queued to the process.
 };
 
 /// Per-thread CPU state: registers by name as hex strings, readable on any host.
@@ -76,6 +77,9 @@ struct CoreImage {
   std::uint64_t sigmask = 0;
   std::uint64_t rseq_ptr = 0;  ///< Registered rseq area, 0 if none.
   std::uint32_t rseq_size = 0, rseq_sig = 0;
+  std::uint64_t altstack_sp = 0, altstack_size = 0;  ///< sigaltstack; flags 2 = SS_DISABLE.
+  int altstack_flags = 2;
+  std::vector<std::string> pending;  ///< siginfo (hex) of signals queued to this thread.
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags)
@@ -87,9 +91,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, umask,
-                                   sigactions, rlimits, fds)
+                                   sigactions, rlimits, fds, shared_pending)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
-                                   rseq_sig)
+                                   rseq_sig, altstack_sp, altstack_size, altstack_flags, pending)
 
 /// Registers as {name: "0x..."} following the arch's register table.
 std::map<std::string, std::string> regs_to_names(const arch::Regs& regs);
