@@ -30,9 +30,11 @@ class Device {
   void reboot();
   /// Whether the LED is lit.
   bool led();
+  /// Lights or darkens the LED (device-wide, also with a child selected).
   void set_led(bool on);
   /// The alias of the device (or outlet).
   std::string alias();
+  /// Renames the device (or outlet).
   void set_alias(const std::string& alias);
   /// Realtime readings, normalized (see normalize_realtime).
   nlohmann::json emeter_realtime();
