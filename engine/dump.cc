@@ -3,6 +3,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -52,13 +54,36 @@ RemoteAddr find_syscall_insn(pid_t pid, const std::vector<MapsEntry>& maps) {
                                                " has no syscall instruction in executable memory");
 }
 
-// The seized process; on destruction without finish() it is put back exactly as found.
+// One seized thread with the state it must get back.
+struct Held {
+  Tracee t;
+  arch::Regs orig;
+  std::uint64_t mask = 0;
+};
+
+// The seized process, every thread of it; on destruction without kill() or resume() each
+// thread is put back exactly as found.
 class Session {
  public:
-  explicit Session(pid_t pid) : pid_(pid), t_(Tracee::seize(pid)), orig_(t_.get_regs()) {
-    orig_mask_ = t_.get_sigmask();
-    // Signals arriving while we inject stay pending instead of running handlers mid-dump.
-    t_.set_sigmask(~0ULL);
+  explicit Session(pid_t pid) : pid_(pid) {
+    // The leader first; threads may be created while we seize, so list again until no new
+    // one shows up.
+    try {
+      std::vector<int> seen = {pid};
+      hold(pid);
+      for (bool grew = true; grew;) {
+        grew = false;
+        for (int tid : list_threads(pid)) {
+          if (std::find(seen.begin(), seen.end(), tid) != seen.end()) continue;
+          seen.push_back(tid);
+          hold(tid);
+          grew = true;
+        }
+      }
+    } catch (...) {
+      put_back();
+      throw;
+    }
   }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -66,13 +91,15 @@ class Session {
     if (!done_) put_back();
   }
 
-  Tracee& tracee() { return t_; }
-  const arch::Regs& orig_regs() const { return orig_; }
-  std::uint64_t orig_sigmask() const { return orig_mask_; }
+  std::vector<Held>& threads() { return held_; }
+  Held& leader() { return held_.front(); }
 
   void set_insn(RemoteAddr insn) { insn_ = insn; }
+  std::int64_t sys(Held& h, std::string_view name, std::initializer_list<std::uint64_t> args) {
+    return h.t.syscall(insn_, arch::syscall_nr(arch::native_arch(), name), args);
+  }
   std::int64_t sys(std::string_view name, std::initializer_list<std::uint64_t> args) {
-    return t_.syscall(insn_, arch::syscall_nr(arch::native_arch(), name), args);
+    return sys(leader(), name, args);
   }
   void map_scratch() {
     std::int64_t r =
@@ -96,32 +123,87 @@ class Session {
   }
   /// Kills the dumped task (CRIU's default after a dump).
   void kill() {
-    t_.kill_process();
+    leader().t.kill_process();
+    for (Held& h : held_)
+      h.t.kill_process();
     done_ = true;
   }
 
  private:
   static std::uint64_t page() { return arch::native_arch().page_size; }
+  void hold(pid_t tid) {
+    Tracee t = Tracee::seize(tid);
+    arch::Regs regs = t.get_regs();
+    std::uint64_t mask = t.get_sigmask();
+    // Signals arriving while we inject stay pending instead of running handlers mid-dump.
+    t.set_sigmask(~0ULL);
+    held_.push_back({std::move(t), std::move(regs), mask});
+  }
   void put_back() {
     try {
       if (!insn_.null()) unmap_scratch();
-      arch::Regs regs = orig_;
-      regs.arch().restart_fixup(regs, arch::RestartTarget::kSameTask);
-      t_.set_regs(regs);
-      t_.set_sigmask(orig_mask_);
-      t_.detach();
     } catch (const std::exception&) {
       // The task died under us; nothing is left to put back.
+    }
+    for (Held& h : held_) {
+      try {
+        arch::Regs regs = h.orig;
+        regs.arch().restart_fixup(regs, arch::RestartTarget::kSameTask);
+        h.t.set_regs(regs);
+        h.t.set_sigmask(h.mask);
+        h.t.detach();
+      } catch (const std::exception&) {
+        // This thread exited meanwhile.
+      }
     }
   }
 
   pid_t pid_;
-  Tracee t_;
-  arch::Regs orig_;
-  std::uint64_t orig_mask_ = 0;
+  std::vector<Held> held_;
   RemoteAddr insn_, scratch_;
   bool done_ = false;
 };
+
+// The state of one thread; injected calls run in that thread.
+CoreImage read_core(Session& s, Held& h) {
+  const arch::Arch& a = arch::native_arch();
+  const pid_t tid = h.t.tid();
+  CoreImage core;
+  core.tid = tid;
+  core.arch = std::string(a.name);
+  arch::Regs regs = h.orig;
+  a.restart_fixup(regs, arch::RestartTarget::kNewTask);
+  core.regs = regs_to_names(regs);
+  core.fp = to_hex(h.t.get_fp());
+  core.sigmask = h.mask;
+  RseqConfig rseq = h.t.get_rseq();
+  core.rseq_ptr = rseq.ptr;
+  core.rseq_size = rseq.size;
+  core.rseq_sig = rseq.signature;
+  std::uint64_t altstack[3] = {0, 0, 0};  // stack_t: ss_sp, ss_flags (int, padded), ss_size
+  if (s.sys(h, "sigaltstack", {0, s.scratch().addr()}) != 0)
+    throw CkptError(CkptError::kSystem,
+                    "injected sigaltstack failed in thread " + std::to_string(tid));
+  read_remote(tid, s.scratch(),
+              std::span(reinterpret_cast<std::uint8_t*>(altstack), sizeof altstack));
+  core.altstack_sp = altstack[0];
+  core.altstack_flags = static_cast<int>(altstack[1] & 0xffffffff);
+  core.altstack_size = altstack[2];
+  if (s.sys(h, "prctl", {PR_GET_TID_ADDRESS, s.scratch().addr(), 0, 0, 0}) != 0)
+    throw CkptError(CkptError::kSystem,
+                    "PR_GET_TID_ADDRESS failed in thread " + std::to_string(tid));
+  read_remote(tid, s.scratch(),
+              std::span(reinterpret_cast<std::uint8_t*>(&core.clear_tid), sizeof core.clear_tid));
+  std::uint64_t head = 0;
+  std::size_t len = 0;
+  if (::syscall(SYS_get_robust_list, tid, &head, &len) != 0)
+    throw_errno("reading the robust futex list of thread " + std::to_string(tid));
+  core.robust_head = head;
+  core.robust_len = len;
+  for (const auto& info : h.t.peek_siginfo(false))
+    core.pending.push_back(to_hex(info));
+  return core;
+}
 
 std::vector<SigactionImage> read_sigactions(Session& s) {
   std::vector<SigactionImage> out;
@@ -131,7 +213,7 @@ std::vector<SigactionImage> read_sigactions(Session& s) {
                                             sizeof(std::uint64_t)});
     if (r != 0) continue;  // signals 32 and 33 belong to libc and may be refused
     std::uint64_t ksa[4];
-    read_remote(s.tracee().tid(), s.scratch(),
+    read_remote(s.leader().t.tid(), s.scratch(),
                 std::span(reinterpret_cast<std::uint8_t*>(ksa), sizeof ksa));
     out.push_back({sig, ksa[0], ksa[1], ksa[2], ksa[3]});
   }
@@ -168,12 +250,6 @@ DumpResult dump(const DumpOptions& opts) {
   const pid_t pid = opts.pid;
   enter_phase("check");
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
-  auto threads = list_threads(pid);
-  if (threads.size() != 1)
-    throw CkptError(CkptError::kUnsupported,
-                    "process " + std::to_string(pid) + " has " + std::to_string(threads.size()) +
-                        " threads; this ckpt dumps single-threaded processes only");
-
   ImageWriter image(opts.dir);
   enter_phase("seize");
   Session s(pid);
@@ -197,33 +273,13 @@ DumpResult dump(const DumpOptions& opts) {
   s.map_scratch();
   mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
   task.sigactions = read_sigactions(s);
-  std::uint64_t altstack[3] = {0, 0, 0};  // stack_t: ss_sp, ss_flags (int, padded), ss_size
-  if (s.sys("sigaltstack", {0, s.scratch().addr()}) != 0)
-    throw CkptError(CkptError::kSystem,
-                    "injected sigaltstack failed in process " + std::to_string(pid));
-  read_remote(pid, s.scratch(),
-              std::span(reinterpret_cast<std::uint8_t*>(altstack), sizeof altstack));
+  std::vector<CoreImage> cores;
+  for (Held& h : s.threads())
+    cores.push_back(read_core(s, h));
   s.unmap_scratch();
 
   enter_phase("core");
-  CoreImage core;
-  core.tid = pid;
-  core.arch = std::string(a.name);
-  arch::Regs regs = s.orig_regs();
-  a.restart_fixup(regs, arch::RestartTarget::kNewTask);
-  core.regs = regs_to_names(regs);
-  core.fp = to_hex(s.tracee().get_fp());
-  core.sigmask = s.orig_sigmask();
-  RseqConfig rseq = s.tracee().get_rseq();
-  core.rseq_ptr = rseq.ptr;
-  core.rseq_size = rseq.size;
-  core.rseq_sig = rseq.signature;
-  core.altstack_sp = altstack[0];
-  core.altstack_flags = static_cast<int>(altstack[1] & 0xffffffff);
-  core.altstack_size = altstack[2];
-  for (const auto& info : s.tracee().peek_siginfo(false))
-    core.pending.push_back(to_hex(info));
-  for (const auto& info : s.tracee().peek_siginfo(true))
+  for (const auto& info : s.leader().t.peek_siginfo(true))
     task.shared_pending.push_back(to_hex(info));
 
   enter_phase("memory");
@@ -260,7 +316,8 @@ DumpResult dump(const DumpOptions& opts) {
       {{"root", pid},
        {"processes", {{{"pid", pid}, {"ppid", task.ppid}, {"threads", task.threads}}}}});
   image.write_json("task-" + id + ".json", task);
-  image.write_json("core-" + id + ".json", core);
+  for (const CoreImage& c : cores)
+    image.write_json("core-" + std::to_string(c.tid) + ".json", c);
   image.write_json("mm-" + id + ".json", mm);
   image.write_json("pagemap-" + id + ".json", pagemap);
   utsname u{};

@@ -23,7 +23,7 @@ void throw_errno(const std::string& what) {
 
 namespace {
 
-constexpr long kOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL;
+constexpr long kOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
 
 void* no_addr() {
   return nullptr;
@@ -174,8 +174,26 @@ std::int64_t Tracee::syscall(RemoteAddr insn, int nr, std::initializer_list<std:
   wait_syscall_stop("entry");
   if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
     throw_errno("PTRACE_SYSCALL (exit) of thread " + std::to_string(tid_));
-  wait_syscall_stop("exit");
+  wait_syscall_exit();
   return get_regs().syscall_ret();
+}
+
+void Tracee::wait_syscall_exit() {
+  for (;;) {
+    int status = wait_stop(tid_, "running an injected syscall (exit)");
+    // A clone reports the new thread first; its syscall exit follows.
+    if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_CLONE) {
+      if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
+        throw_errno("PTRACE_SYSCALL after clone of thread " + std::to_string(tid_));
+      continue;
+    }
+    if (!WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80))
+      throw CkptError(CkptError::kSystem, "thread " + std::to_string(tid_) +
+                                              " stopped with signal " +
+                                              std::to_string(WSTOPSIG(status)) +
+                                              " instead of at the injected syscall's exit");
+    return;
+  }
 }
 
 void Tracee::detach() {

@@ -57,6 +57,7 @@ class Tracee {
  private:
   explicit Tracee(pid_t tid) : tid_(tid) {}
   void wait_syscall_stop(const char* which);
+  void wait_syscall_exit();
 
   pid_t tid_ = -1;
   bool attached_ = true;

@@ -14,6 +14,7 @@
 #include <xxhash.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -50,7 +51,7 @@ constexpr AdviceFlag kAdvice[] = {
 
 struct Image {
   TaskImage task;
-  CoreImage core;
+  std::vector<CoreImage> cores;  ///< The leader's first.
   MmImage mm;
   std::vector<PagemapEntry> pagemap;
   std::string pages_path;
@@ -74,7 +75,11 @@ Image load(const ImageReader& r) {
       throw CkptError(CkptError::kUnsupported, "image holds a process tree; not supported yet");
     std::string id = std::to_string(pid);
     img.task = r.json("task-" + id + ".json").get<TaskImage>();
-    img.core = r.json("core-" + id + ".json").get<CoreImage>();
+    img.cores.push_back(r.json("core-" + id + ".json").get<CoreImage>());
+    for (int tid : img.task.threads) {
+      if (tid != pid)
+        img.cores.push_back(r.json("core-" + std::to_string(tid) + ".json").get<CoreImage>());
+    }
     img.mm = r.json("mm-" + id + ".json").get<MmImage>();
     img.pagemap = r.json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>();
     img.pages_path = r.pages_path("pages-" + id + ".img");
@@ -82,8 +87,8 @@ Image load(const ImageReader& r) {
   } catch (const nlohmann::json::exception& e) {
     throw CkptError(CkptError::kBadImage, std::string("image metadata is malformed: ") + e.what());
   }
-  if (img.task.pid <= 0 || img.task.threads.size() != 1)
-    throw CkptError(CkptError::kUnsupported, "image holds a multi-threaded process");
+  if (img.task.pid <= 0 || img.cores.size() != img.task.threads.size())
+    throw CkptError(CkptError::kBadImage, "image threads and cores do not match");
   // Every page run must lie inside a mapping and the pages file, in file order.
   std::uint64_t pos = 0;
   for (const PagemapEntry& p : img.pagemap) {
@@ -167,6 +172,8 @@ class Builder {
 
   Tracee& tracee() { return t_; }
   pid_t pid() const { return t_.tid(); }
+  /// Threads created so far besides the leader.
+  std::vector<Tracee>& threads() { return threads_; }
   void release() { released_ = true; }
   std::uint64_t helper() const { return helper_; }
   RemoteAddr scratch() const { return RemoteAddr(helper_ + arch::native_arch().page_size); }
@@ -174,8 +181,13 @@ class Builder {
   /// Runs an injected syscall; throws naming what and the object it was for on failure.
   std::uint64_t sys(std::string_view name, std::initializer_list<std::uint64_t> args,
                     const std::string& object) {
+    return sys(t_, name, args, object);
+  }
+  /// The same, run in thread t.
+  std::uint64_t sys(Tracee& t, std::string_view name, std::initializer_list<std::uint64_t> args,
+                    const std::string& object) {
     std::int64_t r =
-        t_.syscall(RemoteAddr(helper_), arch::syscall_nr(arch::native_arch(), name), args);
+        t.syscall(RemoteAddr(helper_), arch::syscall_nr(arch::native_arch(), name), args);
     if (r < 0 && r > -4096)
       throw CkptError(CkptError::kSystem, std::string(name) + " for " + object + " failed in " +
                                               "restored process " + std::to_string(pid()) + ": " +
@@ -196,6 +208,7 @@ class Builder {
 
  private:
   Tracee t_;
+  std::vector<Tracee> threads_;
   std::uint64_t helper_;
   bool released_ = false;
 };
@@ -393,35 +406,70 @@ void set_task_state(Builder& b, const TaskImage& t) {
   }
 }
 
-// sigaltstack and queued signals; they stay pending under the all-blocked mask until the
-// task's own mask is set last.
-void set_signals(Builder& b, const TaskImage& t, const CoreImage& c) {
+std::uint64_t put_siginfo(Builder& b, const std::string& hex, int* signo) {
+  auto info = from_hex(hex);
+  if (!info || info->size() != sizeof(siginfo_t))
+    throw CkptError(CkptError::kBadImage, "pending signal record is malformed");
+  siginfo_t si{};
+  std::memcpy(&si, info->data(), sizeof si);
+  *signo = si.si_signo;
+  return b.put(*info);
+}
+
+// Signals queued to the whole process; like every queued signal they stay pending under the
+// all-blocked mask until each thread's own mask is set last.
+void set_shared_signals(Builder& b, const TaskImage& t) {
+  for (const auto& hex : t.shared_pending) {
+    int sig = 0;
+    std::uint64_t at = put_siginfo(b, hex, &sig);
+    b.sys("rt_sigqueueinfo",
+          {static_cast<std::uint64_t>(b.pid()), static_cast<std::uint64_t>(sig), at},
+          "pending signal " + std::to_string(sig));
+  }
+}
+
+// Per-thread kernel state, set by syscalls run in that thread.
+void set_thread_state(Builder& b, Tracee& t, const CoreImage& c) {
+  std::string who = "thread " + std::to_string(c.tid);
+  if (c.rseq_ptr != 0)
+    b.sys(t, "rseq", {c.rseq_ptr, c.rseq_size, 0, c.rseq_sig}, "rseq area of " + who);
   if (!(c.altstack_flags & SS_DISABLE)) {
     std::uint64_t st[3] = {
         c.altstack_sp, static_cast<std::uint64_t>(c.altstack_flags & ~SS_ONSTACK), c.altstack_size};
-    b.sys("sigaltstack",
+    b.sys(t, "sigaltstack",
           {b.put(std::span(reinterpret_cast<const std::uint8_t*>(st), sizeof st)), 0},
-          "sigaltstack");
+          "sigaltstack of " + who);
   }
-  auto queue = [&](const std::string& hex, bool shared) {
-    auto info = from_hex(hex);
-    if (!info || info->size() != sizeof(siginfo_t))
-      throw CkptError(CkptError::kBadImage, "pending signal record is malformed");
-    siginfo_t si{};
-    std::memcpy(&si, info->data(), sizeof si);
-    auto pid = static_cast<std::uint64_t>(b.pid());
-    auto sig = static_cast<std::uint64_t>(si.si_signo);
-    std::string what = "pending signal " + std::to_string(si.si_signo);
-    if (shared) {
-      b.sys("rt_sigqueueinfo", {pid, sig, b.put(*info)}, what);
-    } else {
-      b.sys("rt_tgsigqueueinfo", {pid, pid, sig, b.put(*info)}, what);
-    }
-  };
-  for (const auto& hex : t.shared_pending)
-    queue(hex, true);
-  for (const auto& hex : c.pending)
-    queue(hex, false);
+  b.sys(t, "set_tid_address", {c.clear_tid}, "clear-child-tid of " + who);
+  if (c.robust_head != 0)
+    b.sys(t, "set_robust_list", {c.robust_head, c.robust_len}, "robust futex list of " + who);
+  for (const auto& hex : c.pending) {
+    int sig = 0;
+    std::uint64_t at = put_siginfo(b, hex, &sig);
+    b.sys(t, "rt_tgsigqueueinfo",
+          {static_cast<std::uint64_t>(b.pid()), static_cast<std::uint64_t>(c.tid),
+           static_cast<std::uint64_t>(sig), at},
+          "pending signal " + std::to_string(sig) + " of " + who);
+  }
+}
+
+// Creates a thread with the dumped TID by a clone3 run in the leader; it starts stopped under
+// ptrace (PTRACE_O_TRACECLONE) and never runs user code before its registers are set.
+void create_thread(Builder& b, int tid) {
+  struct {
+    clone_args args;
+    std::uint64_t tid;
+  } req{};
+  req.args.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+  req.args.set_tid = b.scratch().addr() + offsetof(decltype(req), tid);
+  req.args.set_tid_size = 1;
+  req.tid = static_cast<std::uint64_t>(tid);
+  std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
+  std::uint64_t got = b.sys("clone3", {at, sizeof req.args}, "thread " + std::to_string(tid));
+  if (got != static_cast<std::uint64_t>(tid))
+    throw CkptError(CkptError::kSystem,
+                    "thread " + std::to_string(tid) + " was created as " + std::to_string(got));
+  b.threads().push_back(Tracee::adopt_stopped_child(tid));
 }
 
 }  // namespace
@@ -431,9 +479,16 @@ int restore(const RestoreOptions& opts) {
   enter_phase("validate");
   ImageReader reader(opts.dir);
   Image img = load(reader);
-  auto image_fp = from_hex(img.core.fp);
-  if (!image_fp) throw CkptError(CkptError::kBadImage, "core image FP state is not hex");
-  arch::Regs regs = regs_from_names(a, img.core.regs);
+  std::vector<std::vector<std::uint8_t>> fps;
+  std::vector<arch::Regs> regs;
+  for (const CoreImage& c : img.cores) {
+    auto fp = from_hex(c.fp);
+    if (!fp)
+      throw CkptError(CkptError::kBadImage,
+                      "FP state of thread " + std::to_string(c.tid) + " is not hex");
+    fps.push_back(std::move(*fp));
+    regs.push_back(regs_from_names(a, c.regs));
+  }
 
   std::uint64_t helper = map_helper(img.mm.vmas);
   pid_t pid = clone_with_pid(img.task.pid);
@@ -441,7 +496,7 @@ int restore(const RestoreOptions& opts) {
   Builder b(pid, helper);
 
   enter_phase("check-cpu");
-  if (auto why = a.fp_incompatibility(*image_fp, b.tracee().get_fp()))
+  if (auto why = a.fp_incompatibility(fps.front(), b.tracee().get_fp()))
     throw CkptError(CkptError::kUnsupported, "this CPU cannot restore the image: " + *why);
   enter_phase("mm");
   b.sys("close_range", {0, ~0U, 0}, "inherited fds");
@@ -456,21 +511,30 @@ int restore(const RestoreOptions& opts) {
   fill_pages(b, img);
   finish_vmas(b, img.mm);
   set_mm_fields(b, img.mm);
-  if (img.core.rseq_ptr != 0)
-    b.sys("rseq", {img.core.rseq_ptr, img.core.rseq_size, 0, img.core.rseq_sig}, "rseq area");
   enter_phase("task");
   set_task_state(b, img.task);
-  set_signals(b, img.task, img.core);
+  set_shared_signals(b, img.task);
+  set_thread_state(b, b.tracee(), img.cores.front());
+  enter_phase("threads");
+  for (std::size_t i = 1; i < img.cores.size(); ++i) {
+    create_thread(b, img.cores[i].tid);
+    set_thread_state(b, b.threads().back(), img.cores[i]);
+  }
   b.sys("munmap", {helper, kHelperPages * a.page_size}, "restore helper pages");
   enter_phase("registers");
-  b.tracee().set_fp(*image_fp);
-  b.tracee().set_regs(regs);
-  b.tracee().set_sigmask(img.core.sigmask);
+  for (std::size_t i = 0; i < img.cores.size(); ++i) {
+    Tracee& t = i == 0 ? b.tracee() : b.threads()[i - 1];
+    t.set_fp(fps[i]);
+    t.set_regs(regs[i]);
+    t.set_sigmask(img.cores[i].sigmask);
+  }
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";
     if (!f) throw CkptError(CkptError::kSystem, "cannot write pidfile " + opts.pidfile);
   }
+  for (Tracee& t : b.threads())
+    t.detach();
   b.tracee().detach();
   b.release();
   if (opts.detach) return 0;

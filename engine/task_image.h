@@ -80,6 +80,8 @@ struct CoreImage {
   std::uint64_t altstack_sp = 0, altstack_size = 0;  ///< sigaltstack; flags 2 = SS_DISABLE.
   int altstack_flags = 2;
   std::vector<std::string> pending;  ///< siginfo (hex) of signals queued to this thread.
+  std::uint64_t clear_tid = 0;       ///< set_tid_address() pointer (pthread_join relies on it).
+  std::uint64_t robust_head = 0, robust_len = 0;  ///< set_robust_list() registration.
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags)
@@ -93,7 +95,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, umask,
                                    sigactions, rlimits, fds, shared_pending)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
-                                   rseq_sig, altstack_sp, altstack_size, altstack_flags, pending)
+                                   rseq_sig, altstack_sp, altstack_size, altstack_flags, pending,
+                                   clear_tid, robust_head, robust_len)
 
 /// Registers as {name: "0x..."} following the arch's register table.
 std::map<std::string, std::string> regs_to_names(const arch::Regs& regs);
