@@ -1,7 +1,7 @@
 # Compiler flags and the helpers every folder uses to declare its targets.
 
 set(CROSSRIG_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual
     -Wimplicit-fallthrough -Wformat=2)
 if(CROSSRIG_WERROR)
   list(APPEND CROSSRIG_WARNINGS -Werror)
