@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
@@ -250,6 +251,15 @@ DumpResult dump(const DumpOptions& opts) {
   const pid_t pid = opts.pid;
   enter_phase("check");
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
+  for (int tid : list_threads(pid)) {
+    std::string kids = read_file(proc_path(pid, "task/" + std::to_string(tid) + "/children"));
+    if (kids.find_first_not_of(" \n") != std::string::npos)
+      throw CkptError(CkptError::kUnsupported,
+                      "process " + std::to_string(pid) + " has children (" +
+                          kids.substr(0, kids.find_last_not_of(" \n") + 1) +
+                          "); dumping process trees is not supported yet");
+  }
+
   ImageWriter image(opts.dir);
   enter_phase("seize");
   Session s(pid);
@@ -273,6 +283,15 @@ DumpResult dump(const DumpOptions& opts) {
   s.map_scratch();
   mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
   task.sigactions = read_sigactions(s);
+  // Asked by the task itself: prlimit on a task with other uids needs CAP_SYS_RESOURCE.
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    if (s.sys("prlimit64", {0, static_cast<std::uint64_t>(r), 0, s.scratch().addr()}) != 0)
+      throw CkptError(CkptError::kSystem,
+                      "injected prlimit64 failed in process " + std::to_string(pid));
+    std::uint64_t lim[2];
+    read_remote(pid, s.scratch(), std::span(reinterpret_cast<std::uint8_t*>(lim), sizeof lim));
+    task.rlimits.push_back({r, lim[0], lim[1]});
+  }
   std::vector<CoreImage> cores;
   for (Held& h : s.threads())
     cores.push_back(read_core(s, h));

@@ -453,6 +453,40 @@ void set_thread_state(Builder& b, Tracee& t, const CoreImage& c) {
   }
 }
 
+// Credentials go last, thread by thread (the kernel keeps them per thread): the steps
+// before need root's capabilities.
+void set_creds(Builder& b, Tracee& t, const CredsImage& c, int tid) {
+  std::string who = "credentials of thread " + std::to_string(tid);
+  auto u = [](auto v) { return static_cast<std::uint64_t>(v); };
+  b.sys(t, "personality", {c.personality}, "personality of thread " + std::to_string(tid));
+  b.sys(t, "prctl", {PR_SET_KEEPCAPS, 1, 0, 0, 0}, who);
+  for (int cap = 0; cap < 64; ++cap) {
+    if (!(c.cap_bnd & (1ULL << cap)) && ::prctl(PR_CAPBSET_READ, cap) == 1)
+      b.sys(t, "prctl", {PR_CAPBSET_DROP, u(cap), 0, 0, 0},
+            "bounding set of thread " + std::to_string(tid));
+  }
+  b.sys(t, "setgroups",
+        {c.groups.size(), b.put(std::span(reinterpret_cast<const std::uint8_t*>(c.groups.data()),
+                                          c.groups.size() * sizeof(std::uint32_t)))},
+        who);
+  b.sys(t, "setresgid", {c.gids[0], c.gids[1], c.gids[2]}, who);
+  b.sys(t, "setresuid", {c.uids[0], c.uids[1], c.uids[2]}, who);
+  struct {
+    std::uint32_t version;
+    int pid;
+    std::uint32_t data[6];  // {effective, permitted, inheritable} for caps 0-31, then 32-63
+  } caps{
+      0x20080522,
+      0,
+      {static_cast<std::uint32_t>(c.cap_eff), static_cast<std::uint32_t>(c.cap_prm),
+       static_cast<std::uint32_t>(c.cap_inh), static_cast<std::uint32_t>(c.cap_eff >> 32),
+       static_cast<std::uint32_t>(c.cap_prm >> 32), static_cast<std::uint32_t>(c.cap_inh >> 32)}};
+  std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&caps), sizeof caps));
+  b.sys(t, "capset", {at, at + 8}, who);
+  b.sys(t, "prctl", {PR_SET_KEEPCAPS, 0, 0, 0, 0}, who);
+  if (c.no_new_privs) b.sys(t, "prctl", {PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0}, who);
+}
+
 // Creates a thread with the dumped TID by a clone3 run in the leader; it starts stopped under
 // ptrace (PTRACE_O_TRACECLONE) and never runs user code before its registers are set.
 void create_thread(Builder& b, int tid) {
@@ -520,6 +554,10 @@ int restore(const RestoreOptions& opts) {
     create_thread(b, img.cores[i].tid);
     set_thread_state(b, b.threads().back(), img.cores[i]);
   }
+  enter_phase("creds");
+  set_creds(b, b.tracee(), img.task.creds, img.task.pid);
+  for (std::size_t i = 1; i < img.cores.size(); ++i)
+    set_creds(b, b.threads()[i - 1], img.task.creds, img.cores[i].tid);
   b.sys("munmap", {helper, kHelperPages * a.page_size}, "restore helper pages");
   enter_phase("registers");
   for (std::size_t i = 0; i < img.cores.size(); ++i) {

@@ -56,6 +56,15 @@ struct FdImage {
   std::int64_t pos = 0;
 };
 
+/// Credentials and security state, the same for every thread of a process.
+struct CredsImage {
+  std::vector<std::uint32_t> uids, gids;  ///< real, effective, saved, filesystem
+  std::vector<std::uint32_t> groups;
+  std::uint64_t cap_inh = 0, cap_prm = 0, cap_eff = 0, cap_bnd = 0;
+  bool no_new_privs = false;
+  std::uint32_t personality = 0;
+};
+
 /// Process-wide state other than memory and registers.
 struct TaskImage {
   int pid = 0, ppid = 0, pgid = 0, sid = 0;
@@ -66,6 +75,7 @@ struct TaskImage {
   std::vector<RlimitImage> rlimits;
   std::vector<FdImage> fds;
   std::vector<std::string> shared_pending;  ///< siginfo (hex) of signals queued to the process.
+  CredsImage creds;
 };
 
 /// Per-thread CPU state: registers by name as hex strings, readable on any host.
@@ -92,8 +102,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_da
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer, mask)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
+                                   cap_bnd, no_new_privs, personality)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, umask,
-                                   sigactions, rlimits, fds, shared_pending)
+                                   sigactions, rlimits, fds, shared_pending, creds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
                                    rseq_sig, altstack_sp, altstack_size, altstack_flags, pending,
                                    clear_tid, robust_head, robust_len)

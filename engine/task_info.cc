@@ -62,6 +62,40 @@ FdImage read_fd(pid_t pid, int fd) {
 
 }  // namespace
 
+CredsImage creds_from_status(const std::map<std::string, std::string>& status) {
+  auto field = [&](const char* key) -> const std::string& {
+    auto it = status.find(key);
+    if (it == status.end())
+      throw CkptError(CkptError::kSystem, std::string("/proc status lacks ") + key);
+    return it->second;
+  };
+  auto numbers = [](const std::string& text) {
+    std::vector<std::uint32_t> out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+      std::size_t used = 0;
+      if (text.find_first_not_of(" \t", pos) == std::string::npos) break;
+      out.push_back(static_cast<std::uint32_t>(std::stoul(text.substr(pos), &used)));
+      pos += used;
+    }
+    return out;
+  };
+  if (field("Seccomp") != "0")
+    throw CkptError(CkptError::kUnsupported, "seccomp filters cannot be checkpointed yet");
+  CredsImage c;
+  c.uids = numbers(field("Uid"));
+  c.gids = numbers(field("Gid"));
+  c.groups = numbers(field("Groups"));
+  if (c.uids.size() != 4 || c.gids.size() != 4)
+    throw CkptError(CkptError::kSystem, "malformed Uid/Gid lines in /proc status");
+  c.cap_inh = std::stoull(field("CapInh"), nullptr, 16);
+  c.cap_prm = std::stoull(field("CapPrm"), nullptr, 16);
+  c.cap_eff = std::stoull(field("CapEff"), nullptr, 16);
+  c.cap_bnd = std::stoull(field("CapBnd"), nullptr, 16);
+  c.no_new_privs = field("NoNewPrivs") == "1";
+  return c;
+}
+
 std::vector<int> list_threads(pid_t pid) {
   return list_numeric_dir(proc_path(pid, "task"));
 }
@@ -78,14 +112,11 @@ TaskImage read_task(pid_t pid) {
   while (!t.comm.empty() && t.comm.back() == '\n')
     t.comm.pop_back();
   t.cwd = read_link(proc_path(pid, "cwd"));
-  t.umask = static_cast<unsigned>(
-      std::stoul(parse_status(read_file(proc_path(pid, "status"))).at("Umask"), nullptr, 8));
-  for (int r = 0; r < RLIM_NLIMITS; ++r) {
-    rlimit64 lim{};
-    if (::prlimit64(pid, static_cast<__rlimit_resource>(r), nullptr, &lim) != 0)
-      throw_errno("reading rlimit " + std::to_string(r) + " of process " + std::to_string(pid));
-    t.rlimits.push_back({r, lim.rlim_cur, lim.rlim_max});
-  }
+  auto status = parse_status(read_file(proc_path(pid, "status")));
+  t.umask = static_cast<unsigned>(std::stoul(status.at("Umask"), nullptr, 8));
+  t.creds = creds_from_status(status);
+  t.creds.personality =
+      static_cast<std::uint32_t>(std::stoul(read_file(proc_path(pid, "personality")), nullptr, 16));
   for (int fd : list_numeric_dir(proc_path(pid, "fd")))
     t.fds.push_back(read_fd(pid, fd));
   return t;

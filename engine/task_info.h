@@ -16,12 +16,15 @@ std::string proc_path(pid_t pid, const std::string& file);
 /// Thread ids of a process.
 std::vector<int> list_threads(pid_t pid);
 
-/// The process-wide state other than sigactions; throws kUnsupported on an fd it cannot
+/// The process-wide state other than sigactions and rlimits; throws kUnsupported on an fd it cannot
 /// checkpoint, naming it.
 TaskImage read_task(pid_t pid);
 
 /// The mm fields of /proc/PID/stat and auxv; vmas and brk are filled by the caller.
 MmImage read_mm_fields(pid_t pid);
+
+/// Credentials from /proc/PID/status fields; throws kUnsupported for seccomp filters.
+CredsImage creds_from_status(const std::map<std::string, std::string>& status);
 
 /// PROT_* bits of a maps line.
 int prot_of(const MapsEntry& e);
