@@ -3,7 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -56,11 +56,6 @@ std::optional<int> wait_until(pid_t pid, Clock::time_point deadline) {
 
 pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd,
             const std::vector<std::string>& extra_env) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   std::vector<std::string> args = argv;
   std::vector<char*> cargv;
   for (auto& a : args)
@@ -74,10 +69,30 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd,
   for (auto& e : env)
     cenv.push_back(e.data());
   cenv.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), cenv.data());
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
+  Pipe exec_error = make_pipe();
+  pid_t parent = ::getpid();
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // Only async-signal-safe calls until exec: the test process may have threads.
+    // A test that dies must not leave its plugsims behind: they get SIGTERM with it.
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);
+    int null_fd = ::open("/dev/null", O_RDONLY);
+    ::dup2(null_fd, 0);
+    ::dup2(out_fd, 1);
+    ::dup2(err_fd, 2);
+    ::execvpe(cargv[0], cargv.data(), cenv.data());
+    int err = errno;
+    (void)!::write(exec_error.write.get(), &err, sizeof err);
+    ::_exit(127);
+  }
+  exec_error.write.reset();
+  int err = 0;
+  if (::read(exec_error.read.get(), &err, sizeof err) == static_cast<ssize_t>(sizeof err)) {
+    ::waitpid(pid, nullptr, 0);
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(err));
+  }
   return pid;
 }
 
