@@ -547,6 +547,12 @@ int restore(const RestoreOptions& opts) {
   set_mm_fields(b, img.mm);
   enter_phase("task");
   set_task_state(b, img.task);
+  // Session and process-group leadership; otherwise the task stays in ckpt's group.
+  if (img.task.sid == img.task.pid) {
+    b.sys("setsid", {}, "session of process " + std::to_string(img.task.pid));
+  } else if (img.task.pgid == img.task.pid) {
+    b.sys("setpgid", {0, 0}, "process group of process " + std::to_string(img.task.pid));
+  }
   set_shared_signals(b, img.task);
   set_thread_state(b, b.tracee(), img.cores.front());
   enter_phase("threads");
