@@ -232,8 +232,9 @@ void replace_address_space(Builder& b, const MmImage& mm) {
   std::uint64_t temp = b.helper() + 2 * a.page_size;
   std::vector<std::pair<std::uint64_t, const VmaImage*>> moved;
   for (const auto& [e, kind] : specials) {
+    const std::string& wanted = kind;
     auto it = std::find_if(mm.vmas.begin(), mm.vmas.end(),
-                           [&](const VmaImage& v) { return v.kind == kind; });
+                           [&](const VmaImage& v) { return v.kind == wanted; });
     if (it == mm.vmas.end()) {
       b.sys("munmap", {e.start, e.end - e.start}, kind);
       continue;

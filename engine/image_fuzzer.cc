@@ -1,0 +1,36 @@
+// Feeds arbitrary bytes to the decoders of image files: the inventory seal check and the
+// JSON → image structs conversions, which must only ever throw their documented errors.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "engine/ckpt_error.h"
+#include "engine/image.h"
+#include "engine/task_image.h"
+
+using namespace crossrig::engine;
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    verify_inventory(text);
+  } catch (const CkptError&) {
+  }
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded()) return 0;
+  try {
+    j.get<MmImage>();
+  } catch (const nlohmann::json::exception&) {
+  }
+  try {
+    j.get<TaskImage>();
+  } catch (const nlohmann::json::exception&) {
+  }
+  try {
+    auto core = j.get<CoreImage>();
+    regs_from_names(crossrig::arch::native_arch(), core.regs);
+  } catch (const nlohmann::json::exception&) {
+  } catch (const CkptError&) {
+  }
+  return 0;
+}
