@@ -70,6 +70,14 @@ TEST(PlugctlE2E, OnOffStateAndToggle) {
   EXPECT_EQ(plugctl(port, {"state"}).out, "Power OFF\n");
 }
 
+TEST(PlugctlE2E, Ipv6Loopback) {
+  PlugsimProcess sim(kPlugsim, {"--device", "HS100:[::1]:0"});
+  std::string host = "[::1]:" + std::to_string(sim.xor_port());
+  CommandResult on = run_command({kPlugctl, "-H", host, "on"});
+  EXPECT_EQ(on.exit_code, kOk) << on.err;
+  EXPECT_EQ(run_command({kPlugctl, "-H", host, "state"}).out, "Power ON\n");
+}
+
 TEST(PlugctlE2E, InfoLedAliasTimeRaw) {
   PlugsimProcess sim(kPlugsim, {"--device", "HS105:127.0.0.1:0"});
   int port = sim.xor_port();
