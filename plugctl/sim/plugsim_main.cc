@@ -31,7 +31,8 @@ Device SPEC:  MODEL[@FIXTURE]:ADDR:PORT[,key=value...]
     klap-version=1|2     KLAP auth hash: 1 = md5 (old firmware), 2 = sha256 (default)
     credentials=FILE     the owner's account: username on line 1, password on line 2;
                          without it the device has blank credentials (never on argv)
-    tdp=PORT             KLAP discovery (TDP) UDP port, default 20002 when klap is set
+    tdp=PORT             KLAP discovery (TDP) UDP port, default 20002 when klap is set;
+                         if it is taken, plugsim warns and serves KLAP without discovery
     session-timeout=S    KLAP sessions expire after S seconds (default 86400); clients
                          must handshake again, requests on an expired session get 403
     xor=off              do not serve XOR (a KLAP-only device)

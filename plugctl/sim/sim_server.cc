@@ -355,11 +355,15 @@ void SimServer::Impl::open_device_sockets(Dev& d, bool first_time) {
     d.klap_port = bound_port(tcp.get());
     keep(std::move(tcp), Kind::kKlapListen);
     d.klap = std::make_unique<KlapServer>(d.spec.klap_version, d.auth_hash, d.spec.session_timeout);
+    // Discovery is an extra: a device whose TDP port is taken still serves KLAP.
     UniqueFd udp = open_bound(with_port(d.addr, first_time ? *d.spec.tdp_port : d.tdp_port),
                               SOCK_DGRAM, error);
-    if (!udp) fail(error);
-    d.tdp_port = bound_port(udp.get());
-    keep(std::move(udp), Kind::kTdpUdp);
+    if (udp) {
+      d.tdp_port = bound_port(udp.get());
+      keep(std::move(udp), Kind::kTdpUdp);
+    } else if (first_time) {
+      log("device " + d.name + " will not answer KLAP discovery: " + error);
+    }
   }
   // A socket bound to a unicast address never sees broadcasts: a wildcard socket per port
   // takes them, and answers from the device's own address.
@@ -375,7 +379,7 @@ void SimServer::Impl::open_device_sockets(Dev& d, bool first_time) {
       wildcard.length = sizeof any;
       std::vector<std::pair<std::uint16_t, Kind>> ports;
       if (d.spec.serve_xor) ports.emplace_back(d.xor_port, Kind::kXorBroadcast);
-      if (d.spec.klap_port) ports.emplace_back(d.tdp_port, Kind::kTdpBroadcast);
+      if (d.spec.klap_port && d.tdp_port) ports.emplace_back(d.tdp_port, Kind::kTdpBroadcast);
       for (auto [port, kind] : ports) {
         UniqueFd udp = open_bound(with_port(wildcard, port), SOCK_DGRAM, error);
         int one = 1;
@@ -442,7 +446,7 @@ std::string SimServer::ready_lines() const {
                  {"address", d.spec.address},
                  {"xor_port", d.spec.serve_xor ? json(d.xor_port) : json(nullptr)},
                  {"klap_port", d.spec.klap_port ? json(d.klap_port) : json(nullptr)},
-                 {"tdp_port", d.spec.klap_port ? json(d.tdp_port) : json(nullptr)},
+                 {"tdp_port", d.tdp_port ? json(d.tdp_port) : json(nullptr)},
                  {"klap_version",
                   d.spec.klap_port ? json(static_cast<int>(d.spec.klap_version)) : json(nullptr)},
                  {"outlets", d.model->outlet_count()},
