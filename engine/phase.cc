@@ -1,5 +1,7 @@
 #include "engine/phase.h"
 
+#include <signal.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -16,9 +18,12 @@ void enter_phase(const char* name) {
                     std::string("interrupted by a signal before phase ") + name);
   }
   const char* fault = std::getenv("CKPT_FAULT_PHASE");
-  if (fault != nullptr && std::strcmp(fault, name) == 0) {
+  if (fault == nullptr) return;
+  if (std::strcmp(fault, name) == 0) {
     throw CkptError(CkptError::kSystem, std::string("fault injected at phase ") + name);
   }
+  // "PHASE:sigint" delivers a real SIGINT to ckpt there, as a user pressing ^C would.
+  if (std::string(fault) == std::string(name) + ":sigint") ::raise(SIGINT);
 }
 
 }  // namespace crossrig::engine

@@ -8,7 +8,8 @@ namespace crossrig::engine {
 extern std::atomic<bool> g_interrupted;
 
 /// Marks the start of a named phase: throws if the user interrupted us, or if the
-/// CKPT_FAULT_PHASE environment variable names this phase (used by the fault tests).
+/// CKPT_FAULT_PHASE environment variable names this phase; "PHASE:sigint" raises SIGINT
+/// there instead (both used by the fault tests).
 void enter_phase(const char* name);
 
 }  // namespace crossrig::engine
