@@ -18,6 +18,10 @@ if(CROSSRIG_SANITIZE)
     -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(crossrig_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(CROSSRIG_FUZZ)
+  # Coverage feedback must come from the libraries under test, not only the fuzzer's own file.
+  target_compile_options(crossrig_flags INTERFACE -fsanitize=fuzzer-no-link)
+endif()
 
 # crossrig_library(NAME SOURCES ... [DEPS ...]): a static library of one folder.
 function(crossrig_library name)
