@@ -312,8 +312,8 @@ TEST(PlugctlE2E, UnreachableAndBadRepliesGiveTheirExitCodes) {
 // binary inside a new user and network namespace with a veth pair on 192.0.2.0/24 (a
 // documentation range that exists only inside that namespace), where the inner test runs.
 TEST(PlugctlE2E, DiscoverFindsSeveralPlugsimsInANetworkNamespace) {
-  if (run_command({"unshare", "-rn", "true"}).exit_code != 0)
-    GTEST_SKIP() << "cannot create a network namespace here";
+  ASSERT_EQ(run_command({"unshare", "-rn", "true"}).exit_code, 0)
+      << "cannot create a user and network namespace (unshare -rn); this test needs them";
   CommandResult inner = run_command({"unshare", "-rn", kSelf, "--gtest_also_run_disabled_tests",
                                      "--gtest_filter=PlugctlE2EInNamespace.DISABLED_Discover"},
                                     120s);
