@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
+#include <sstream>
 
 #include "common/hex.h"
 #include "common/unique_fd.h"
@@ -244,25 +246,36 @@ void copy_pages(pid_t pid, int mem_fd, const VmaImage& vma, const std::vector<Pa
   }
 }
 
-}  // namespace
+// One process of the tree as /proc shows it.
+struct TreeNode {
+  pid_t pid = 0, ppid = 0;
+  bool zombie = false;
+};
 
-DumpResult dump(const DumpOptions& opts) {
-  const arch::Arch& a = arch::native_arch();
-  const pid_t pid = opts.pid;
-  enter_phase("check");
-  if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
-  for (int tid : list_threads(pid)) {
-    std::string kids = read_file(proc_path(pid, "task/" + std::to_string(tid) + "/children"));
-    if (kids.find_first_not_of(" \n") != std::string::npos)
-      throw CkptError(CkptError::kUnsupported,
-                      "process " + std::to_string(pid) + " has children (" +
-                          kids.substr(0, kids.find_last_not_of(" \n") + 1) +
-                          "); dumping process trees is not supported yet");
+// The process and its descendants, parents before children.
+std::vector<TreeNode> collect_tree(pid_t root) {
+  std::vector<TreeNode> out = {{root, 0, false}};
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    ProcStat stat(read_file(proc_path(out[i].pid, "stat")));
+    out[i].ppid = static_cast<pid_t>(stat.number(4));
+    out[i].zombie = stat.field(3) == "Z";
+    if (out[i].zombie) continue;
+    for (int tid : list_threads(out[i].pid)) {
+      std::istringstream kids(
+          read_file(proc_path(out[i].pid, "task/" + std::to_string(tid) + "/children")));
+      for (pid_t kid; kids >> kid;)
+        out.push_back({kid, out[i].pid, false});
+    }
   }
+  return out;
+}
 
-  ImageWriter image(opts.dir);
+// Dumps one live process into the image; returns its session, still holding it.
+std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, DumpResult& result) {
+  const arch::Arch& a = arch::native_arch();
   enter_phase("seize");
-  Session s(pid);
+  auto session = std::make_unique<Session>(pid);
+  Session& s = *session;
   TaskImage task = read_task(pid);
   MmImage mm = read_mm_fields(pid);
   auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
@@ -273,11 +286,10 @@ DumpResult dump(const DumpOptions& opts) {
     if (c.refusal)
       throw CkptError(CkptError::kUnsupported,
                       "process " + std::to_string(pid) + ": " + *c.refusal);
-    VmaImage v{e.start,  e.end,     prot_of(e), e.shared, c.kind, c.kind == "file" ? e.path : "",
-               e.offset, e.vm_flags};
+    VmaImage v{e.start,  e.end,      prot_of(e), e.shared, c.kind, c.kind == "file" ? e.path : "",
+               e.offset, e.vm_flags, e.inode};
     vmas.emplace_back(std::move(v), c.pages);
   }
-
   enter_phase("inject");
   s.set_insn(find_syscall_insn(pid, maps));
   s.map_scratch();
@@ -302,7 +314,6 @@ DumpResult dump(const DumpOptions& opts) {
     task.shared_pending.push_back(to_hex(info));
 
   enter_phase("memory");
-  DumpResult result;
   std::string pages_name = "pages-" + std::to_string(pid) + ".img";
   PagesWriter pages = image.open_pages(pages_name);
   UniqueFd pagemap_fd(::open(proc_path(pid, "pagemap").c_str(), O_RDONLY | O_CLOEXEC));
@@ -324,21 +335,52 @@ DumpResult dump(const DumpOptions& opts) {
     copy_pages(pid, mem_fd.get(), vma, pages_to_dump(vma.start, entries, *filter, a.page_size),
                pages, pagemap, buf);
   }
-  result.pages_bytes = pages.size();
-  result.vmas = mm.vmas.size();
+  result.pages_bytes += pages.size();
+  result.vmas += mm.vmas.size();
   image.add_pages(pages_name, pages);
 
   enter_phase("write");
   std::string id = std::to_string(pid);
-  image.write_json(
-      "tree.json",
-      {{"root", pid},
-       {"processes", {{{"pid", pid}, {"ppid", task.ppid}, {"threads", task.threads}}}}});
   image.write_json("task-" + id + ".json", task);
   for (const CoreImage& c : cores)
     image.write_json("core-" + std::to_string(c.tid) + ".json", c);
   image.write_json("mm-" + id + ".json", mm);
   image.write_json("pagemap-" + id + ".json", pagemap);
+  return session;
+}
+
+}  // namespace
+
+DumpResult dump(const DumpOptions& opts) {
+  const arch::Arch& a = arch::native_arch();
+  const pid_t pid = opts.pid;
+  enter_phase("check");
+  if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
+  auto tree = collect_tree(pid);
+  if (tree.front().zombie)
+    throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
+
+  ImageWriter image(opts.dir);
+  DumpResult result;
+  // Sessions put every process back if anything below fails.
+  std::vector<std::unique_ptr<Session>> sessions;
+  nlohmann::json procs = nlohmann::json::array();
+  for (const TreeNode& n : tree) {
+    if (n.zombie) {
+      ProcStat stat(read_file(proc_path(n.pid, "stat")));
+      procs.push_back({{"pid", n.pid},
+                       {"ppid", n.ppid},
+                       {"zombie", true},
+                       {"pgid", stat.number(5)},
+                       {"sid", stat.number(6)},
+                       {"exit_code", stat.number(52)}});
+      continue;
+    }
+    sessions.push_back(dump_process(n.pid, image, result));
+    procs.push_back(
+        {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
+  }
+  image.write_json("tree.json", {{"root", pid}, {"processes", procs}});
   utsname u{};
   ::uname(&u);
   enter_phase("commit");
@@ -348,10 +390,12 @@ DumpResult dump(const DumpOptions& opts) {
                 {"kernel_release", u.release},
                 {"root_pid", pid},
                 {"created_by", "ckpt " CROSSRIG_VERSION}});
-  if (opts.leave_running) {
-    s.resume();
-  } else {
-    s.kill();
+  for (auto& s : sessions) {
+    if (opts.leave_running) {
+      s->resume();
+    } else {
+      s->kill();
+    }
   }
   return result;
 }

@@ -23,7 +23,8 @@ void throw_errno(const std::string& what) {
 
 namespace {
 
-constexpr long kOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE;
+constexpr long kOptions =
+    PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK;
 
 void* no_addr() {
   return nullptr;
@@ -181,8 +182,9 @@ std::int64_t Tracee::syscall(RemoteAddr insn, int nr, std::initializer_list<std:
 void Tracee::wait_syscall_exit() {
   for (;;) {
     int status = wait_stop(tid_, "running an injected syscall (exit)");
-    // A clone reports the new thread first; its syscall exit follows.
-    if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_CLONE) {
+    // A clone or fork reports the new task first; its syscall exit follows.
+    if (WIFSTOPPED(status) &&
+        ((status >> 16) == PTRACE_EVENT_CLONE || (status >> 16) == PTRACE_EVENT_FORK)) {
       if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
         throw_errno("PTRACE_SYSCALL after clone of thread " + std::to_string(tid_));
       continue;

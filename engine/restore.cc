@@ -49,7 +49,9 @@ constexpr AdviceFlag kAdvice[] = {
     {"hg", MADV_HUGEPAGE}, {"nh", MADV_NOHUGEPAGE},
 };
 
-struct Image {
+// One live process of the image.
+struct ProcImage {
+  int ppid = 0;
   TaskImage task;
   std::vector<CoreImage> cores;  ///< The leader's first.
   MmImage mm;
@@ -57,6 +59,51 @@ struct Image {
   std::string pages_path;
   std::uint64_t pages_xxh3 = 0;
 };
+
+// A child that had exited but was not yet reaped.
+struct ZombieImage {
+  int pid = 0, ppid = 0;
+  int exit_code = 0;  ///< As wait() reports it.
+};
+
+// The process tree: the root first, parents before their children.
+struct Image {
+  std::vector<ProcImage> procs;
+  std::vector<ZombieImage> zombies;
+};
+
+ProcImage load_process(const ImageReader& r, int pid, int ppid) {
+  const std::size_t page = arch::native_arch().page_size;
+  ProcImage img;
+  img.ppid = ppid;
+  std::string id = std::to_string(pid);
+  img.task = r.json("task-" + id + ".json").get<TaskImage>();
+  img.cores.push_back(r.json("core-" + id + ".json").get<CoreImage>());
+  for (int tid : img.task.threads) {
+    if (tid != pid)
+      img.cores.push_back(r.json("core-" + std::to_string(tid) + ".json").get<CoreImage>());
+  }
+  img.mm = r.json("mm-" + id + ".json").get<MmImage>();
+  img.pagemap = r.json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>();
+  img.pages_path = r.pages_path("pages-" + id + ".img");
+  img.pages_xxh3 = r.pages_xxh3("pages-" + id + ".img");
+  if (img.task.pid != pid || img.cores.size() != img.task.threads.size())
+    throw CkptError(CkptError::kBadImage,
+                    "image threads and cores of process " + id + " do not match");
+  // Every page run must lie inside a mapping and the pages file, in file order.
+  std::uint64_t pos = 0;
+  for (const PagemapEntry& p : img.pagemap) {
+    std::uint64_t end = p.vaddr + p.npages * page;
+    bool inside = std::any_of(img.mm.vmas.begin(), img.mm.vmas.end(), [&](const VmaImage& v) {
+      return v.start <= p.vaddr && end <= v.end && end > p.vaddr;
+    });
+    if (!inside || p.offset != pos)
+      throw CkptError(CkptError::kBadImage, "pagemap entry at vaddr " + std::to_string(p.vaddr) +
+                                                " lies outside its mappings or out of order");
+    pos += p.npages * page;
+  }
+  return img;
+}
 
 Image load(const ImageReader& r) {
   const arch::Arch& host = arch::native_arch();
@@ -70,38 +117,36 @@ Image load(const ImageReader& r) {
   Image img;
   try {
     auto tree = r.json("tree.json");
-    int pid = tree.at("root").get<int>();
-    if (tree.at("processes").size() != 1)
-      throw CkptError(CkptError::kUnsupported, "image holds a process tree; not supported yet");
-    std::string id = std::to_string(pid);
-    img.task = r.json("task-" + id + ".json").get<TaskImage>();
-    img.cores.push_back(r.json("core-" + id + ".json").get<CoreImage>());
-    for (int tid : img.task.threads) {
-      if (tid != pid)
-        img.cores.push_back(r.json("core-" + std::to_string(tid) + ".json").get<CoreImage>());
+    int root = tree.at("root").get<int>();
+    for (const auto& p : tree.at("processes")) {
+      int pid = p.at("pid").get<int>(), ppid = p.at("ppid").get<int>();
+      if (p.value("zombie", false)) {
+        img.zombies.push_back({pid, ppid, p.at("exit_code").get<int>()});
+      } else {
+        img.procs.push_back(load_process(r, pid, ppid));
+      }
     }
-    img.mm = r.json("mm-" + id + ".json").get<MmImage>();
-    img.pagemap = r.json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>();
-    img.pages_path = r.pages_path("pages-" + id + ".img");
-    img.pages_xxh3 = r.pages_xxh3("pages-" + id + ".img");
+    if (img.procs.empty() || img.procs.front().task.pid != root)
+      throw CkptError(CkptError::kBadImage, "tree.json does not start with its root process");
   } catch (const nlohmann::json::exception& e) {
     throw CkptError(CkptError::kBadImage, std::string("image metadata is malformed: ") + e.what());
   }
-  if (img.task.pid <= 0 || img.cores.size() != img.task.threads.size())
-    throw CkptError(CkptError::kBadImage, "image threads and cores do not match");
-  // Every page run must lie inside a mapping and the pages file, in file order.
-  std::uint64_t pos = 0;
-  for (const PagemapEntry& p : img.pagemap) {
-    std::uint64_t end = p.vaddr + p.npages * host.page_size;
-    bool inside = std::any_of(img.mm.vmas.begin(), img.mm.vmas.end(), [&](const VmaImage& v) {
-      return v.start <= p.vaddr && end <= v.end && end > p.vaddr;
-    });
-    if (!inside || p.offset != pos)
-      throw CkptError(CkptError::kBadImage, "pagemap entry at vaddr " + std::to_string(p.vaddr) +
-                                                " lies outside its mappings or out of order");
-    pos += p.npages * host.page_size;
-  }
   return img;
+}
+
+// Shared anonymous mappings a child inherits from its parent at fork and must keep.
+bool inherited(const VmaImage& v, const std::vector<VmaImage>& keep) {
+  return std::any_of(keep.begin(), keep.end(), [&](const VmaImage& k) {
+    return k.start == v.start && k.end == v.end && k.inode == v.inode;
+  });
+}
+
+std::vector<VmaImage> shared_anon(const MmImage& mm) {
+  std::vector<VmaImage> out;
+  for (const VmaImage& v : mm.vmas) {
+    if (v.shared && v.kind == "anon") out.push_back(v);
+  }
+  return out;
 }
 
 bool overlaps(std::uint64_t a, std::uint64_t b, const std::vector<VmaImage>& vmas) {
@@ -175,6 +220,23 @@ class Builder {
   /// Threads created so far besides the leader.
   std::vector<Tracee>& threads() { return threads_; }
   void release() { released_ = true; }
+  /// Makes the process exit with this code instead of resuming when finished.
+  void exit_on_release(int code) { exit_code_ = code; }
+  /// Lets every thread run (or the zombie-to-be exit) and stops owning the process.
+  void finish() {
+    if (exit_code_ >= 0) {
+      arch::Regs regs = t_.get_regs();
+      const arch::Arch& a = regs.arch();
+      regs.set(a.pc, helper_);
+      std::uint64_t code = static_cast<std::uint64_t>(exit_code_);
+      regs.set_syscall(arch::syscall_nr(a, "exit_group"), std::span(&code, 1));
+      t_.set_regs(regs);
+    }
+    for (Tracee& t : threads_)
+      t.detach();
+    t_.detach();
+    released_ = true;
+  }
   std::uint64_t helper() const { return helper_; }
   RemoteAddr scratch() const { return RemoteAddr(helper_ + arch::native_arch().page_size); }
 
@@ -210,16 +272,20 @@ class Builder {
   Tracee t_;
   std::vector<Tracee> threads_;
   std::uint64_t helper_;
+  int exit_code_ = -1;
   bool released_ = false;
 };
 
-void replace_address_space(Builder& b, const MmImage& mm) {
+void replace_address_space(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep) {
   const arch::Arch& a = arch::native_arch();
   const std::uint64_t helper_end = b.helper() + kHelperPages * a.page_size;
   auto current = parse_maps(read_file(proc_path(b.pid(), "maps")));
   std::vector<std::pair<MapsEntry, std::string>> specials;
   for (const MapsEntry& e : current) {
     if (e.start >= b.helper() && e.end <= helper_end) continue;
+    if (std::any_of(keep.begin(), keep.end(),
+                    [&](const VmaImage& k) { return k.start == e.start && k.end == e.end; }))
+      continue;
     std::string kind = classify_vma(e).kind;
     if (kind == "vsyscall") continue;
     if (is_kernel_special(kind)) {
@@ -255,9 +321,9 @@ void replace_address_space(Builder& b, const MmImage& mm) {
           "[" + v->kind + "]");
 }
 
-void map_vmas(Builder& b, const MmImage& mm) {
+void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep) {
   for (const VmaImage& v : mm.vmas) {
-    if (is_kernel_special(v.kind)) continue;
+    if (is_kernel_special(v.kind) || inherited(v, keep)) continue;
     bool anon = v.kind != "file";
     int flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (anon ? MAP_ANONYMOUS : 0);
     if (std::find(v.vm_flags.begin(), v.vm_flags.end(), "gd") != v.vm_flags.end())
@@ -288,7 +354,7 @@ void map_vmas(Builder& b, const MmImage& mm) {
 
 // The task reads its pages straight from the image file (one copy, faults taken in its own
 // context); ckpt hashes the same bytes through a mapping of the file as they go.
-void fill_pages(Builder& b, const Image& img) {
+void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& keep) {
   if (img.pagemap.empty()) return;
   UniqueFd fd(::open(img.pages_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("opening " + img.pages_path);
@@ -309,6 +375,14 @@ void fill_pages(Builder& b, const Image& img) {
   constexpr std::size_t kChunk = 64 << 20;
   for (const PagemapEntry& p : img.pagemap) {
     std::size_t len = p.npages * ps;
+    bool skip = std::any_of(keep.begin(), keep.end(), [&](const VmaImage& k) {
+      return k.start <= p.vaddr && p.vaddr < k.end;
+    });
+    if (skip) {
+      // The parent already filled this shared memory; only check the bytes.
+      XXH3_64bits_update(st.get(), file.data() + p.offset, len);
+      continue;
+    }
     // Populating in one call spares a fault (a trap, costly under virtualization) per page.
     b.sys("madvise", {p.vaddr, len, MADV_POPULATE_WRITE}, "pages at " + std::to_string(p.vaddr));
     for (std::size_t done = 0; done < len;) {
@@ -342,11 +416,14 @@ void finish_vmas(Builder& b, const MmImage& mm) {
   }
 }
 
-void set_mm_fields(Builder& b, const MmImage& mm) {
-  std::uint64_t exe_fd =
-      b.sys("openat",
-            {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(mm.exe), O_RDONLY | O_CLOEXEC, 0},
-            "executable " + mm.exe);
+// keep_exe: a forked child already has the right exe, and the kernel refuses to replace an
+// exe that is still mapped.
+void set_mm_fields(Builder& b, const MmImage& mm, bool keep_exe) {
+  std::uint64_t exe_fd = keep_exe ? ~0ULL
+                                  : b.sys("openat",
+                                          {static_cast<std::uint64_t>(AT_FDCWD),
+                                           b.put_string(mm.exe), O_RDONLY | O_CLOEXEC, 0},
+                                          "executable " + mm.exe);
   prctl_mm_map m{};
   m.start_code = mm.start_code;
   m.end_code = mm.end_code;
@@ -366,7 +443,7 @@ void set_mm_fields(Builder& b, const MmImage& mm) {
   std::memcpy(buf.data(), &m, sizeof m);
   std::memcpy(buf.data() + sizeof m, mm.auxv.data(), m.auxv_size);
   b.sys("prctl", {PR_SET_MM, PR_SET_MM_MAP, b.put(buf), sizeof m, 0}, "mm fields (PR_SET_MM_MAP)");
-  b.sys("close", {exe_fd}, "executable");
+  if (!keep_exe) b.sys("close", {exe_fd}, "executable");
 }
 
 void set_task_state(Builder& b, const TaskImage& t) {
@@ -507,16 +584,39 @@ void create_thread(Builder& b, int tid) {
   b.threads().push_back(Tracee::adopt_stopped_child(tid));
 }
 
-}  // namespace
+// Every process being built, the root first; all are killed unless released.
+using Builders = std::vector<std::unique_ptr<Builder>>;
 
-int restore(const RestoreOptions& opts) {
+// A child of b's process with PID pid, made by a fork (clone3 with set_tid) run in it and
+// caught by PTRACE_O_TRACEFORK; it shares the parent's memory as it is at that moment.
+Builder& fork_child(Builder& b, int pid, Builders& all) {
+  struct {
+    clone_args args;
+    std::uint64_t pid;
+  } req{};
+  req.args.exit_signal = SIGCHLD;
+  req.args.set_tid = b.scratch().addr() + offsetof(decltype(req), pid);
+  req.args.set_tid_size = 1;
+  req.pid = static_cast<std::uint64_t>(pid);
+  std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
+  std::uint64_t got = b.sys("clone3", {at, sizeof req.args}, "child " + std::to_string(pid));
+  if (got != static_cast<std::uint64_t>(pid))
+    throw CkptError(CkptError::kSystem,
+                    "child " + std::to_string(pid) + " was created as " + std::to_string(got));
+  all.push_back(std::make_unique<Builder>(pid, b.helper()));
+  return *all.back();
+}
+
+// Rebuilds one process, forking its children and zombies from it once its memory is in
+// place, and leaves it stopped with its final registers.
+void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, const Image& img,
+                     Builders& all) {
+  const std::vector<VmaImage> parent_shared =
+      parent ? shared_anon(parent->mm) : std::vector<VmaImage>{};
   const arch::Arch& a = arch::native_arch();
-  enter_phase("validate");
-  ImageReader reader(opts.dir);
-  Image img = load(reader);
   std::vector<std::vector<std::uint8_t>> fps;
   std::vector<arch::Regs> regs;
-  for (const CoreImage& c : img.cores) {
+  for (const CoreImage& c : p.cores) {
     auto fp = from_hex(c.fp);
     if (!fp)
       throw CkptError(CkptError::kBadImage,
@@ -524,12 +624,6 @@ int restore(const RestoreOptions& opts) {
     fps.push_back(std::move(*fp));
     regs.push_back(regs_from_names(a, c.regs));
   }
-
-  std::uint64_t helper = map_helper(img.mm.vmas);
-  pid_t pid = clone_with_pid(img.task.pid);
-  ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
-  Builder b(pid, helper);
-
   enter_phase("check-cpu");
   if (auto why = a.fp_incompatibility(fps.front(), b.tracee().get_fp()))
     throw CkptError(CkptError::kUnsupported, "this CPU cannot restore the image: " + *why);
@@ -537,51 +631,88 @@ int restore(const RestoreOptions& opts) {
   b.sys("close_range", {0, ~0U, 0}, "inherited fds");
   // The kernel writes to a registered rseq area on every return to user space; the area
   // inherited from ckpt is about to be unmapped.
-  if (RseqConfig inherited = b.tracee().get_rseq(); inherited.ptr != 0)
-    b.sys("rseq", {inherited.ptr, inherited.size, kRseqFlagUnregister, inherited.signature},
+  if (RseqConfig inherited_rseq = b.tracee().get_rseq(); inherited_rseq.ptr != 0)
+    b.sys("rseq",
+          {inherited_rseq.ptr, inherited_rseq.size, kRseqFlagUnregister, inherited_rseq.signature},
           "inherited rseq area");
-  replace_address_space(b, img.mm);
-  map_vmas(b, img.mm);
-  enter_phase("pages");
-  fill_pages(b, img);
-  finish_vmas(b, img.mm);
-  set_mm_fields(b, img.mm);
-  enter_phase("task");
-  set_task_state(b, img.task);
-  // Session and process-group leadership; otherwise the task stays in ckpt's group.
-  if (img.task.sid == img.task.pid) {
-    b.sys("setsid", {}, "session of process " + std::to_string(img.task.pid));
-  } else if (img.task.pgid == img.task.pid) {
-    b.sys("setpgid", {0, 0}, "process group of process " + std::to_string(img.task.pid));
+  std::vector<VmaImage> kept;
+  for (const VmaImage& v : p.mm.vmas) {
+    if (inherited(v, parent_shared)) kept.push_back(v);
   }
-  set_shared_signals(b, img.task);
-  set_thread_state(b, b.tracee(), img.cores.front());
+  replace_address_space(b, p.mm, kept);
+  map_vmas(b, p.mm, kept);
+  enter_phase("pages");
+  fill_pages(b, p, kept);
+  finish_vmas(b, p.mm);
+  set_mm_fields(b, p.mm, parent != nullptr && parent->mm.exe == p.mm.exe);
+  enter_phase("children");
+  for (const ProcImage& c : img.procs) {
+    if (c.ppid == p.task.pid) restore_process(fork_child(b, c.task.pid, all), c, &p, img, all);
+  }
+  for (const ZombieImage& z : img.zombies) {
+    if (z.ppid != p.task.pid) continue;
+    if (!WIFEXITED(z.exit_code))
+      throw CkptError(CkptError::kUnsupported, "zombie " + std::to_string(z.pid) +
+                                                   " was killed by a signal; not supported yet");
+    Builder& zb = fork_child(b, z.pid, all);
+    // It exits as soon as it runs, leaving the zombie its parent will reap.
+    zb.exit_on_release(WEXITSTATUS(z.exit_code));
+  }
+  enter_phase("task");
+  set_task_state(b, p.task);
+  // Session and process-group leadership; otherwise the task stays in its parent's group.
+  if (p.task.sid == p.task.pid) {
+    b.sys("setsid", {}, "session of process " + std::to_string(p.task.pid));
+  } else if (p.task.pgid == p.task.pid) {
+    b.sys("setpgid", {0, 0}, "process group of process " + std::to_string(p.task.pid));
+  }
+  set_shared_signals(b, p.task);
+  set_thread_state(b, b.tracee(), p.cores.front());
   enter_phase("threads");
-  for (std::size_t i = 1; i < img.cores.size(); ++i) {
-    create_thread(b, img.cores[i].tid);
-    set_thread_state(b, b.threads().back(), img.cores[i]);
+  for (std::size_t i = 1; i < p.cores.size(); ++i) {
+    create_thread(b, p.cores[i].tid);
+    set_thread_state(b, b.threads().back(), p.cores[i]);
   }
   enter_phase("creds");
-  set_creds(b, b.tracee(), img.task.creds, img.task.pid);
-  for (std::size_t i = 1; i < img.cores.size(); ++i)
-    set_creds(b, b.threads()[i - 1], img.task.creds, img.cores[i].tid);
-  b.sys("munmap", {helper, kHelperPages * a.page_size}, "restore helper pages");
+  set_creds(b, b.tracee(), p.task.creds, p.task.pid);
+  for (std::size_t i = 1; i < p.cores.size(); ++i)
+    set_creds(b, b.threads()[i - 1], p.task.creds, p.cores[i].tid);
+  b.sys("munmap", {b.helper(), kHelperPages * a.page_size}, "restore helper pages");
   enter_phase("registers");
-  for (std::size_t i = 0; i < img.cores.size(); ++i) {
+  for (std::size_t i = 0; i < p.cores.size(); ++i) {
     Tracee& t = i == 0 ? b.tracee() : b.threads()[i - 1];
     t.set_fp(fps[i]);
     t.set_regs(regs[i]);
-    t.set_sigmask(img.cores[i].sigmask);
+    t.set_sigmask(p.cores[i].sigmask);
   }
+}
+
+}  // namespace
+
+int restore(const RestoreOptions& opts) {
+  const arch::Arch& a = arch::native_arch();
+  enter_phase("validate");
+  ImageReader reader(opts.dir);
+  Image img = load(reader);
+  std::vector<VmaImage> all_vmas;
+  for (const ProcImage& p : img.procs)
+    all_vmas.insert(all_vmas.end(), p.mm.vmas.begin(), p.mm.vmas.end());
+
+  std::uint64_t helper = map_helper(all_vmas);
+  const ProcImage& root = img.procs.front();
+  pid_t pid = clone_with_pid(root.task.pid);
+  ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
+  Builders all;
+  all.push_back(std::make_unique<Builder>(pid, helper));
+  restore_process(*all.front(), root, nullptr, img, all);
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";
     if (!f) throw CkptError(CkptError::kSystem, "cannot write pidfile " + opts.pidfile);
   }
-  for (Tracee& t : b.threads())
-    t.detach();
-  b.tracee().detach();
-  b.release();
+  // Children first, so that a parent never runs before its children exist as dumped.
+  for (auto it = all.rbegin(); it != all.rend(); ++it)
+    (*it)->finish();
   if (opts.detach) return 0;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

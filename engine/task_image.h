@@ -20,6 +20,7 @@ struct VmaImage {
   std::string path;  ///< The mapped file, for kind "file".
   std::uint64_t offset = 0;
   std::vector<std::string> vm_flags;  ///< smaps VmFlags, e.g. "gd" for a grows-down stack.
+  std::uint64_t inode = 0;            ///< Identifies shared anonymous memory across processes.
 };
 
 /// A run of pages at vaddr stored at offset in the pages file.
@@ -94,7 +95,8 @@ struct CoreImage {
   std::uint64_t robust_head = 0, robust_len = 0;  ///< set_robust_list() registration.
 };
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags,
+                                   inode)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PagemapEntry, vaddr, npages, offset)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_data, end_data,
                                    start_brk, brk, start_stack, arg_start, arg_end, env_start,

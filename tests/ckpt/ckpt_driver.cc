@@ -223,6 +223,10 @@ int main(int argc, char** argv) {
     int code = wait_exit(pid);
     if (code != 128 + SIGKILL)
       fail("dumped tracee exited with " + std::to_string(code) + ", not killed");
+    // Its killed children and zombies are ours now (we are the subreaper): reap them so
+    // their PIDs are free for the restore.
+    while (waitpid(-1, nullptr, __WALL) > 0) {
+    }
   }
   std::string id = std::to_string(pid);
   if (fault == "corrupt-pages" || fault == "truncate-pages" || fault == "corrupt-meta") {
