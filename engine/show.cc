@@ -9,6 +9,7 @@ nlohmann::json image_to_json(const ImageReader& image) {
   doc["inventory"] = image.inventory();
   doc["tree"] = image.json("tree.json");
   for (const auto& p : doc["tree"]["processes"]) {
+    if (p.value("zombie", false)) continue;
     std::string id = std::to_string(p.at("pid").get<int>());
     nlohmann::json proc;
     proc["task"] = image.json("task-" + id + ".json");
@@ -27,6 +28,11 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
                      inv.value("format_version", 0), inv.value("arch", "?"),
                      inv.value("endianness", "?"), inv.value("page_size", 0),
                      inv.value("kernel_release", "?"), inv.value("created_by", "?"));
+  for (const auto& p : doc["tree"]["processes"]) {
+    if (p.value("zombie", false))
+      out << fmt::format("\nzombie {} (child of {}) wait status {:#x}\n", p.value("pid", 0),
+                         p.value("ppid", 0), p.value("exit_code", 0));
+  }
   for (const auto& [id, proc] : doc["processes"].items()) {
     const auto& t = proc["task"];
     out << fmt::format("\nprocess {} ({}) ppid {} pgid {} sid {} cwd {} umask {:03o}\n", id,
