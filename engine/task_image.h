@@ -93,6 +93,7 @@ struct CoreImage {
   std::vector<std::string> pending;  ///< siginfo (hex) of signals queued to this thread.
   std::uint64_t clear_tid = 0;       ///< set_tid_address() pointer (pthread_join relies on it).
   std::uint64_t robust_head = 0, robust_len = 0;  ///< set_robust_list() registration.
+  int pdeathsig = 0;  ///< PR_SET_PDEATHSIG signal (kept per thread), 0 if none.
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags,
@@ -110,7 +111,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, com
                                    sigactions, rlimits, fds, shared_pending, creds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
                                    rseq_sig, altstack_sp, altstack_size, altstack_flags, pending,
-                                   clear_tid, robust_head, robust_len)
+                                   clear_tid, robust_head, robust_len, pdeathsig)
 
 /// Registers as {name: "0x..."} following the arch's register table.
 std::map<std::string, std::string> regs_to_names(const arch::Regs& regs);
