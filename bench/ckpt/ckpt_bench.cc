@@ -157,9 +157,9 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
          copy_s = median(copy), read_s = median(read);
   std::printf(
       "%6zu MiB  dump %6.3fs = %4.2fx dd (%5.3fs)   restore %6.3fs = %4.2fx copy (%5.3fs), "
-      "%4.2fx read (%5.3fs)   %s\n",
+      "%4.2fx read (%5.3fs)   memory intact\n",
       mib, dump_s, dump_s / dd_s, dd_s, restore_s, restore_s / copy_s, copy_s, restore_s / read_s,
-      read_s, "memory intact");
+      read_s);
   std::fflush(stdout);
   fs::remove_all(dir);
 }
