@@ -556,6 +556,8 @@ void set_task_state(Builder& b, const TaskImage& t) {
       b.sys("lseek",
             {static_cast<std::uint64_t>(f.fd), static_cast<std::uint64_t>(f.pos), SEEK_SET}, what);
   }
+  // Last among the paths: every path above is as ckpt sees it, outside the task's root.
+  if (t.root != "/") b.sys("chroot", {b.put_string(t.root)}, "root directory " + t.root);
   for (const RlimitImage& r : t.rlimits) {
     rlimit64 lim{r.cur, r.max};
     if (::prlimit64(b.pid(), static_cast<__rlimit_resource>(r.resource), &lim, nullptr) != 0)

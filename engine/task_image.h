@@ -71,6 +71,7 @@ struct TaskImage {
   int pid = 0, ppid = 0, pgid = 0, sid = 0;
   std::vector<int> threads;
   std::string comm, cwd;
+  std::string root = "/";  ///< The task's root directory (chroot), as ckpt sees the path.
   unsigned umask = 0;
   std::vector<SigactionImage> sigactions;
   std::vector<RlimitImage> rlimits;
@@ -107,7 +108,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, umask,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, root, umask,
                                    sigactions, rlimits, fds, shared_pending, creds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
                                    rseq_sig, altstack_sp, altstack_size, altstack_flags, pending,
