@@ -197,6 +197,10 @@ CoreImage read_core(Session& s, Held& h) {
                     "PR_GET_TID_ADDRESS failed in thread " + std::to_string(tid));
   read_remote(tid, s.scratch(),
               std::span(reinterpret_cast<std::uint8_t*>(&core.clear_tid), sizeof core.clear_tid));
+  if (s.sys(h, "prctl", {PR_GET_PDEATHSIG, s.scratch().addr(), 0, 0, 0}) != 0)
+    throw CkptError(CkptError::kSystem, "PR_GET_PDEATHSIG failed in thread " + std::to_string(tid));
+  read_remote(tid, s.scratch(),
+              std::span(reinterpret_cast<std::uint8_t*>(&core.pdeathsig), sizeof core.pdeathsig));
   std::uint64_t head = 0;
   std::size_t len = 0;
   if (::syscall(SYS_get_robust_list, tid, &head, &len) != 0)

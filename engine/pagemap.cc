@@ -24,4 +24,12 @@ std::vector<PageRun> pages_to_dump(std::uint64_t start, std::span<const std::uin
   return runs;
 }
 
+std::pair<std::uint64_t, std::uint64_t> whole_blocks(std::uint64_t vaddr, std::uint64_t len,
+                                                     std::uint64_t block) {
+  if (block == 0) return {vaddr, vaddr};
+  std::uint64_t begin = (vaddr + block - 1) / block * block;
+  std::uint64_t end = (vaddr + len) / block * block;
+  return end > begin ? std::pair{begin, end} : std::pair{vaddr, vaddr};
+}
+
 }  // namespace crossrig::engine

@@ -31,5 +31,19 @@ TEST(PagesToDump, UntouchedMappingHasNoRuns) {
   EXPECT_TRUE(pages_to_dump(0, e, PageFilter::kPresent, 0x1000).empty());
 }
 
+TEST(WholeBlocks, KeepsOnlyAlignedBlocksInsideTheRange) {
+  constexpr std::uint64_t M2 = 2 << 20;
+  EXPECT_EQ(whole_blocks(M2 - 0x1000, 3 * M2, M2), std::pair(M2, 3 * M2));
+  EXPECT_EQ(whole_blocks(2 * M2, 2 * M2, M2), std::pair(2 * M2, 4 * M2));
+}
+
+TEST(WholeBlocks, RangeWithoutAWholeBlockIsEmpty) {
+  constexpr std::uint64_t M2 = 2 << 20;
+  auto [b, e] = whole_blocks(M2 + 0x1000, M2, M2);
+  EXPECT_EQ(b, e);
+  auto [b0, e0] = whole_blocks(0, 4 * M2, 0);
+  EXPECT_EQ(b0, e0);
+}
+
 }  // namespace
 }  // namespace crossrig::engine

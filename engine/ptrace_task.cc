@@ -164,6 +164,11 @@ void Tracee::wait_syscall_stop(const char* which) {
 }
 
 std::int64_t Tracee::syscall(RemoteAddr insn, int nr, std::initializer_list<std::uint64_t> args) {
+  syscall_start(insn, nr, args);
+  return syscall_finish();
+}
+
+void Tracee::syscall_start(RemoteAddr insn, int nr, std::initializer_list<std::uint64_t> args) {
   arch::Regs regs = get_regs();
   const arch::Arch& a = regs.arch();
   regs.set(a.pc, insn.addr());
@@ -175,6 +180,9 @@ std::int64_t Tracee::syscall(RemoteAddr insn, int nr, std::initializer_list<std:
   wait_syscall_stop("entry");
   if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
     throw_errno("PTRACE_SYSCALL (exit) of thread " + std::to_string(tid_));
+}
+
+std::int64_t Tracee::syscall_finish() {
   wait_syscall_exit();
   return get_regs().syscall_ret();
 }

@@ -48,6 +48,11 @@ class Tracee {
   /// Runs one syscall inside the thread from the syscall instruction at insn, leaving the
   /// registers as the syscall left them; returns the raw return value (-errno on failure).
   std::int64_t syscall(RemoteAddr insn, int nr, std::initializer_list<std::uint64_t> args);
+  /// The first half of syscall(): the thread is inside the syscall when this returns, so the
+  /// caller can work while it runs; syscall_finish() waits for its result.
+  void syscall_start(RemoteAddr insn, int nr, std::initializer_list<std::uint64_t> args);
+  /// Waits for the syscall started by syscall_start() and returns its raw return value.
+  std::int64_t syscall_finish();
 
   /// Lets the thread run again (with its current registers).
   void detach();

@@ -9,6 +9,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -24,6 +25,7 @@
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
 #include "engine/image.h"
+#include "engine/pagemap.h"
 #include "engine/phase.h"
 #include "engine/ptrace_task.h"
 #include "engine/task_image.h"
@@ -248,13 +250,16 @@ class Builder {
   /// The same, run in thread t.
   std::uint64_t sys(Tracee& t, std::string_view name, std::initializer_list<std::uint64_t> args,
                     const std::string& object) {
-    std::int64_t r =
-        t.syscall(RemoteAddr(helper_), arch::syscall_nr(arch::native_arch(), name), args);
-    if (r < 0 && r > -4096)
-      throw CkptError(CkptError::kSystem, std::string(name) + " for " + object + " failed in " +
-                                              "restored process " + std::to_string(pid()) + ": " +
-                                              std::strerror(static_cast<int>(-r)));
-    return static_cast<std::uint64_t>(r);
+    return checked(
+        name, t.syscall(RemoteAddr(helper_), arch::syscall_nr(arch::native_arch(), name), args),
+        object);
+  }
+  /// Starts a syscall in the leader and returns while it runs; sys_finish() collects it.
+  void sys_start(std::string_view name, std::initializer_list<std::uint64_t> args) {
+    t_.syscall_start(RemoteAddr(helper_), arch::syscall_nr(arch::native_arch(), name), args);
+  }
+  std::uint64_t sys_finish(std::string_view name, const std::string& object) {
+    return checked(name, t_.syscall_finish(), object);
   }
   /// Copies bytes into the scratch page and returns its address.
   std::uint64_t put(std::span<const std::uint8_t> bytes) {
@@ -269,6 +274,14 @@ class Builder {
   }
 
  private:
+  std::uint64_t checked(std::string_view name, std::int64_t r, const std::string& object) {
+    if (r < 0 && r > -4096)
+      throw CkptError(CkptError::kSystem, std::string(name) + " for " + object + " failed in " +
+                                              "restored process " + std::to_string(pid()) + ": " +
+                                              std::strerror(static_cast<int>(-r)));
+    return static_cast<std::uint64_t>(r);
+  }
+
   Tracee t_;
   std::vector<Tracee> threads_;
   std::uint64_t helper_;
@@ -352,14 +365,67 @@ void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep) 
   }
 }
 
+// Debian 12's glibc headers predate MADV_COLLAPSE (Linux 6.1).
+constexpr std::uint64_t kMadvCollapse = 25;
+
+// Bytes of a PMD-sized transparent huge page; 0 when the kernel offers none.
+std::uint64_t huge_page_size() {
+  std::ifstream f("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size");
+  std::uint64_t n = 0;
+  f >> n;
+  return f ? n : 0;
+}
+
+bool has_flag(const VmaImage& v, const char* flag) {
+  return std::find(v.vm_flags.begin(), v.vm_flags.end(), flag) != v.vm_flags.end();
+}
+
+// Private anonymous memory can sit in huge pages without changing anything smaps shows of
+// the mapping but AnonHugePages; "nh" mappings asked not to.
+bool may_use_huge_pages(const VmaImage& v) {
+  return !v.shared && v.kind != "file" && !is_kernel_special(v.kind) && !has_flag(v, "nh");
+}
+
+// Backs the whole huge-page blocks of [begin, end) with huge pages. Faulting fresh anonymous
+// memory costs a trap per 4 KiB page (dearest under virtualization), which made restore
+// several times slower than copying the pages file; MADV_COLLAPSE gives huge pages without
+// setting VM_HUGEPAGE as MADV_HUGEPAGE would. It needs one present page per block: ckpt
+// writes each block's first page from the image. A refusal (THP disabled) only costs speed.
+void collapse_blocks(Builder& b, std::uint64_t begin, std::uint64_t end, std::uint64_t block,
+                     const std::uint8_t* first_page_data) {
+  const std::size_t ps = arch::native_arch().page_size;
+  std::vector<iovec> local, remote;
+  for (std::uint64_t at = begin; at < end; at += block) {
+    local.push_back({const_cast<std::uint8_t*>(first_page_data + (at - begin)), ps});
+    remote.push_back({reinterpret_cast<void*>(at), ps});
+  }
+  const std::size_t max_iov = static_cast<std::size_t>(::sysconf(_SC_IOV_MAX));
+  for (std::size_t i = 0; i < local.size(); i += max_iov) {
+    std::size_t n = std::min(max_iov, local.size() - i);
+    if (::process_vm_writev(b.pid(), &local[i], n, &remote[i], n, 0) !=
+        static_cast<ssize_t>(n * ps))
+      throw_errno("writing pages into restored process " + std::to_string(b.pid()));
+  }
+  b.tracee().syscall(RemoteAddr(b.helper()), arch::syscall_nr(arch::native_arch(), "madvise"),
+                     {begin, end - begin, kMadvCollapse});
+}
+
+const VmaImage* vma_at(const MmImage& mm, std::uint64_t vaddr) {
+  auto it = std::find_if(mm.vmas.begin(), mm.vmas.end(),
+                         [&](const VmaImage& v) { return v.start <= vaddr && vaddr < v.end; });
+  return it == mm.vmas.end() ? nullptr : &*it;
+}
+
 // The task reads its pages straight from the image file (one copy, faults taken in its own
-// context); ckpt hashes the same bytes through a mapping of the file as they go.
+// context) while ckpt hashes the same bytes through a mapping of the file.
 void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& keep) {
   if (img.pagemap.empty()) return;
   UniqueFd fd(::open(img.pages_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("opening " + img.pages_path);
   off_t size = ::lseek(fd.get(), 0, SEEK_END);
-  void* map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_SHARED, fd.get(), 0);
+  // Populated at once: hashing through read faults costs one trap per few pages.
+  void* map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_SHARED | MAP_POPULATE,
+                     fd.get(), 0);
   if (map == MAP_FAILED) throw_errno("mapping " + img.pages_path);
   std::unique_ptr<void, std::function<void(void*)>> unmap(
       map, [size](void* p) { ::munmap(p, static_cast<std::size_t>(size)); });
@@ -372,7 +438,8 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
       {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(img.pages_path), O_RDONLY | O_CLOEXEC, 0},
       img.pages_path);
   const std::size_t ps = arch::native_arch().page_size;
-  constexpr std::size_t kChunk = 64 << 20;
+  const std::uint64_t huge = huge_page_size();
+  constexpr std::size_t kChunk = 16 << 20;
   for (const PagemapEntry& p : img.pagemap) {
     std::size_t len = p.npages * ps;
     bool skip = std::any_of(keep.begin(), keep.end(), [&](const VmaImage& k) {
@@ -383,12 +450,18 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
       XXH3_64bits_update(st.get(), file.data() + p.offset, len);
       continue;
     }
-    // Populating in one call spares a fault (a trap, costly under virtualization) per page.
+    const VmaImage* vma = vma_at(img.mm, p.vaddr);
+    if (auto [hb, he] = whole_blocks(p.vaddr, len, huge);
+        hb != he && vma && may_use_huge_pages(*vma))
+      collapse_blocks(b, hb, he, huge, file.data() + p.offset + (hb - p.vaddr));
+    // Populating in one call spares a fault per page the huge pages did not cover.
     b.sys("madvise", {p.vaddr, len, MADV_POPULATE_WRITE}, "pages at " + std::to_string(p.vaddr));
     for (std::size_t done = 0; done < len;) {
       auto chunk = file.subspan(p.offset + done, std::min(kChunk, len - done));
+      b.sys_start("pread64", {remote_fd, p.vaddr + done, chunk.size(), p.offset + done});
       XXH3_64bits_update(st.get(), chunk.data(), chunk.size());
-      for (std::size_t got = 0; got < chunk.size();) {
+      std::uint64_t got = b.sys_finish("pread64", img.pages_path);
+      while (got < chunk.size()) {
         std::uint64_t n = b.sys(
             "pread64", {remote_fd, p.vaddr + done + got, chunk.size() - got, p.offset + done + got},
             img.pages_path);
@@ -403,16 +476,23 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
     throw CkptError(CkptError::kBadImage, img.pages_path + " fails its XXH3 check (corrupted)");
 }
 
-void finish_vmas(Builder& b, const MmImage& mm) {
+// Before the pages go in, so that "hg" mappings fault huge pages as the dumped ones did.
+void advise_vmas(Builder& b, const MmImage& mm) {
+  for (const VmaImage& v : mm.vmas) {
+    if (is_kernel_special(v.kind)) continue;
+    for (const AdviceFlag& f : kAdvice) {
+      if (has_flag(v, f.flag))
+        b.sys("madvise", {v.start, v.end - v.start, static_cast<std::uint64_t>(f.advice)},
+              std::string("VmFlag ") + f.flag);
+    }
+  }
+}
+
+void protect_vmas(Builder& b, const MmImage& mm) {
   for (const VmaImage& v : mm.vmas) {
     if (is_kernel_special(v.kind)) continue;
     b.sys("mprotect", {v.start, v.end - v.start, static_cast<std::uint64_t>(v.prot)},
           "mapping at " + std::to_string(v.start));
-    for (const AdviceFlag& f : kAdvice) {
-      if (std::find(v.vm_flags.begin(), v.vm_flags.end(), f.flag) != v.vm_flags.end())
-        b.sys("madvise", {v.start, v.end - v.start, static_cast<std::uint64_t>(f.advice)},
-              std::string("VmFlag ") + f.flag);
-    }
   }
 }
 
@@ -476,6 +556,8 @@ void set_task_state(Builder& b, const TaskImage& t) {
       b.sys("lseek",
             {static_cast<std::uint64_t>(f.fd), static_cast<std::uint64_t>(f.pos), SEEK_SET}, what);
   }
+  // Last among the paths: every path above is as ckpt sees it, outside the task's root.
+  if (t.root != "/") b.sys("chroot", {b.put_string(t.root)}, "root directory " + t.root);
   for (const RlimitImage& r : t.rlimits) {
     rlimit64 lim{r.cur, r.max};
     if (::prlimit64(b.pid(), static_cast<__rlimit_resource>(r.resource), &lim, nullptr) != 0)
@@ -610,7 +692,7 @@ Builder& fork_child(Builder& b, int pid, Builders& all) {
 // Rebuilds one process, forking its children and zombies from it once its memory is in
 // place, and leaves it stopped with its final registers.
 void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, const Image& img,
-                     Builders& all) {
+                     Builders& all, bool detach) {
   const std::vector<VmaImage> parent_shared =
       parent ? shared_anon(parent->mm) : std::vector<VmaImage>{};
   const arch::Arch& a = arch::native_arch();
@@ -641,13 +723,15 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   }
   replace_address_space(b, p.mm, kept);
   map_vmas(b, p.mm, kept);
+  advise_vmas(b, p.mm);
   enter_phase("pages");
   fill_pages(b, p, kept);
-  finish_vmas(b, p.mm);
+  protect_vmas(b, p.mm);
   set_mm_fields(b, p.mm, parent != nullptr && parent->mm.exe == p.mm.exe);
   enter_phase("children");
   for (const ProcImage& c : img.procs) {
-    if (c.ppid == p.task.pid) restore_process(fork_child(b, c.task.pid, all), c, &p, img, all);
+    if (c.ppid == p.task.pid)
+      restore_process(fork_child(b, c.task.pid, all), c, &p, img, all, detach);
   }
   for (const ZombieImage& z : img.zombies) {
     if (z.ppid != p.task.pid) continue;
@@ -674,9 +758,16 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     set_thread_state(b, b.threads().back(), p.cores[i]);
   }
   enter_phase("creds");
-  set_creds(b, b.tracee(), p.task.creds, p.task.pid);
-  for (std::size_t i = 1; i < p.cores.size(); ++i)
-    set_creds(b, b.threads()[i - 1], p.task.creds, p.cores[i].tid);
+  for (std::size_t i = 0; i < p.cores.size(); ++i) {
+    Tracee& t = i == 0 ? b.tracee() : b.threads()[i - 1];
+    set_creds(b, t, p.task.creds, p.cores[i].tid);
+    // After the credentials, whose change clears it. The detached root's parent is ckpt,
+    // which exits at once and would deliver it.
+    if (p.cores[i].pdeathsig != 0 && (parent != nullptr || !detach))
+      b.sys(t, "prctl",
+            {PR_SET_PDEATHSIG, static_cast<std::uint64_t>(p.cores[i].pdeathsig), 0, 0, 0},
+            "parent-death signal of thread " + std::to_string(p.cores[i].tid));
+  }
   b.sys("munmap", {b.helper(), kHelperPages * a.page_size}, "restore helper pages");
   enter_phase("registers");
   for (std::size_t i = 0; i < p.cores.size(); ++i) {
@@ -704,7 +795,7 @@ int restore(const RestoreOptions& opts) {
   ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
   Builders all;
   all.push_back(std::make_unique<Builder>(pid, helper));
-  restore_process(*all.front(), root, nullptr, img, all);
+  restore_process(*all.front(), root, nullptr, img, all, opts.detach);
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";

@@ -71,6 +71,7 @@ struct TaskImage {
   int pid = 0, ppid = 0, pgid = 0, sid = 0;
   std::vector<int> threads;
   std::string comm, cwd;
+  std::string root = "/";  ///< The task's root directory (chroot), as ckpt sees the path.
   unsigned umask = 0;
   std::vector<SigactionImage> sigactions;
   std::vector<RlimitImage> rlimits;
@@ -93,6 +94,7 @@ struct CoreImage {
   std::vector<std::string> pending;  ///< siginfo (hex) of signals queued to this thread.
   std::uint64_t clear_tid = 0;       ///< set_tid_address() pointer (pthread_join relies on it).
   std::uint64_t robust_head = 0, robust_len = 0;  ///< set_robust_list() registration.
+  int pdeathsig = 0;  ///< PR_SET_PDEATHSIG signal (kept per thread), 0 if none.
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags,
@@ -106,11 +108,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, umask,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, root, umask,
                                    sigactions, rlimits, fds, shared_pending, creds)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
                                    rseq_sig, altstack_sp, altstack_size, altstack_flags, pending,
-                                   clear_tid, robust_head, robust_len)
+                                   clear_tid, robust_head, robust_len, pdeathsig)
 
 /// Registers as {name: "0x..."} following the arch's register table.
 std::map<std::string, std::string> regs_to_names(const arch::Regs& regs);

@@ -112,6 +112,7 @@ TaskImage read_task(pid_t pid) {
   while (!t.comm.empty() && t.comm.back() == '\n')
     t.comm.pop_back();
   t.cwd = read_link(proc_path(pid, "cwd"));
+  t.root = read_link(proc_path(pid, "root"));
   auto status = parse_status(read_file(proc_path(pid, "status")));
   t.umask = static_cast<unsigned>(std::stoul(status.at("Umask"), nullptr, 8));
   t.creds = creds_from_status(status);

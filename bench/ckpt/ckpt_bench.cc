@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -83,6 +84,12 @@ double timed(const std::vector<std::string>& argv) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 int wait_exit(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
@@ -115,20 +122,19 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
   // The tracee's copy of the pipe is closed now; give it a moment to drop the fd before dump.
   usleep(100000);
 
-  // Each figure is the best of kRuns: the machine is shared and noisy, the minimum is the
-  // closest to what the code costs. Dumps leave the tracee running; the last one kills it.
-  constexpr int kRuns = 3;
-  double dump = 1e9, dd = 1e9, restore = 1e9, copy = 1e9, read = 1e9;
+  // Each figure is the median of kRuns: the machine is shared and noisy, and the median is
+  // what a user can expect. Dumps leave the tracee running; the last one kills it.
+  constexpr int kRuns = 5;
+  std::vector<double> dump, dd, restore, copy, read;
   fs::path img;
   for (int r = 0; r < kRuns; ++r) {
     img = dir / ("img" + std::to_string(r));
     std::vector<std::string> cmd = {ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()};
     if (r + 1 < kRuns) cmd.push_back("--leave-running");
-    dump = std::min(dump, timed(cmd));
+    dump.push_back(timed(cmd));
     std::uint64_t bytes = fs::file_size(img / ("pages-" + std::to_string(pid) + ".img"));
-    dd = std::min(dd,
-                  timed({"dd", "if=/dev/zero", "of=" + (dir / "dd.out").string(), "bs=4M",
-                         "count=" + std::to_string((bytes + (4 << 20) - 1) >> 22), "status=none"}));
+    dd.push_back(timed({"dd", "if=/dev/zero", "of=" + (dir / "dd.out").string(), "bs=4M",
+                        "count=" + std::to_string((bytes + (4 << 20) - 1) >> 22), "status=none"}));
     fs::remove(dir / "dd.out");
     if (r + 1 < kRuns) fs::remove_all(img);
   }
@@ -136,22 +142,26 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
   fs::path pages = img / ("pages-" + std::to_string(pid) + ".img");
   int rc = 0;
   for (int r = 0; r < kRuns && rc == 0; ++r) {
-    restore = std::min(restore, timed({ckpt, "restore", "-D", img.string(), "-d"}));
-    copy = std::min(copy, timed({"cp", pages.string(), (dir / "copy.img").string()}));
+    restore.push_back(timed({ckpt, "restore", "-D", img.string(), "-d"}));
+    copy.push_back(timed({"cp", pages.string(), (dir / "copy.img").string()}));
     fs::remove(dir / "copy.img");
-    read = std::min(read,
-                    timed({"dd", "if=" + pages.string(), "of=/dev/null", "bs=4M", "status=none"}));
+    read.push_back(timed({"dd", "if=" + pages.string(), "of=/dev/null", "bs=4M", "status=none"}));
     kill(pid, SIGTERM);
     rc = wait_exit(pid);
   }
+  if (rc != 0) {
+    std::printf("%6zu MiB  MEMORY DIFFERS after restore %zu\n", mib, restore.size());
+    std::exit(1);
+  }
+  double dump_s = median(dump), dd_s = median(dd), restore_s = median(restore),
+         copy_s = median(copy), read_s = median(read);
   std::printf(
       "%6zu MiB  dump %6.3fs = %4.2fx dd (%5.3fs)   restore %6.3fs = %4.2fx copy (%5.3fs), "
-      "%4.2fx read (%5.3fs)   %s\n",
-      mib, dump, dump / dd, dd, restore, restore / copy, copy, restore / read, read,
-      rc == 0 ? "memory intact" : "MEMORY DIFFERS");
+      "%4.2fx read (%5.3fs)   memory intact\n",
+      mib, dump_s, dump_s / dd_s, dd_s, restore_s, restore_s / copy_s, copy_s, restore_s / read_s,
+      read_s);
   std::fflush(stdout);
   fs::remove_all(dir);
-  if (rc != 0) std::exit(1);
 }
 
 }  // namespace
@@ -168,7 +178,8 @@ int main(int argc, char** argv) {
   for (int i = 3; i < argc; ++i)
     sizes.push_back(std::strtoul(argv[i], nullptr, 10));
   if (sizes.empty()) sizes = {64, 512, 2048};
-  std::printf("ckpt on %s (goal: dump <= 1.2x dd, restore <= 1.2x copy)\n", dir.c_str());
+  std::printf("ckpt on %s, medians of 5 runs (goal: dump <= 1.2x dd, restore <= 1.2x copy)\n",
+              dir.c_str());
   for (std::size_t mib : sizes)
     bench(ckpt, dir / std::to_string(mib), mib);
   return 0;

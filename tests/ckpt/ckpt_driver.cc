@@ -32,6 +32,12 @@ namespace fs = std::filesystem;
 namespace {
 
 std::set<pid_t> g_live;  // processes to kill if the driver gives up
+fs::path g_image_root;   // an image directory of ours outside the workdir, removed at exit
+
+void remove_image_root() {
+  std::error_code ec;
+  if (!g_image_root.empty()) fs::remove_all(g_image_root, ec);
+}
 
 [[noreturn]] void fail(const std::string& why) {
   std::cerr << "FAIL: " << why << "\n";
@@ -39,6 +45,7 @@ std::set<pid_t> g_live;  // processes to kill if the driver gives up
     kill(p, SIGKILL);
   while (waitpid(-1, nullptr, 0) > 0) {
   }
+  remove_image_root();
   std::exit(1);
 }
 
@@ -154,21 +161,22 @@ void damage(const fs::path& file, bool truncate) {
   f.put(static_cast<char>(c ^ 0x5a));
 }
 
-// Restore must fail with want_rc and leave no process with the image's PID.
+// Restore must fail with want_rc and leave no process with the image's PID (unless the
+// test itself holds that PID).
 void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pid, int want_rc,
-                          const fs::path& log) {
+                          const fs::path& log, bool pid_held = false) {
   int rc = run({ckpt, "restore", "-D", img.string(), "-d"}, log);
   if (rc != want_rc)
     fail("restore of a bad image exited with " + std::to_string(rc) + ", expected " +
          std::to_string(want_rc) + "; log:\n" + slurp(log));
-  if (kill(pid, 0) == 0 && waitpid(pid, nullptr, WNOHANG) == 0)
+  if (!pid_held && kill(pid, 0) == 0 && waitpid(pid, nullptr, WNOHANG) == 0)
     fail("a failed restore left process " + std::to_string(pid) + " behind");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string ckpt, tracee, workdir;
+  std::string ckpt, tracee, workdir, image_in;
   bool leave_running = false;
   std::string fault;
   for (int i = 1; i < argc; ++i) {
@@ -181,9 +189,16 @@ int main(int argc, char** argv) {
       tracee = argv[++i];
     else if (i + 1 < argc && a == "--workdir")
       workdir = argv[++i];
+    else if (i + 1 < argc && a == "--image-in")
+      image_in = argv[++i];
+    else if (i + 1 < argc && a == "--fault")
+      fault = argv[++i];
+    else
+      ckpt.clear();  // an unknown option must not turn a fault test into a plain one
   }
   if (ckpt.empty() || tracee.empty() || workdir.empty()) {
-    std::cerr << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]\n";
+    std::cerr << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]"
+                 " [--image-in TMPFS_DIR] [--fault KIND]\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -192,6 +207,13 @@ int main(int argc, char** argv) {
   fs::create_directories(work);
   fs::path pidfile = work / "tracee.pid", outfile = work / "tracee.out", img = work / "img",
            log = work / "log.txt";
+  if (!image_in.empty()) {
+    // Big images go to a tmpfs: the same dump and restore without the disk's write cost.
+    g_image_root = fs::path(image_in) / ("ckpt-driver-" + std::to_string(getpid()));
+    fs::remove_all(g_image_root);
+    fs::create_directories(g_image_root);
+    img = g_image_root / "img";
+  }
 
   pid_t child =
       spawn({tracee, "--pidfile", pidfile.string(), "--outfile", outfile.string()}, log, work);
@@ -205,11 +227,12 @@ int main(int argc, char** argv) {
     int rc = wait_exit(dumper);
     if (rc == 0) fail("dump with a fault at " + fault + " succeeded");
     if (fs::exists(img)) fail("a failed dump left the image directory " + img.string());
-    for (const auto& e : fs::directory_iterator(work))
+    for (const auto& e : fs::directory_iterator(img.parent_path()))
       if (e.path().filename().string().starts_with("img.tmp"))
         fail("a failed dump left " + e.path().string());
     expect_pass(pid, outfile, "after a dump failing at " + fault);
     fs::remove_all(work);
+    remove_image_root();
     std::cout << "PASS\n";
     return 0;
   }
@@ -234,12 +257,13 @@ int main(int argc, char** argv) {
            fault == "truncate-pages");
     expect_restore_fails(ckpt, img, pid, 4, log);
     fs::remove_all(work);
+    remove_image_root();
     std::cout << "PASS\n";
     return 0;
   }
   if (fault == "pid-taken") {
     pid_t holder = occupy_pid(pid);
-    expect_restore_fails(ckpt, img, pid, 5, log);
+    expect_restore_fails(ckpt, img, pid, 5, log, true);
     if (slurp(log).find("is taken by another process") == std::string::npos)
       fail("restore did not say the PID is taken; log:\n" + slurp(log));
     kill(holder, SIGKILL);
@@ -249,6 +273,7 @@ int main(int argc, char** argv) {
   }
   restore_and_check(ckpt, img, pid, work, outfile, log);
   fs::remove_all(work);
+  remove_image_root();
   std::cout << "PASS\n";
   return 0;
 }

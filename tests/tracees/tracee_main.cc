@@ -1,3 +1,4 @@
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -25,6 +26,28 @@ const volatile int* stop_flag() {
 
 }  // namespace crossrig::tracee
 
+namespace {
+
+std::string base_name(const std::string& path) {
+  auto slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+int open_dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  return open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+void write_at(int dir, const std::string& name, const std::string& text) {
+  int fd = openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  (void)!write(fd, text.data(), text.size());
+  close(fd);
+}
+
+}  // namespace
+
 using namespace crossrig::tracee;
 
 int main(int argc, char** argv) {
@@ -41,10 +64,14 @@ int main(int argc, char** argv) {
   struct sigaction sa {};
   sa.sa_handler = on_term;
   sigaction(SIGTERM, &sa, nullptr);
+  // Both files are written relative to fds of their directories, opened before setup: a
+  // tracee may chroot itself away from their paths.
+  int pid_dir = open_dir_of(pidfile), out_dir = open_dir_of(outfile);
   kTest.setup();
   {
-    std::ofstream(pidfile + ".tmp") << getpid() << "\n";
-    rename((pidfile + ".tmp").c_str(), pidfile.c_str());
+    std::string text = std::to_string(getpid()) + "\n", name = base_name(pidfile);
+    write_at(pid_dir, name + ".tmp", text);
+    renameat(pid_dir, (name + ".tmp").c_str(), pid_dir, name.c_str());
   }
   if (kTest.wait != nullptr) {
     sigprocmask(SIG_UNBLOCK, &term, nullptr);
@@ -58,6 +85,6 @@ int main(int argc, char** argv) {
     sigprocmask(SIG_UNBLOCK, &term, nullptr);
   }
   auto why = kTest.check();
-  std::ofstream(outfile) << (why ? "FAIL: " + *why : std::string("PASS")) << "\n";
+  write_at(out_dir, base_name(outfile), (why ? "FAIL: " + *why : std::string("PASS")) + "\n");
   return why ? 1 : 0;
 }
