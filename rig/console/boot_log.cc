@@ -26,8 +26,8 @@ BootLog::BootLog(const std::filesystem::path& dir, std::string_view board, std::
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) {
-    throw std::runtime_error("cannot create log directory " + dir.string() + ": " +
-                             ec.message() + "; check --log-dir");
+    throw std::runtime_error("cannot create log directory " + dir.string() + ": " + ec.message() +
+                             "; check --log-dir");
   }
   path_ = dir / (std::string(base) + ".log");
   log_ = create(path_);

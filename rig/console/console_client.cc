@@ -24,8 +24,7 @@ std::optional<UniqueFd> connect_mux(const std::filesystem::path& socket, const H
   }
   set_nonblocking(fd.get());
   std::string line = format_hello(hello);
-  write_all(fd.get(),
-            std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()),
+  write_all(fd.get(), std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()),
             Deadline(std::chrono::seconds(5)));
   return fd;
 }
@@ -41,8 +40,7 @@ ConsoleConnection open_console(const ConsoleTarget& target, const Hello& hello,
   }
   if (!target.address) {
     throw NetError(NetError::kUnreachable,
-                   "no console multiplexer for " + target.board + " at " +
-                       target.socket.string() +
+                   "no console multiplexer for " + target.board + " at " + target.socket.string() +
                        "; start `rig console serve` for it or give --address HOST:PORT");
   }
   c.fd = connect_tcp(*target.address, deadline);

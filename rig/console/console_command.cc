@@ -33,7 +33,8 @@ namespace {
 
 constexpr int kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3;
 
-constexpr const char* kUsageText = R"(Usage: rig console serve  --name BOARD --address HOST:PORT [options]
+constexpr const char* kUsageText =
+    R"(Usage: rig console serve  --name BOARD --address HOST:PORT [options]
        rig console attach --name BOARD [--address HOST:PORT] [options]
        rig console expect --name BOARD [--address HOST:PORT] -e REGEX [-e REGEX...] [options]
        rig console BOARD  (the same as attach --name BOARD)
@@ -92,7 +93,8 @@ void catch_stop_signals() {
   struct sigaction sa {};
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT}) sigaction(sig, &sa, nullptr);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT})
+    sigaction(sig, &sa, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 }
 
@@ -130,7 +132,9 @@ std::filesystem::path socket_of(const Common& c) {
   return c.socket.empty() ? mux_socket_path(c.name) : std::filesystem::path(c.socket);
 }
 
-ConsoleTarget target_of(const Common& c) { return {c.name, socket_of(c), address_of(c)}; }
+ConsoleTarget target_of(const Common& c) {
+  return {c.name, socket_of(c), address_of(c)};
+}
 
 // Parses argv after the subcommand; returns false when --help was asked for.
 bool parse(int argc, char** argv, const po::options_description& opts, const char* what) {
@@ -215,9 +219,8 @@ int attach(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
-  ConsoleConnection conn =
-      open_console(target_of(c), Hello{kib(backlog, "--backlog"), read_only},
-                   Deadline(std::chrono::seconds(10)));
+  ConsoleConnection conn = open_console(target_of(c), Hello{kib(backlog, "--backlog"), read_only},
+                                        Deadline(std::chrono::seconds(10)));
   int stop_pipe[2];
   if (::pipe2(stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
@@ -256,11 +259,21 @@ std::string unescape(const std::string& text) {
       continue;
     }
     switch (text[++i]) {
-      case 'r': out.push_back('\r'); break;
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case '\\': out.push_back('\\'); break;
-      default: throw UsageError("bad escape \\" + std::string(1, text[i]) + " in --send (use \\r \\n \\t \\\\)");
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case '\\':
+        out.push_back('\\');
+        break;
+      default:
+        throw UsageError("bad escape \\" + std::string(1, text[i]) +
+                         " in --send (use \\r \\n \\t \\\\)");
     }
   }
   return out;
@@ -295,11 +308,13 @@ int expect(int argc, char** argv) {
   ConsoleSession session(std::move(conn.fd), c.name);
   if (!to_send.empty()) session.send(to_send);
   try {
-    ExpectMatch m = session.expect(
-        patterns, std::chrono::milliseconds(static_cast<long>(timeout * 1000)));
+    ExpectMatch m =
+        session.expect(patterns, std::chrono::milliseconds(static_cast<long>(timeout * 1000)));
     if (json) {
-      std::cout << nlohmann::json{{"matched", true}, {"pattern", m.pattern},
-                                  {"regex", patterns[m.pattern]}, {"text", m.text},
+      std::cout << nlohmann::json{{"matched", true},
+                                  {"pattern", m.pattern},
+                                  {"regex", patterns[m.pattern]},
+                                  {"text", m.text},
                                   {"groups", m.groups}}
                        .dump()
                 << '\n';
@@ -309,7 +324,8 @@ int expect(int argc, char** argv) {
     return kOk;
   } catch (const NetError& e) {
     if (json) {
-      std::cout << nlohmann::json{{"matched", false}, {"error", e.what()},
+      std::cout << nlohmann::json{{"matched", false},
+                                  {"error", e.what()},
                                   {"last_lines", session.recent_lines()}}
                        .dump()
                 << '\n';
@@ -334,7 +350,8 @@ int console_command(int argc, char** argv) {
     if (sub[0] == '-') throw UsageError("unknown option '" + sub + "'");
     // `rig console BOARD [options]` is attach; the board inventory will supply --address.
     std::vector<char*> args{argv[1], const_cast<char*>("--name"), argv[1]};
-    for (int i = 2; i < argc; ++i) args.push_back(argv[i]);
+    for (int i = 2; i < argc; ++i)
+      args.push_back(argv[i]);
     return attach(static_cast<int>(args.size()), args.data());
   } catch (const UsageError& e) {
     std::cerr << "rig console: " << e.what() << "; run rig console --help\n";

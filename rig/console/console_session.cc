@@ -14,11 +14,13 @@ ConsoleSession::ConsoleSession(UniqueFd fd, std::string name, std::size_t window
 
 std::string ConsoleSession::describe(const std::vector<std::string>& patterns) const {
   std::string text;
-  for (const std::string& p : patterns) text += (text.empty() ? "/" : " or /") + p + "/";
+  for (const std::string& p : patterns)
+    text += (text.empty() ? "/" : " or /") + p + "/";
   text += " on " + name_ + "; last lines seen:";
   std::vector<std::string> lines = matcher_.recent_lines();
   if (lines.empty()) text += " (none)";
-  for (const std::string& l : lines) text += "\n  | " + l;
+  for (const std::string& l : lines)
+    text += "\n  | " + l;
   return text;
 }
 
@@ -34,8 +36,7 @@ ExpectMatch ConsoleSession::expect(const std::vector<std::string>& patterns,
       n = read_some(fd_.get(), buf, deadline);
     } catch (const NetError& e) {
       if (e.kind() != NetError::kTimeout) throw;
-      throw NetError(NetError::kTimeout, "timed out after " +
-                                             std::to_string(timeout.count()) +
+      throw NetError(NetError::kTimeout, "timed out after " + std::to_string(timeout.count()) +
                                              " ms waiting for " + describe(patterns));
     }
     if (n == 0) {

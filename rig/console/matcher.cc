@@ -14,7 +14,8 @@ void Matcher::set_patterns(const std::vector<std::string>& patterns) {
     }
     // An empty match would be found again and again without consuming any text.
     if (std::regex_search(std::string(), compiled.back())) {
-      throw std::invalid_argument("pattern /" + p + "/ matches empty text; make it match something");
+      throw std::invalid_argument("pattern /" + p +
+                                  "/ matches empty text; make it match something");
     }
   }
   sources_ = patterns;
@@ -76,7 +77,8 @@ std::optional<ExpectMatch> Matcher::search_line() {
   }
   if (!best) return std::nullopt;
   best->text = best_m.str(0);
-  for (std::size_t g = 1; g < best_m.size(); ++g) best->groups.push_back(best_m.str(g));
+  for (std::size_t g = 1; g < best_m.size(); ++g)
+    best->groups.push_back(best_m.str(g));
   append_before(std::string_view(line_).substr(line_from_, static_cast<std::size_t>(best_start)));
   best->before = std::move(before_);
   before_.clear();

@@ -14,8 +14,8 @@ namespace crossrig::rig::console {
 
 /// What an expect call matched.
 struct ExpectMatch {
-  std::size_t pattern = 0;  ///< Index of the pattern that matched.
-  std::string text;         ///< The matched text.
+  std::size_t pattern = 0;          ///< Index of the pattern that matched.
+  std::string text;                 ///< The matched text.
   std::vector<std::string> groups;  ///< Capture groups 1..n of the match.
   std::string before;  ///< Text between the previous match and this one (at most the window).
 };
@@ -55,8 +55,8 @@ class Matcher {
   std::vector<std::string> sources_;
   std::vector<std::regex> regexes_;
   TextCleaner cleaner_;
-  std::string pending_;      // cleaned text not yet split into lines
-  std::string line_;         // the current line, without its newline
+  std::string pending_;        // cleaned text not yet split into lines
+  std::string line_;           // the current line, without its newline
   std::size_t line_from_ = 0;  // searching in line_ resumes here after a match
   std::string before_;
   std::deque<std::string> recent_;

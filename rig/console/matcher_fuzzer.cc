@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     in.remove_prefix(1);
     take = take < in.size() ? take : in.size();
     auto r = m.feed(in.substr(0, take));
-    while (r) r = m.feed({});
+    while (r)
+      r = m.feed({});
     in.remove_prefix(take);
   }
   (void)m.recent_lines();

@@ -81,7 +81,8 @@ TEST(Matcher, MemoryStaysBoundedOnEndlessLinesAndText) {
   m.set_patterns({"never"});
   std::string junk(100000, 'x');
   EXPECT_FALSE(m.feed(junk));
-  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(m.feed("line of boot noise\n"));
+  for (int i = 0; i < 1000; ++i)
+    EXPECT_FALSE(m.feed("line of boot noise\n"));
   m.set_patterns({"end"});
   auto r = m.feed("the end");
   ASSERT_TRUE(r);
@@ -92,7 +93,8 @@ TEST(Matcher, MemoryStaysBoundedOnEndlessLinesAndText) {
 TEST(Matcher, RecentLinesEndWithThePartialLine) {
   Matcher m;
   m.set_patterns({"never"});
-  for (int i = 0; i < 20; ++i) m.feed("line " + std::to_string(i) + "\r\n");
+  for (int i = 0; i < 20; ++i)
+    m.feed("line " + std::to_string(i) + "\r\n");
   m.feed("partial");
   auto lines = m.recent_lines();
   ASSERT_EQ(lines.size(), Matcher::kRecentLines + 1);

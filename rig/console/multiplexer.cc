@@ -71,8 +71,8 @@ Multiplexer::Multiplexer(MuxConfig config)
   std::error_code ec;
   std::filesystem::create_directories(config_.socket_path.parent_path(), ec);
   if (ec) {
-    throw std::runtime_error("cannot create " + config_.socket_path.parent_path().string() +
-                             ": " + ec.message() + "; set CROSSRIG_RUNTIME_DIR or --socket");
+    throw std::runtime_error("cannot create " + config_.socket_path.parent_path().string() + ": " +
+                             ec.message() + "; set CROSSRIG_RUNTIME_DIR or --socket");
   }
   if (someone_listens(addr)) {
     throw std::runtime_error("another multiplexer already serves " + config_.board + " at " +
@@ -96,7 +96,9 @@ Multiplexer::Multiplexer(MuxConfig config)
   next_attempt_ = Clock::now();
 }
 
-Multiplexer::~Multiplexer() { ::unlink(config_.socket_path.c_str()); }
+Multiplexer::~Multiplexer() {
+  ::unlink(config_.socket_path.c_str());
+}
 
 void Multiplexer::stop() {
   char byte = 0;
@@ -129,7 +131,8 @@ void Multiplexer::run() {
       polled.push_back(r.get());
     }
     int rc = ::poll(fds.data(), fds.size(), poll_timeout_ms());
-    if (rc < 0 && errno != EINTR) throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
+    if (rc < 0 && errno != EINTR)
+      throw std::runtime_error(std::string("poll: ") + std::strerror(errno));
     if (rc > 0 && fds[0].revents) return;
     if (rc > 0) {
       if (fds[1].revents & POLLIN) accept_reader();
@@ -234,7 +237,8 @@ void Multiplexer::upstream_lost(const std::string& why) {
   next_attempt_ = Clock::now() + backoff_;
   backoff_ = std::min(backoff_ * 2, config_.backoff_max);
   if (was_up) {
-    if (log_) log_->note("rig console " + config_.board + ": " + why, std::chrono::system_clock::now());
+    if (log_)
+      log_->note("rig console " + config_.board + ": " + why, std::chrono::system_clock::now());
     log_.reset();
     broadcast(notice(config_.board, why + "; reconnecting"));
   }

@@ -16,14 +16,14 @@ namespace crossrig::rig::console {
 
 /// How a multiplexer serves one board's console.
 struct MuxConfig {
-  std::string board;                      ///< Names the logs and the notices.
-  HostPort upstream;                      ///< The console's TCP address (QEMU, ser2net).
-  std::filesystem::path socket_path;      ///< The unix socket readers attach to.
-  std::filesystem::path log_dir;          ///< Where each boot's log goes.
-  bool raw_log = false;                   ///< Also keep the untouched bytes (BASE.raw).
-  std::size_t backlog_max = 64 * 1024;    ///< Past output kept for readers asking for backlog.
+  std::string board;                       ///< Names the logs and the notices.
+  HostPort upstream;                       ///< The console's TCP address (QEMU, ser2net).
+  std::filesystem::path socket_path;       ///< The unix socket readers attach to.
+  std::filesystem::path log_dir;           ///< Where each boot's log goes.
+  bool raw_log = false;                    ///< Also keep the untouched bytes (BASE.raw).
+  std::size_t backlog_max = 64 * 1024;     ///< Past output kept for readers asking for backlog.
   std::size_t reader_buffer = 256 * 1024;  ///< Unsent bytes a reader may lag before it is dropped.
-  std::size_t max_readers = 64;           ///< Readers beyond this are turned away.
+  std::size_t max_readers = 64;            ///< Readers beyond this are turned away.
   std::chrono::milliseconds backoff_min{100};   ///< First wait before reconnecting.
   std::chrono::milliseconds backoff_max{5000};  ///< Longest wait between reconnect attempts.
 };

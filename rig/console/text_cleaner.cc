@@ -3,9 +3,15 @@
 namespace crossrig::rig::console {
 
 namespace {
-bool is_csi_body(unsigned char c) { return c >= 0x20 && c <= 0x3f; }
-bool is_final(unsigned char c) { return c >= 0x40 && c <= 0x7e; }
-bool is_kept_control(unsigned char c) { return c == '\n' || c == '\t'; }
+bool is_csi_body(unsigned char c) {
+  return c >= 0x20 && c <= 0x3f;
+}
+bool is_final(unsigned char c) {
+  return c >= 0x40 && c <= 0x7e;
+}
+bool is_kept_control(unsigned char c) {
+  return c == '\n' || c == '\t';
+}
 }  // namespace
 
 void TextCleaner::feed(std::string_view chunk, std::string& out) {

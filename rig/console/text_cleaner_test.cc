@@ -24,7 +24,10 @@ TEST(TextCleaner, DropsColourAndCursorSequences) {
 TEST(TextCleaner, DropsOscTitlesAndCharsetSelection) {
   EXPECT_EQ(clean("\x1b]0;root@board: ~\x07# "), "# ");
   EXPECT_EQ(clean("\x1b]2;title\x1b\\ok"), "ok");
-  EXPECT_EQ(clean("\x1b(Bplain\x1b" "7x\x1b" "8"), "plainx");
+  EXPECT_EQ(clean("\x1b(Bplain\x1b"
+                  "7x\x1b"
+                  "8"),
+            "plainx");
 }
 
 TEST(TextCleaner, SequencesSplitAcrossChunksAreRemoved) {
