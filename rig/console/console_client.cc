@@ -24,8 +24,20 @@ std::optional<UniqueFd> connect_mux(const std::filesystem::path& socket, const H
   }
   set_nonblocking(fd.get());
   std::string line = format_hello(hello);
+  Deadline deadline(std::chrono::seconds(5));
   write_all(fd.get(), std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size()),
-            Deadline(std::chrono::seconds(5)));
+            deadline);
+  // Read byte by byte so no console output after the answer is taken from the caller.
+  std::string answer;
+  std::uint8_t byte = 0;
+  while (answer.size() < 512 && (answer.empty() || answer.back() != '\n')) {
+    if (read_some(fd.get(), std::span(&byte, 1), deadline) == 0) break;
+    answer.push_back(static_cast<char>(byte));
+  }
+  if (answer != kHelloAck) {
+    throw NetError(NetError::kOther,
+                   "the multiplexer at " + socket.string() + " refused this client: " + answer);
+  }
   return fd;
 }
 

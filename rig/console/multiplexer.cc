@@ -27,8 +27,9 @@ constexpr std::size_t kChunk = 16 * 1024;
 // Input waiting for a board that does not read it; more is refused with a notice.
 constexpr std::size_t kUpstreamQueue = 64 * 1024;
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
-// A dropped reader gets this long to receive the message saying why.
-constexpr auto kDropGrace = std::chrono::seconds(2);
+// A dropped reader's socket buffer is full, so the message saying why can only follow once it
+// reads again (a frozen terminal thawing); it gets this long before it is simply closed.
+constexpr auto kDropGrace = std::chrono::seconds(60);
 
 sockaddr_un unix_address(const std::filesystem::path& path) {
   sockaddr_un addr{};
@@ -287,7 +288,9 @@ void Multiplexer::accept_reader() {
     r->fd = std::move(fd);
     r->deadline = Clock::now() + kHelloTimeout;
     readers_.push_back(std::move(r));
-    if (readers_.size() > config_.max_readers) {
+    auto active = std::count_if(readers_.begin(), readers_.end(),
+                                [](const auto& reader) { return !reader->dropping; });
+    if (static_cast<std::size_t>(active) > config_.max_readers) {
       drop_reader(*readers_.back(), "too many readers (" + std::to_string(config_.max_readers) +
                                         "); detach another one first");
     }
@@ -317,6 +320,7 @@ void Multiplexer::read_reader(Reader& r) {
   r.greeted = true;
   r.read_only = hello.hello.read_only;
   std::size_t backlog = std::min({hello.hello.backlog, config_.backlog_max, backlog_.size()});
+  send(r, kHelloAck);
   send(r, std::string_view(backlog_).substr(backlog_.size() - backlog));
   if (state_ != Upstream::kUp) {
     send(r, notice(config_.board, "the console is down; waiting for the board to come back"));

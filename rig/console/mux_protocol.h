@@ -7,11 +7,16 @@
 namespace crossrig::rig::console {
 
 /// The line a reader sends first on the multiplexer's unix socket:
-/// "rig-console/1 backlog=BYTES[ ro]\n". Nothing is sent to a reader before its hello.
+/// "rig-console/1 backlog=BYTES[ ro]\n". Nothing is sent to a reader before its hello; then
+/// kHelloAck, the backlog asked for, and the live stream.
 struct Hello {
   std::size_t backlog = 0;  ///< Bytes of past console output wanted before the live stream.
   bool read_only = false;   ///< The reader's input is discarded (jobs that only watch).
 };
+
+/// The multiplexer's answer to a good hello; the console stream starts right after it, so a
+/// reader that has read it knows it misses nothing printed from then on.
+inline constexpr std::string_view kHelloAck = "rig-console/1 ok\n";
 
 /// Longest hello line accepted, newline included.
 inline constexpr std::size_t kMaxHello = 128;

@@ -12,6 +12,9 @@ bool is_final(unsigned char c) {
 bool is_kept_control(unsigned char c) {
   return c == '\n' || c == '\t';
 }
+bool is_text(unsigned char c) {
+  return (c >= 0x20 && c != 0x7f) || is_kept_control(c);
+}
 }  // namespace
 
 void TextCleaner::feed(std::string_view chunk, std::string& out) {
@@ -21,7 +24,7 @@ void TextCleaner::feed(std::string_view chunk, std::string& out) {
       case State::kText:
         if (c == 0x1b) {
           state_ = State::kEsc;
-        } else if ((c >= 0x20 && c != 0x7f) || is_kept_control(c)) {
+        } else if (is_text(c)) {
           out.push_back(ch);
         }
         break;
@@ -37,7 +40,7 @@ void TextCleaner::feed(std::string_view chunk, std::string& out) {
           state_ = State::kEsc;
         } else {
           state_ = State::kText;
-          if (c < 0x20 && is_kept_control(c)) out.push_back(ch);
+          if (is_kept_control(c)) out.push_back(ch);
         }
         break;
       case State::kEscIntermediate:
@@ -49,12 +52,10 @@ void TextCleaner::feed(std::string_view chunk, std::string& out) {
         if (is_csi_body(c)) break;
         state_ = State::kText;
         // A broken sequence ends at the first byte that cannot belong to it; that byte is text.
-        if (!is_final(c)) {
-          if (c == 0x1b) {
-            state_ = State::kEsc;
-          } else if ((c >= 0x20 && c != 0x7f) || is_kept_control(c)) {
-            out.push_back(ch);
-          }
+        if (c == 0x1b) {
+          state_ = State::kEsc;
+        } else if (!is_final(c) && is_text(c)) {
+          out.push_back(ch);
         }
         break;
       case State::kString:
@@ -64,7 +65,7 @@ void TextCleaner::feed(std::string_view chunk, std::string& out) {
           state_ = State::kStringEsc;
         } else if (++string_bytes_ > kMaxStringBytes) {
           state_ = State::kText;
-          if (c >= 0x20 && c != 0x7f) out.push_back(ch);
+          if (is_text(c)) out.push_back(ch);
         }
         break;
       case State::kStringEsc:

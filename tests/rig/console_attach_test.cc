@@ -18,12 +18,8 @@ using namespace std::chrono_literals;
 using testing::Child;
 using testing::PlaybackPeer;
 
-constexpr auto kWait = 30s;
-
-std::string boot_fixture() {
-  return PlaybackPeer::crlf(testing::slurp(std::string(CROSSRIG_SOURCE_DIR) +
-                                           "/tests/rig/console_fixtures/boot_x86_64.txt"));
-}
+using testing::boot_fixture;
+using testing::kWait;
 
 struct Pty {
   UniqueFd master, slave;

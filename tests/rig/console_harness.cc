@@ -13,10 +13,20 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "tests/rig/console_playback_peer.h"
+
 namespace crossrig::rig::console::testing {
 
 std::string rig_binary() {
   return std::string(CROSSRIG_BINARY_DIR) + "/bin/rig";
+}
+
+std::string boot_fixture() {
+  std::string path =
+      std::string(CROSSRIG_SOURCE_DIR) + "/tests/rig/console_fixtures/boot_x86_64.txt";
+  std::string text = slurp(path);
+  if (text.empty()) throw std::runtime_error("missing test fixture " + path);
+  return PlaybackPeer::crlf(text);
 }
 
 TempDir::TempDir() {

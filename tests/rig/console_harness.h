@@ -10,8 +10,15 @@
 
 namespace crossrig::rig::console::testing {
 
+/// How long a test waits for anything before it fails (generous: CI machines are shared).
+inline constexpr std::chrono::seconds kWait{30};
+
 /// The rig binary of this build.
 std::string rig_binary();
+
+/// The recorded x86_64 boot (firmware, GRUB, kernel, systemd, LAVA signals, login prompt) as
+/// the serial line carries it: CR LF line ends, escapes included.
+std::string boot_fixture();
 
 /// A fresh directory under /tmp, removed with everything in it.
 class TempDir {

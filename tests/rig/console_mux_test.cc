@@ -23,14 +23,8 @@ using namespace std::chrono_literals;
 using testing::Child;
 using testing::PlaybackPeer;
 
-constexpr auto kWait = 30s;
-
-std::string boot_fixture() {
-  std::string text = testing::slurp(std::string(CROSSRIG_SOURCE_DIR) +
-                                    "/tests/rig/console_fixtures/boot_x86_64.txt");
-  if (text.empty()) throw std::runtime_error("missing fixture boot_x86_64.txt");
-  return PlaybackPeer::crlf(text);
-}
+using testing::boot_fixture;
+using testing::kWait;
 
 std::vector<std::filesystem::path> logs_in(const std::filesystem::path& dir, const char* ext) {
   std::vector<std::filesystem::path> logs;
