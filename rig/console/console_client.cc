@@ -6,15 +6,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "rig/console/console_paths.h"
+
 namespace crossrig::rig::console {
 
 std::optional<UniqueFd> connect_mux(const std::filesystem::path& socket, const Hello& hello) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (socket.native().size() >= sizeof addr.sun_path) {
-    throw NetError(NetError::kOther, "socket path " + socket.string() + " is too long");
-  }
-  std::memcpy(addr.sun_path, socket.c_str(), socket.native().size());
+  sockaddr_un addr = unix_socket_address(socket);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw NetError(NetError::kOther, std::string("socket: ") + std::strerror(errno));
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {

@@ -34,10 +34,10 @@ namespace {
 constexpr int kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3;
 
 constexpr const char* kUsageText =
-    R"(Usage: rig console serve  --name BOARD --address HOST:PORT [options]
-       rig console attach --name BOARD [--address HOST:PORT] [options]
-       rig console expect --name BOARD [--address HOST:PORT] -e REGEX [-e REGEX...] [options]
-       rig console BOARD  (the same as attach --name BOARD)
+    R"(Usage: rig console serve  [--name] BOARD --address HOST:PORT [options]
+       rig console attach [--name] BOARD [--address HOST:PORT] [options]
+       rig console expect [--name] BOARD [--address HOST:PORT] -e REGEX [-e REGEX...] [options]
+       rig console BOARD [options]   (the same as attach BOARD)
 
 Board consoles are TCP streams (QEMU -serial tcp:...,server=on, ser2net, console servers) that
 take one client at a time. `serve` holds that one connection for a board, logs every boot and
@@ -136,14 +136,16 @@ ConsoleTarget target_of(const Common& c) {
   return {c.name, socket_of(c), address_of(c)};
 }
 
-// Parses argv after the subcommand; returns false when --help was asked for.
+// Parses argv after the subcommand (a bare word is the board); false when --help was asked for.
 bool parse(int argc, char** argv, const po::options_description& opts, const char* what) {
   po::options_description all(opts);
   bool help = false;
   all.add_options()("help,h", po::bool_switch(&help), "this help");
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    po::positional_options_description board;
+    board.add("name", 1);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(board).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw UsageError(std::string(e.what()) + " (rig console " + what + ")");
@@ -355,6 +357,9 @@ int console_command(int argc, char** argv) {
     return attach(static_cast<int>(args.size()), args.data());
   } catch (const UsageError& e) {
     std::cerr << "rig console: " << e.what() << "; run rig console --help\n";
+    return kUsage;
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "rig console: " << e.what() << '\n';
     return kUsage;
   } catch (const NetError& e) {
     std::cerr << "rig console: " << e.what() << '\n';

@@ -1,8 +1,10 @@
 #include "rig/console/console_paths.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <stdexcept>
 
 #include "rig/console/log_stamper.h"
@@ -39,6 +41,18 @@ std::filesystem::path runtime_dir() {
 std::filesystem::path mux_socket_path(std::string_view board) {
   check_board_name(board);
   return runtime_dir() / "console" / (std::string(board) + ".sock");
+}
+
+sockaddr_un unix_socket_address(const std::filesystem::path& path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.native().size() >= sizeof addr.sun_path) {
+    throw std::invalid_argument("socket path " + path.string() + " is too long (at most " +
+                                std::to_string(sizeof addr.sun_path - 1) +
+                                " bytes); set CROSSRIG_RUNTIME_DIR or --socket to a shorter one");
+  }
+  std::memcpy(addr.sun_path, path.c_str(), path.native().size());
+  return addr;
 }
 
 std::filesystem::path default_log_dir() {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <sys/un.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -17,6 +19,9 @@ std::filesystem::path runtime_dir();
 
 /// The multiplexer socket of a board: runtime_dir()/console/BOARD.sock.
 std::filesystem::path mux_socket_path(std::string_view board);
+
+/// The unix socket address of path; throws std::invalid_argument when path is too long for one.
+sockaddr_un unix_socket_address(const std::filesystem::path& path);
 
 /// Where console logs go by default: $CROSSRIG_LOG_DIR/console, else /var/log/crossrig/console
 /// for root, else $XDG_STATE_HOME (or ~/.local/state)/crossrig/console.

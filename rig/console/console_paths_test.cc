@@ -22,6 +22,12 @@ TEST(ConsolePaths, BoardNamesThatCouldEscapeTheDirectoryAreRefused) {
   EXPECT_NO_THROW(check_board_name("cell_qs22.lab-2"));
 }
 
+TEST(ConsolePaths, SocketPathTooLongForAUnixAddressIsRefused) {
+  EXPECT_EQ(std::string(unix_socket_address("/run/crossrig/console/b.sock").sun_path),
+            "/run/crossrig/console/b.sock");
+  EXPECT_THROW(unix_socket_address("/" + std::string(200, 'd') + "/b.sock"), std::invalid_argument);
+}
+
 TEST(ConsolePaths, LogNameSaysBoardStartAndBoot) {
   std::chrono::system_clock::time_point t{std::chrono::milliseconds(1796110430123)};
   EXPECT_EQ(log_base_name("s390x-1", t, 3), "s390x-1-20261201T073350.123Z-boot3");

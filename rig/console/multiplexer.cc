@@ -31,18 +31,6 @@ constexpr auto kHelloTimeout = std::chrono::seconds(10);
 // reads again (a frozen terminal thawing); it gets this long before it is simply closed.
 constexpr auto kDropGrace = std::chrono::seconds(60);
 
-sockaddr_un unix_address(const std::filesystem::path& path) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.native().size() >= sizeof addr.sun_path) {
-    throw std::runtime_error("socket path " + path.string() + " is too long (at most " +
-                             std::to_string(sizeof addr.sun_path - 1) +
-                             " bytes); set CROSSRIG_RUNTIME_DIR or --socket to a shorter one");
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.native().size());
-  return addr;
-}
-
 bool someone_listens(const sockaddr_un& addr) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   return fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
@@ -68,7 +56,7 @@ struct Multiplexer::Reader {
 
 Multiplexer::Multiplexer(MuxConfig config)
     : config_(std::move(config)), backoff_(config_.backoff_min) {
-  sockaddr_un addr = unix_address(config_.socket_path);
+  sockaddr_un addr = unix_socket_address(config_.socket_path);
   std::error_code ec;
   std::filesystem::create_directories(config_.socket_path.parent_path(), ec);
   if (ec) {

@@ -119,6 +119,20 @@ TEST_F(ConsoleAttachTest, DirectAttachForwardsTypingAndCustomDetachKey) {
   EXPECT_TRUE(peer.wait_input("~.root\r", kWait)) << peer.input();
 }
 
+TEST_F(ConsoleAttachTest, DirectAttachEndsWithExitCode3WhenTheBoardGoesAway) {
+  std::string boot = boot_fixture();
+  PlaybackPeer peer({{boot, boot.size() / 2}, {boot, std::nullopt}}, 5s);
+  Pty pty;
+  Child attach({testing::rig_binary(), "console", "b1", "--address", peer.address()}, env(),
+               pty.slave.get());
+  std::string screen;
+  ASSERT_TRUE(
+      testing::read_until(pty.master.get(), screen, "console connection of b1 closed", kWait))
+      << screen;
+  EXPECT_EQ(attach.wait(kWait), 3);
+  EXPECT_TRUE(pty.canonical()) << "the terminal settings were not restored";
+}
+
 TEST_F(ConsoleAttachTest, ExpectCommandMatchesTimesOutAndExplainsUsage) {
   PlaybackPeer peer({{boot_fixture(), std::nullopt}}, 0ms);
   serve(peer);
