@@ -6,7 +6,6 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -95,7 +94,9 @@ void catch_stop_signals() {
   sigemptyset(&sa.sa_mask);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGQUIT})
     sigaction(sig, &sa, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  // Closed sockets and pipes surface as EPIPE from send/write instead.
+  sa.sa_handler = SIG_IGN;
+  sigaction(SIGPIPE, &sa, nullptr);
 }
 
 struct Common {
@@ -238,7 +239,7 @@ int attach(int argc, char** argv) {
               << (conn.via_mux ? "" : " (exclusive: no multiplexer runs for it)") << "; "
               << (how.empty() ? "no detach key" : how) << "]\r\n";
   }
-  AttachEnd end;
+  AttachEnd end = AttachEnd::kStopped;
   {
     RawTerminal raw(STDIN_FILENO);
     end = relay(STDIN_FILENO, STDOUT_FILENO, conn.fd.get(), stop_read.get(), keys);

@@ -23,9 +23,9 @@ namespace crossrig::rig::console {
 
 namespace {
 
-constexpr std::size_t kChunk = 16 * 1024;
+constexpr std::size_t kChunk = std::size_t{16} * 1024;
 // Input waiting for a board that does not read it; more is refused with a notice.
-constexpr std::size_t kUpstreamQueue = 64 * 1024;
+constexpr std::size_t kUpstreamQueue = std::size_t{64} * 1024;
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
 // A dropped reader's socket buffer is full, so the message saying why can only follow once it
 // reads again (a frozen terminal thawing); it gets this long before it is simply closed.

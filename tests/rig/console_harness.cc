@@ -57,6 +57,7 @@ Child::Child(const std::vector<std::string>& args, const std::vector<std::string
   for (const std::string& e : env)
     ::putenv(const_cast<char*>(e.c_str()));
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const std::string& a : args)
     argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

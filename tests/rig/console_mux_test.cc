@@ -6,12 +6,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include <cstring>
 #include <regex>
 #include <sstream>
 
 #include "common/net_io.h"
 #include "rig/console/console_client.h"
+#include "rig/console/console_paths.h"
 #include "rig/console/console_session.h"
 #include "tests/rig/console_harness.h"
 #include "tests/rig/console_playback_peer.h"
@@ -197,7 +197,7 @@ TEST_F(ConsoleMuxTest, AReaderThatStopsReadingIsDroppedWithoutStallingOthersOrTh
   ASSERT_TRUE(testing::read_until(live.get(), seen, "login: ", kWait));
   ASSERT_TRUE(testing::eventually([&] { return peer.finished(); }, kWait));
   std::string flood;
-  for (int i = 0; flood.size() < 6 * 1024 * 1024; ++i) {
+  for (int i = 0; flood.size() < std::size_t{6} * 1024 * 1024; ++i) {
     flood += "[ 99.000000] flood line " + std::to_string(i) + " of kernel noise\r\n";
   }
   peer.print(flood + "FLOOD-END\r\n");
@@ -255,9 +255,7 @@ TEST_F(ConsoleMuxTest, BadHelloGetsAnErrorAndOthersKeepBeingServed) {
   serve(peer);
   UniqueFd good = reader();
   UniqueFd raw(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::strcpy(addr.sun_path, socket().c_str());
+  sockaddr_un addr = unix_socket_address(socket());
   ASSERT_EQ(::connect(raw.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   ASSERT_EQ(::write(raw.get(), "root\n", 5), 5);
   std::string answer = testing::read_to_end(raw.get(), kWait);

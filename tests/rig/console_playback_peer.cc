@@ -56,7 +56,7 @@ void PlaybackPeer::release() {
   changed_.notify_all();
 }
 
-void PlaybackPeer::print(std::string bytes) {
+void PlaybackPeer::print(const std::string& bytes) {
   std::lock_guard lock(mutex_);
   to_print_ += bytes;
 }
@@ -132,7 +132,7 @@ void PlaybackPeer::serve() {
     std::string out;
     {
       std::lock_guard lock(mutex_);
-      out = to_print_.substr(0, 16 * 1024);
+      out = to_print_.substr(0, std::size_t{16} * 1024);
       to_print_.erase(0, out.size());
     }
     if (!out.empty() && ::send(conn.get(), out.data(), out.size(), MSG_NOSIGNAL) < 0) return;

@@ -36,7 +36,7 @@ class PlaybackPeer {
   /// A gated peer accepts connections but prints nothing until release().
   void release();
   /// Queues bytes for the board to print after its boots (e.g. a flood of output).
-  void print(std::string bytes);
+  void print(const std::string& bytes);
   /// Connections accepted so far.
   int connections() const { return connections_.load(); }
   /// True once every boot has been played in full.
