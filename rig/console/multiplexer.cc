@@ -27,6 +27,8 @@ constexpr std::size_t kChunk = std::size_t{16} * 1024;
 // Input waiting for a board that does not read it; more is refused with a notice.
 constexpr std::size_t kUpstreamQueue = std::size_t{64} * 1024;
 constexpr auto kHelloTimeout = std::chrono::seconds(10);
+// A console server that neither accepts nor refuses (a host that is off) is retried after this.
+constexpr auto kConnectTimeout = std::chrono::seconds(5);
 // A dropped reader's socket buffer is full, so the message saying why can only follow once it
 // reads again (a frozen terminal thawing); it gets this long before it is simply closed.
 constexpr auto kDropGrace = std::chrono::seconds(60);
@@ -144,6 +146,9 @@ void Multiplexer::run() {
       }
     }
     auto now = Clock::now();
+    if (state_ == Upstream::kConnecting && now >= next_attempt_) {
+      upstream_lost("timed out connecting");
+    }
     for (auto& r : readers_) {
       if (!r->fd) continue;
       if (r->dropping && (r->pending() == 0 || now >= r->deadline)) {
@@ -159,7 +164,7 @@ void Multiplexer::run() {
 int Multiplexer::poll_timeout_ms() const {
   auto now = Clock::now();
   auto until = now + std::chrono::seconds(1);
-  if (state_ == Upstream::kDown) until = std::min(until, next_attempt_);
+  if (state_ != Upstream::kUp) until = std::min(until, next_attempt_);
   for (const auto& r : readers_) {
     if (r->dropping || !r->greeted) until = std::min(until, r->deadline);
   }
@@ -183,6 +188,7 @@ void Multiplexer::start_connect() {
     if (errno != EINPROGRESS) throw std::runtime_error(std::strerror(errno));
     upstream_ = std::move(fd);
     state_ = Upstream::kConnecting;
+    next_attempt_ = Clock::now() + kConnectTimeout;
   } catch (const std::exception& e) {
     upstream_lost(std::string("cannot connect: ") + e.what());
   }

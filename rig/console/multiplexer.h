@@ -70,7 +70,7 @@ class Multiplexer {
   UniqueFd upstream_;
   std::string upstream_name_;
   std::string to_upstream_;
-  Clock::time_point next_attempt_;
+  Clock::time_point next_attempt_;  // when down: the next connect; connecting: its deadline
   std::chrono::milliseconds backoff_;
   unsigned boot_ = 0;
   bool lost_reported_ = false;
