@@ -194,10 +194,12 @@ int serve(int argc, char** argv) {
   config.backoff_max = std::chrono::milliseconds(static_cast<long>(max_backoff * 1000));
   config.backoff_min = std::min(config.backoff_min, config.backoff_max);
   Multiplexer mux(config);
-  g_mux = &mux;
+  struct MuxGuard {
+    explicit MuxGuard(Multiplexer* m) { g_mux = m; }
+    ~MuxGuard() { g_mux = nullptr; }
+  } guard(&mux);
   catch_stop_signals();
   mux.run();
-  g_mux = nullptr;
   return kOk;
 }
 
@@ -229,7 +231,11 @@ int attach(int argc, char** argv) {
     throw std::runtime_error(std::string("pipe: ") + std::strerror(errno));
   }
   UniqueFd stop_read(stop_pipe[0]), stop_write(stop_pipe[1]);
-  g_stop_fd = stop_write.get();
+  // The handler must never write to the pipe once it is closed, whichever way we leave.
+  struct StopFdGuard {
+    explicit StopFdGuard(int fd) { g_stop_fd = fd; }
+    ~StopFdGuard() { g_stop_fd = -1; }
+  } guard(stop_write.get());
   catch_stop_signals();
   std::string how;
   if (keys.escape) how = "Enter " + std::string(1, *keys.escape) + ". detaches";
@@ -244,7 +250,6 @@ int attach(int argc, char** argv) {
     RawTerminal raw(STDIN_FILENO);
     end = relay(STDIN_FILENO, STDOUT_FILENO, conn.fd.get(), stop_read.get(), keys);
   }
-  g_stop_fd = -1;
   if (end == AttachEnd::kConsoleClosed) {
     std::cerr << "\r\n[rig console: the console connection of " << c.name
               << " closed; attach again]\n";
