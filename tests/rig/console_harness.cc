@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -112,6 +113,17 @@ std::string read_to_end(int fd, std::chrono::milliseconds timeout) {
   std::string all;
   read_until(fd, all, std::string(1, '\0') + "never-in-console-output", timeout);
   return all;
+}
+
+std::vector<std::filesystem::path> boot_logs(const std::filesystem::path& dir, const char* ext) {
+  std::vector<std::filesystem::path> logs;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ext && !e.is_symlink()) logs.push_back(e.path());
+  }
+  // Names start with the board and the connection's start time, so this is boot order.
+  std::sort(logs.begin(), logs.end());
+  return logs;
 }
 
 std::string slurp(const std::filesystem::path& p) {

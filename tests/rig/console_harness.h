@@ -73,6 +73,9 @@ bool eventually(F check, std::chrono::milliseconds timeout) {
   return true;
 }
 
+/// The boot logs (ext ".log" or ".raw") in a log directory, oldest boot first.
+std::vector<std::filesystem::path> boot_logs(const std::filesystem::path& dir, const char* ext);
+
 /// The whole content of a file ("" if missing).
 std::string slurp(const std::filesystem::path& p);
 

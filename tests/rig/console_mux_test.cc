@@ -26,19 +26,6 @@ using testing::PlaybackPeer;
 using testing::boot_fixture;
 using testing::kWait;
 
-std::vector<std::filesystem::path> logs_in(const std::filesystem::path& dir, const char* ext) {
-  std::vector<std::filesystem::path> logs;
-  std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ext && !e.is_symlink()) logs.push_back(e.path());
-  }
-  std::sort(logs.begin(), logs.end(), [](const auto& a, const auto& b) {
-    // boot<N> sorts by N: names differ in the timestamp first, which grows with N.
-    return a.filename().string() < b.filename().string();
-  });
-  return logs;
-}
-
 // The log's lines without their time stamps; fails the test on a line without one.
 std::vector<std::string> unstamped_lines(const std::string& log) {
   static const std::regex stamped(R"(^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (.*)$)");
@@ -100,12 +87,12 @@ TEST_F(ConsoleMuxTest, EachBootGetsItsOwnStampedLogAndAPowerCutReconnects) {
   serve(peer, {"--raw"});
   ASSERT_TRUE(testing::eventually(
       [&] {
-        auto logs = logs_in(log_dir(), ".log");
+        auto logs = testing::boot_logs(log_dir(), ".log");
         return logs.size() == 2 && testing::slurp(logs[1]).find("login: ") != std::string::npos;
       },
       kWait))
       << "expected two boot logs, the second up to the login prompt";
-  auto logs = logs_in(log_dir(), ".log");
+  auto logs = testing::boot_logs(log_dir(), ".log");
   EXPECT_NE(logs[0].filename().string().find("b1-"), std::string::npos);
   EXPECT_NE(logs[0].filename().string().find("-boot1.log"), std::string::npos);
   EXPECT_NE(logs[1].filename().string().find("-boot2.log"), std::string::npos);
@@ -129,7 +116,7 @@ TEST_F(ConsoleMuxTest, EachBootGetsItsOwnStampedLogAndAPowerCutReconnects) {
             std::string::npos);
   EXPECT_EQ(text.substr(text.size() - 17), "qemu-x86 login: \n");
 
-  auto raws = logs_in(log_dir(), ".raw");
+  auto raws = testing::boot_logs(log_dir(), ".raw");
   ASSERT_EQ(raws.size(), 2u);
   EXPECT_EQ(testing::slurp(raws[0]), boot.substr(0, boot.size() * 2 / 5));
   EXPECT_EQ(testing::slurp(raws[1]), boot);
@@ -205,7 +192,7 @@ TEST_F(ConsoleMuxTest, AReaderThatStopsReadingIsDroppedWithoutStallingOthersOrTh
       << "the live reader was stalled";
   ASSERT_TRUE(testing::eventually(
       [&] {
-        auto logs = logs_in(log_dir(), ".log");
+        auto logs = testing::boot_logs(log_dir(), ".log");
         return logs.size() == 1 && testing::slurp(logs[0]).find("FLOOD-END") != std::string::npos;
       },
       kWait))

@@ -86,11 +86,7 @@ TEST(ConsoleQemuTest, UefiShellThroughTheMultiplexerAcrossAPowerCycle) {
   EXPECT_EQ(m.groups.at(0), "2");
   session.expect({"Shell> "}, kBoot);
 
-  std::vector<std::string> boot_logs;
-  for (const auto& e : std::filesystem::directory_iterator(logs)) {
-    if (e.path().extension() == ".log" && !e.is_symlink()) boot_logs.push_back(e.path());
-  }
-  std::sort(boot_logs.begin(), boot_logs.end());
+  auto boot_logs = testing::boot_logs(logs, ".log");
   ASSERT_EQ(boot_logs.size(), 2u);
   std::string first = testing::slurp(boot_logs[0]);
   EXPECT_NE(first.find(" UEFI Interactive Shell v"), std::string::npos) << first;
