@@ -1,0 +1,82 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace crossrig::rig::console::testing {
+
+/// How long a test waits for anything before it fails (generous: CI machines are shared).
+inline constexpr std::chrono::seconds kWait{30};
+
+/// The rig binary of this build.
+std::string rig_binary();
+
+/// The recorded x86_64 boot (firmware, GRUB, kernel, systemd, LAVA signals, login prompt) as
+/// the serial line carries it: CR LF line ends, escapes included.
+std::string boot_fixture();
+
+/// A fresh directory under /tmp, removed with everything in it.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// A child process running a program; killed with SIGKILL if still running when destroyed,
+/// and sent SIGTERM if the test process dies.
+class Child {
+ public:
+  /// Starts args[0] with args; env entries "NAME=value" are added to the environment.
+  /// stdio_fd >= 0 becomes its stdin, stdout and stderr (a pty or a pipe).
+  Child(const std::vector<std::string>& args, const std::vector<std::string>& env,
+        int stdio_fd = -1);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  pid_t pid() const { return pid_; }
+  /// Waits for the exit; its exit status (128+signal when killed), or -1 after the timeout.
+  int wait(std::chrono::milliseconds timeout);
+  /// Sends a signal.
+  void signal(int sig) const;
+
+ private:
+  pid_t pid_ = -1;
+  bool reaped_ = false;
+};
+
+/// Reads fd into so_far until it contains text; false after the timeout or at EOF.
+bool read_until(int fd, std::string& so_far, const std::string& text,
+                std::chrono::milliseconds timeout);
+
+/// Reads fd until EOF or the timeout; what was read.
+std::string read_to_end(int fd, std::chrono::milliseconds timeout);
+
+/// Waits until check() is true; false after the timeout.
+template <typename F>
+bool eventually(F check, std::chrono::milliseconds timeout) {
+  auto end = std::chrono::steady_clock::now() + timeout;
+  while (!check()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+/// The boot logs (ext ".log" or ".raw") in a log directory, oldest boot first.
+std::vector<std::filesystem::path> boot_logs(const std::filesystem::path& dir, const char* ext);
+
+/// The whole content of a file ("" if missing).
+std::string slurp(const std::filesystem::path& p);
+
+}  // namespace crossrig::rig::console::testing
