@@ -1,0 +1,54 @@
+// rig: the lab controller. One binary; each subcommand lives in its part's folder.
+
+#include <cstring>
+#include <iostream>
+#include <string_view>
+
+#include "rig/inventory/boards_command.h"
+#include "rig/power/power_command.h"
+
+namespace {
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(int argc, char** argv);
+};
+
+constexpr Command kCommands[] = {
+    {"boards", "list the boards of the inventory", rig::boards_command},
+    {"check-inventory", "validate an inventory file", rig::check_inventory_command},
+    {"power", "switch, cycle or read a board's power", rig::power_command},
+};
+
+void usage(std::ostream& out) {
+  out << "Usage: rig COMMAND [ARGS] (rig COMMAND --help for each)\n\nCommands:\n";
+  for (const auto& c : kCommands) {
+    out << "  " << c.name << std::string(18 - c.name.size(), ' ') << c.summary << '\n';
+  }
+  out << "\nExit codes: 0 ok, 1 the operation failed (board, job or transfer), 2 usage or\n"
+         "inventory error, 3 unreachable or timeout (device, console), 4 authentication.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(std::cerr);
+    return 2;
+  }
+  std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(std::cout);
+    return 0;
+  }
+  if (name == "--version") {
+    std::cout << "rig " CROSSRIG_VERSION "\n";
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (c.name == name) return c.run(argc - 1, argv + 1);
+  }
+  std::cerr << "rig: unknown command '" << name << "'; rig --help lists them\n";
+  return 2;
+}
