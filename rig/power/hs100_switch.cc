@@ -90,7 +90,9 @@ class Hs100Switch : public PowerSwitch {
       crossrig::plugctl::Device device(protocol, outlet_);
       return f(device);
     } catch (const PlugError& e) {
-      throw PowerError(kind_of(e), "board '" + board_name_ + "': " + describe() + ": " + e.what());
+      // plugctl's messages already name the address.
+      std::string what = outlet_ ? "hs100 outlet " + *outlet_ : "hs100 plug";
+      throw PowerError(kind_of(e), "board '" + board_name_ + "': " + what + ": " + e.what());
     }
   }
 
