@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "rig/console/console_command.h"
 #include "rig/inventory/boards_command.h"
 #include "rig/power/power_command.h"
 
@@ -19,6 +20,7 @@ constexpr Command kCommands[] = {
     {"boards", "list the boards of the inventory", rig::boards_command},
     {"check-inventory", "validate an inventory file", rig::check_inventory_command},
     {"power", "switch, cycle or read a board's power", rig::power_command},
+    {"console", "serve, log, watch and attach to board serial consoles", rig::console_command},
 };
 
 void usage(std::ostream& out) {
