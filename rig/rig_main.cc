@@ -6,6 +6,7 @@
 
 #include "rig/console/console_command.h"
 #include "rig/inventory/boards_command.h"
+#include "rig/jobs/run_command.h"
 #include "rig/power/power_command.h"
 
 namespace {
@@ -21,6 +22,7 @@ constexpr Command kCommands[] = {
     {"check-inventory", "validate an inventory file", rig::check_inventory_command},
     {"power", "switch, cycle or read a board's power", rig::power_command},
     {"console", "serve, log, watch and attach to board serial consoles", rig::console_command},
+    {"run", "run a test job on a board: stage, power-cycle, follow the console", rig::run_command},
 };
 
 void usage(std::ostream& out) {
