@@ -40,6 +40,19 @@ struct Board {
   int line = 0;
 };
 
+/// An optional text field of Board by its inventory name.
+struct OptionalField {
+  const char* key;
+  std::optional<std::string> Board::*member;
+};
+
+/// Every optional text field of Board, as data for the code that lists or fills them.
+inline constexpr OptionalField kOptionalFields[] = {
+    {"console", &Board::console},        {"mac", &Board::mac},
+    {"tftp_dir", &Board::tftp_dir},      {"kernel", &Board::kernel},
+    {"ramdisk", &Board::ramdisk},        {"dtb", &Board::dtb},
+    {"boot_script", &Board::boot_script}};
+
 /// The boards of a lab, in the order the file lists them.
 struct Inventory {
   /// Where the inventory was read from, for messages.

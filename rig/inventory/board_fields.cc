@@ -10,16 +10,9 @@ std::map<std::string, std::string> board_fields(const Board& board) {
       {"arch", std::string(arch_name(board.arch))},
       {"boot", std::string(boot_method_name(board.boot))},
   };
-  auto add = [&](const char* key, const std::optional<std::string>& value) {
-    if (value) fields[key] = *value;
-  };
-  add("mac", board.mac);
-  add("console", board.console);
-  add("tftp_dir", board.tftp_dir);
-  add("kernel", board.kernel);
-  add("ramdisk", board.ramdisk);
-  add("dtb", board.dtb);
-  add("boot_script", board.boot_script);
+  for (const auto& [key, member] : kOptionalFields) {
+    if (const auto& value = board.*member) fields[key] = *value;
+  }
   for (const char* key : {"address", "outlet"}) {
     auto it = board.power.settings.find(key);
     if (it != board.power.settings.end()) fields[key] = it->second;

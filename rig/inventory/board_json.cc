@@ -19,16 +19,10 @@ nlohmann::json board_json(const Board& board) {
                       {"boot", boot_method_name(board.boot)},
                       {"power", power},
                       {"off_time_s", board.off_time_s}};
-  auto add = [&](const char* key, const std::optional<std::string>& value) {
+  for (const auto& [key, member] : kOptionalFields) {
+    const auto& value = board.*member;
     j[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-  };
-  add("console", board.console);
-  add("mac", board.mac);
-  add("tftp_dir", board.tftp_dir);
-  add("kernel", board.kernel);
-  add("ramdisk", board.ramdisk);
-  add("dtb", board.dtb);
-  add("boot_script", board.boot_script);
+  }
   return j;
 }
 

@@ -146,11 +146,13 @@ class Checker {
       }
     } else {
       report(check_file_name(*text));
-      auto& slot = field == "kernel"    ? b.kernel
-                   : field == "ramdisk" ? b.ramdisk
-                   : field == "dtb"     ? b.dtb
-                                        : b.boot_script;
-      slot = *text;
+      set_optional(b, field, *text);
+    }
+  }
+
+  static void set_optional(Board& b, const std::string& field, const std::string& value) {
+    for (const auto& [key, member] : kOptionalFields) {
+      if (field == key) b.*member = value;
     }
   }
 
