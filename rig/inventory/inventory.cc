@@ -6,7 +6,6 @@
 #include <map>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include "rig/inventory/board_fields.h"
 #include "rig/inventory/field_syntax.h"

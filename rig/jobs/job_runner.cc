@@ -64,7 +64,8 @@ class Follower {
   Follower(const JobSpec& spec, PowerSwitch& power, std::ofstream& log)
       : spec_(spec), power_(power), log_(log), job_(spec.board.boot, spec.retries) {}
 
-  JobMachine run() {
+  /// Runs the job to its end; job() then holds the record.
+  void run() {
     console_ = open_board_console(spec_.board);
     act(job_.start(now()));
     while (!job_.done()) {
@@ -88,8 +89,9 @@ class Follower {
       }
       feed(std::string_view(buf, static_cast<std::size_t>(n)));
     }
-    return job_;
   }
+
+  const JobMachine& job() const { return job_; }
 
  private:
   double now() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
@@ -162,9 +164,24 @@ JobMachine run_job(const JobSpec& spec) {
   stage(spec);
   std::ofstream log(spec.job_dir + "/console.log", std::ios::app);
   auto power = make_power_switch(b, spec.power);
-  JobMachine job = Follower(spec, *power, log).run();
-  write_file_atomically(spec.job_dir, "results.json", job_report(b.name, job).dump(2) + "\n");
-  return job;
+  Follower follower(spec, *power, log);
+  try {
+    follower.run();
+  } catch (const std::exception& e) {
+    // A board left on after a lost console would run on unobserved: off, if the switch
+    // still answers. Then keep what the console showed before the failure.
+    try {
+      power->set(false);
+    } catch (const std::exception&) {
+    }
+    nlohmann::json report = job_report(b.name, follower.job());
+    report["error"] = e.what();
+    write_file_atomically(spec.job_dir, "results.json", report.dump(2) + "\n");
+    throw;
+  }
+  write_file_atomically(spec.job_dir, "results.json",
+                        job_report(b.name, follower.job()).dump(2) + "\n");
+  return follower.job();
 }
 
 }  // namespace rig

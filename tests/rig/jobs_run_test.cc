@@ -36,6 +36,9 @@ const std::vector<std::string> kGoodBoot = {
 };
 const std::vector<std::string> kHungBoot = {"SLOF ****", "[    0.000000] Linux version 6.1.0"};
 
+// In a boot script: the console server drops the connection here.
+const std::string kHangUp = "<hang up>";
+
 // The emulated board: plays boots[n] on the console at its n-th power-on (the last one again
 // after the list ends).
 class EmulatedBoard {
@@ -72,6 +75,7 @@ class EmulatedBoard {
       int n = power_ons_++;
       const auto& boot = boots_[std::min<std::size_t>(n, boots_.size() - 1)];
       for (const auto& line : boot) {
+        if (line == kHangUp) return;
         crossrig::plugctl::testing::LoopbackPeer::write_all(fd, line + "\r\n");
         std::this_thread::sleep_for(5ms);
       }
@@ -155,6 +159,17 @@ TEST_F(RigRun, HungBoardIsPowerCycledAndRetried) {
   EXPECT_EQ(j["attempts"][1]["end"], "completed");
   EXPECT_EQ(board.power_ons(), 2);
   EXPECT_EQ(dir_.read("relay"), "OFF\n");
+}
+
+TEST_F(RigRun, LostConsoleIsReopenedAndTheBoardRetried) {
+  EmulatedBoard board(relay_, {{"SLOF ****", kHangUp}, kGoodBoot});
+  std::string inv = inventory(board.console());
+  CommandResult r = run(inv, {"--json", "--timeout", "30", "--retries", "1", "--off-time", "0.2"});
+  ASSERT_EQ(r.exit_code, kOk) << r.err;
+  json j = json::parse(r.out);
+  ASSERT_EQ(j["attempts"].size(), 2u);
+  EXPECT_EQ(j["attempts"][0]["end"], "console lost in firmware");
+  EXPECT_EQ(j["outcome"], "passed");
 }
 
 TEST_F(RigRun, BoardHungOnEveryAttemptGivesUp) {
