@@ -13,6 +13,7 @@ namespace rig {
 /// "FILE:LINE: board 'NAME': FIELD: what is wrong and what to write instead".
 class InventoryError : public std::runtime_error {
  public:
+  /// problems: one message per problem, in file order.
   explicit InventoryError(const std::vector<std::string>& problems);
   /// The problems, one per entry.
   const std::vector<std::string>& problems() const { return problems_; }

@@ -38,6 +38,7 @@ class JobMachine {
   /// What the I/O shell does next.
   enum class Action { kNone, kPowerCycle, kPowerOff };
 
+  /// retries: how many more attempts a hung or crashed board gets.
   JobMachine(BootMethod boot, int retries) : boot_(boot), retries_(retries) {}
 
   /// Starts the first attempt: kPowerCycle.
@@ -49,8 +50,11 @@ class JobMachine {
   /// The console went away: the attempt cannot be followed; retried as a timeout is.
   Action on_console_lost(double now);
 
+  /// Where the current attempt is.
   JobPhase phase() const { return phase_; }
+  /// How the job ended, kRunning before.
   JobOutcome outcome() const { return outcome_; }
+  /// True once the outcome is known.
   bool done() const { return outcome_ != JobOutcome::kRunning; }
   /// Every attempt so far, the current one last.
   const std::vector<Attempt>& attempts() const { return attempts_; }

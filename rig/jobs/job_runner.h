@@ -30,8 +30,10 @@ struct JobSpec {
 /// is rig's exit code for it.
 class JobError : public std::runtime_error {
  public:
+  /// exit_code: rig's exit code for the failure.
   JobError(int exit_code, const std::string& what)
       : std::runtime_error(what), exit_code_(exit_code) {}
+  /// rig's exit code for the failure.
   int exit_code() const { return exit_code_; }
 
  private:

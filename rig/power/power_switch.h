@@ -15,7 +15,9 @@ class PowerError : public std::runtime_error {
     kUnreachable = 3,  ///< No answer in time: check the address, the network, the PDU.
     kAuth = 4,         ///< The switch refused our credentials.
   };
+  /// what: the message, naming the board.
   PowerError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
+  /// What the caller does about it.
   Kind kind() const { return kind_; }
   /// rig's exit code for this error.
   int exit_code() const { return static_cast<int>(kind_); }

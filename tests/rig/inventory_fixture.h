@@ -17,6 +17,7 @@ inline const std::string kRig = CROSSRIG_BINARY_DIR "/bin/rig";
 /// A fresh directory under the temp dir, removed with everything in it at the end.
 class ScratchDir {
  public:
+  /// stem: the start of the directory name.
   explicit ScratchDir(const std::string& stem) {
     static int counter = 0;
     path_ = std::filesystem::temp_directory_path() /
@@ -43,6 +44,7 @@ class ScratchDir {
     std::ifstream in(file(name));
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
+  /// The directory.
   const std::filesystem::path& path() const { return path_; }
 
  private:
