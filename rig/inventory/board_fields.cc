@@ -58,8 +58,9 @@ std::variant<std::string, std::string> expand_command(
       std::string known;
       for (const auto& [k, v] : fields)
         known += (known.empty() ? "" : ", ") + k;
-      return Result(std::in_place_index<1>,
-                    "'{" + key + "}' names no field this board has (it has " + known + ")");
+      std::string problem = "'{" + key + "}' names no field this board has (it has ";
+      problem.append(known).append(")");
+      return Result(std::in_place_index<1>, problem);
     }
     out += shell_quote(it->second);
     i = close;

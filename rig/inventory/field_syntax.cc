@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <stdexcept>
 
 #include "common/host_port.h"
@@ -74,6 +75,12 @@ std::optional<double> parse_seconds(std::string_view text) {
   if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   if (!(value >= 0 && value <= 3600)) return std::nullopt;
   return value;
+}
+
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  auto seconds = parse_seconds(text);
+  if (!seconds) return std::nullopt;
+  return std::chrono::milliseconds(std::lround(*seconds * 1000));
 }
 
 std::optional<int> parse_int_in(std::string_view text, int low, int high) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ std::optional<std::string> check_file_name(std::string_view name);
 std::optional<std::string> check_absolute_path(std::string_view path);
 /// Seconds as a decimal number from 0 to 3600; nullopt if it is not one.
 std::optional<double> parse_seconds(std::string_view text);
+/// Seconds as parse_seconds() takes them, rounded to milliseconds.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// A whole number from low to high; nullopt if it is not one.
 std::optional<int> parse_int_in(std::string_view text, int low, int high);
 

@@ -49,6 +49,9 @@ TEST(FieldSyntax, Numbers) {
   EXPECT_FALSE(parse_seconds("2s"));
   EXPECT_FALSE(parse_seconds("3601"));
   EXPECT_FALSE(parse_seconds("nan"));
+  EXPECT_EQ(parse_duration("1.5"), std::chrono::milliseconds(1500));
+  EXPECT_EQ(parse_duration("0.0004"), std::chrono::milliseconds(0));
+  EXPECT_FALSE(parse_duration("x"));
   EXPECT_EQ(parse_int_in("3", 1, 100), 3);
   EXPECT_FALSE(parse_int_in("0", 1, 100));
   EXPECT_FALSE(parse_int_in("3.5", 1, 100));

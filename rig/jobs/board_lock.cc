@@ -26,6 +26,16 @@ std::string holder_of(int fd) {
   return text.empty() ? "another job" : text;
 }
 
+[[noreturn]] void cannot_lock(const std::string& board, const std::string& path) {
+  throw std::runtime_error("board '" + board + "': cannot lock " + path + ": " +
+                           std::strerror(errno));
+}
+
+[[noreturn]] void busy(const std::string& board, const std::string& path, int fd) {
+  throw std::runtime_error("board '" + board + "' is busy: " + holder_of(fd) + " holds " + path +
+                           "; wait for it, or give --wait SECONDS");
+}
+
 }  // namespace
 
 std::string lock_dir() {
@@ -47,14 +57,8 @@ BoardLock::BoardLock(const std::string& board, const std::string& holder,
   }
   crossrig::Deadline deadline(wait);
   while (flock(fd_.get(), LOCK_EX | LOCK_NB) != 0) {
-    if (errno != EWOULDBLOCK && errno != EINTR) {
-      throw std::runtime_error("board '" + board + "': cannot lock " + path + ": " +
-                               std::strerror(errno));
-    }
-    if (deadline.expired()) {
-      throw std::runtime_error("board '" + board + "' is busy: " + holder_of(fd_.get()) +
-                               " holds " + path + "; wait for it, or give --wait SECONDS");
-    }
+    if (errno != EWOULDBLOCK && errno != EINTR) cannot_lock(board, path);
+    if (deadline.expired()) busy(board, path, fd_.get());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   std::string text = holder + "\n";

@@ -53,9 +53,9 @@ int usage_error(const std::string& what) {
 }
 
 std::chrono::milliseconds seconds_of(const std::string& text, const char* option) {
-  auto s = parse_seconds(text);
-  if (!s) throw po::error(std::string("--") + option + " takes seconds from 0 to 3600");
-  return std::chrono::milliseconds(static_cast<long>(*s * 1000 + 0.5));
+  auto duration = parse_duration(text);
+  if (!duration) throw po::error(std::string("--") + option + " takes seconds from 0 to 3600");
+  return *duration;
 }
 
 std::string default_job_dir(const std::string& board) {
@@ -65,7 +65,7 @@ std::string default_job_dir(const std::string& board) {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
   gmtime_r(&t, &tm);
-  std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+  if (std::strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0) stamp[0] = '\0';
   return base + "/" + board + "-" + stamp + "-" + std::to_string(getpid());
 }
 

@@ -15,10 +15,6 @@ constexpr std::array<PowerDriver, 2> kDrivers{{
     {"command", make_command_switch},
 }};
 
-std::chrono::milliseconds to_ms(double seconds) {
-  return std::chrono::milliseconds(static_cast<long>(seconds * 1000 + 0.5));
-}
-
 }  // namespace
 
 std::span<const PowerDriver> power_drivers() {
@@ -38,13 +34,13 @@ PowerOptions power_options_of(const Board& board) {
   const auto& s = board.power.settings;
   // The inventory loader has checked these values; a bad one keeps the default.
   if (auto it = s.find("timeout"); it != s.end()) {
-    if (auto v = parse_seconds(it->second); v && *v > 0) o.timeout = to_ms(*v);
+    if (auto v = parse_duration(it->second); v && v->count() > 0) o.timeout = *v;
   }
   if (auto it = s.find("confirm_attempts"); it != s.end()) {
     if (auto v = parse_int_in(it->second, 1, 100)) o.confirm_attempts = *v;
   }
   if (auto it = s.find("confirm_interval"); it != s.end()) {
-    if (auto v = parse_seconds(it->second)) o.confirm_interval = to_ms(*v);
+    if (auto v = parse_duration(it->second)) o.confirm_interval = *v;
   }
   return o;
 }

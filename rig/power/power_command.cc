@@ -55,11 +55,12 @@ int usage_error(const std::string& what) {
 std::chrono::milliseconds seconds_option(const po::variables_map& vm, const char* name,
                                          std::chrono::milliseconds fallback) {
   if (!vm.count(name)) return fallback;
-  auto s = parse_seconds(vm[name].as<std::string>());
-  if (!s)
+  auto duration = parse_duration(vm[name].as<std::string>());
+  if (!duration) {
     throw PowerError(PowerError::kUsage,
                      std::string("--") + name + " takes seconds from 0 to 3600");
-  return std::chrono::milliseconds(static_cast<long>(*s * 1000 + 0.5));
+  }
+  return *duration;
 }
 
 bool perform(Action action, PowerSwitch& power, const Board& board, const PowerOptions& options,
