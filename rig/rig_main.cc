@@ -5,6 +5,9 @@
 #include <string_view>
 
 #include "rig/console/console_command.h"
+#include "rig/inventory/boards_command.h"
+#include "rig/jobs/run_command.h"
+#include "rig/power/power_command.h"
 
 namespace {
 
@@ -15,29 +18,41 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"boards", "list the boards of the inventory", rig::boards_command},
+    {"check-inventory", "validate an inventory file", rig::check_inventory_command},
+    {"power", "switch, cycle or read a board's power", rig::power_command},
     {"console", "serve, log, watch and attach to board serial consoles", rig::console_command},
+    {"run", "run a test job on a board: stage, power-cycle, follow the console", rig::run_command},
 };
 
-void print_help() {
-  std::cout << "Usage: rig COMMAND [ARGS]   (rig COMMAND --help for each command)\n\nCommands:\n";
-  for (const Command& c : kCommands) {
-    std::cout << "  " << c.name << std::string(12 - std::min<std::size_t>(c.name.size(), 11), ' ')
-              << c.summary << '\n';
+void usage(std::ostream& out) {
+  out << "Usage: rig COMMAND [ARGS] (rig COMMAND --help for each)\n\nCommands:\n";
+  for (const auto& c : kCommands) {
+    out << "  " << c.name << std::string(18 - c.name.size(), ' ') << c.summary << '\n';
   }
-  std::cout << "\nExit codes: 0 ok, 1 operation failed, 2 usage or inventory error,\n"
-               "3 unreachable or timeout, 4 authentication\n";
+  out << "\nExit codes: 0 ok, 1 the operation failed (board, job or transfer), 2 usage or\n"
+         "inventory error, 3 unreachable or timeout (device, console), 4 authentication.\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
-    print_help();
-    return argc < 2 ? 2 : 0;
+  if (argc < 2) {
+    usage(std::cerr);
+    return 2;
   }
-  for (const Command& c : kCommands) {
-    if (c.name == argv[1]) return c.run(argc - 1, argv + 1);
+  std::string_view name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(std::cout);
+    return 0;
   }
-  std::cerr << "rig: unknown command '" << argv[1] << "'; run rig --help\n";
+  if (name == "--version") {
+    std::cout << "rig " CROSSRIG_VERSION "\n";
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (c.name == name) return c.run(argc - 1, argv + 1);
+  }
+  std::cerr << "rig: unknown command '" << name << "'; rig --help lists them\n";
   return 2;
 }

@@ -1,0 +1,76 @@
+#include "rig/jobs/stage_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "common/unique_fd.h"
+
+namespace fs = std::filesystem;
+
+namespace rig {
+
+namespace {
+
+std::string temp_name(const std::string& dir, const std::string& name) {
+  return dir + "/." + name + ".rig-" + std::to_string(getpid());
+}
+
+void publish(const std::string& temp, const std::string& dir, const std::string& name) {
+  std::string target = dir + "/" + name;
+  if (rename(temp.c_str(), target.c_str()) != 0) {
+    int err = errno;
+    unlink(temp.c_str());
+    throw std::runtime_error("cannot rename " + temp + " to " + target + ": " + std::strerror(err));
+  }
+}
+
+}  // namespace
+
+void stage_file(const std::string& source, const std::string& dir, const std::string& name) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_regular_file(source, ec)) {
+    throw std::runtime_error(source + " is not a readable file; give the path of a built image");
+  }
+  std::string temp = temp_name(dir, name);
+  unlink(temp.c_str());
+  // A hard link costs nothing and is atomic; across file systems a copy has to do.
+  if (link(source.c_str(), temp.c_str()) != 0) {
+    fs::copy_file(source, temp, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+      throw std::runtime_error("cannot copy " + source + " into " + dir + ": " + ec.message());
+    }
+  }
+  publish(temp, dir, name);
+}
+
+void write_file_atomically(const std::string& dir, const std::string& name,
+                           const std::string& text) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::string temp = temp_name(dir, name);
+  crossrig::UniqueFd fd(open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!fd) {
+    throw std::runtime_error("cannot write " + temp + ": " + std::strerror(errno));
+  }
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    ssize_t n = write(fd.get(), rest.data(), rest.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      unlink(temp.c_str());
+      throw std::runtime_error("cannot write " + temp + ": " + std::strerror(err));
+    }
+    rest.remove_prefix(static_cast<std::size_t>(n));
+  }
+  fsync(fd.get());
+  publish(temp, dir, name);
+}
+
+}  // namespace rig

@@ -1,0 +1,58 @@
+#include "rig/jobs/stage_files.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace rig {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+class StageFiles : public ::testing::Test {
+ protected:
+  fs::path dir_ = fs::temp_directory_path() / ("rig-stage-" + std::to_string(getpid()));
+  void SetUp() override {
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "src");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+};
+
+TEST_F(StageFiles, LinksOrCopiesUnderTheGivenName) {
+  std::ofstream(dir_ / "src" / "Image-6.1") << "kernel bytes";
+  stage_file((dir_ / "src" / "Image-6.1").string(), (dir_ / "tftp").string(), "Image");
+  EXPECT_EQ(read(dir_ / "tftp" / "Image"), "kernel bytes");
+  std::ofstream(dir_ / "src" / "other") << "new kernel";
+  stage_file((dir_ / "src" / "other").string(), (dir_ / "tftp").string(), "Image");
+  EXPECT_EQ(read(dir_ / "tftp" / "Image"), "new kernel") << "replaces the old one";
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_ / "tftp"), fs::directory_iterator()), 1)
+      << "no temporary file left behind";
+}
+
+TEST_F(StageFiles, MissingSourceNamesIt) {
+  try {
+    stage_file((dir_ / "src" / "nope").string(), (dir_ / "tftp").string(), "Image");
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("src/nope is not a readable file"), std::string::npos);
+  }
+}
+
+TEST_F(StageFiles, WritesTextAtomically) {
+  write_file_atomically((dir_ / "out").string(), "results.json", "{}\n");
+  EXPECT_EQ(read(dir_ / "out" / "results.json"), "{}\n");
+  write_file_atomically((dir_ / "out").string(), "results.json", "{\"a\":1}\n");
+  EXPECT_EQ(read(dir_ / "out" / "results.json"), "{\"a\":1}\n");
+}
+
+}  // namespace
+}  // namespace rig
