@@ -1,0 +1,34 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "rig/tftp/tftp_packet.h"
+
+namespace rig::tftp {
+
+/// What the server allows clients to ask for.
+struct OptionLimits {
+  std::uint16_t max_blksize = 65464;  ///< RFC 2348's ceiling.
+  std::uint16_t max_windowsize = 64;  ///< Larger windows only overflow receive buffers.
+};
+
+/// The parameters a read transfer runs with, after option negotiation.
+struct Negotiated {
+  std::uint16_t blksize = 512;
+  std::uint16_t windowsize = 1;
+  std::chrono::milliseconds timeout{1000};  ///< First retransmission timeout.
+  std::vector<Option> oack;                 ///< Accepted options; empty means no OACK.
+};
+
+/// Negotiates RFC 2347/2348/2349/7440 options of a read request for a file of file_size
+/// bytes. Unknown options are ignored (left out of the OACK); values above the limits are
+/// lowered; malformed or too small values give the text of an option-refused error.
+std::variant<Negotiated, std::string> negotiate(const std::vector<Option>& requested,
+                                                std::uint64_t file_size,
+                                                const OptionLimits& limits);
+
+}  // namespace rig::tftp
