@@ -43,8 +43,9 @@ std::variant<Negotiated, std::string> negotiate(const std::vector<Option>& reque
       n.oack.emplace_back(name, text);
     } else if (name == "tsize") {
       // In a read request the client sends 0 and the server answers with the size.
+      // curl rejects an OACK with tsize 0, so an empty file's size is left unsaid.
       if (!value) return "tsize '" + text + "' is not a number";
-      n.oack.emplace_back(name, std::to_string(file_size));
+      if (file_size > 0) n.oack.emplace_back(name, std::to_string(file_size));
     }
   }
   return n;

@@ -153,7 +153,6 @@ struct Server::Impl {
     Listener l;
     l.fd.reset(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!l.fd) throw_errno("socket for " + address.to_string());
-    set_option(l.fd.get(), SOL_SOCKET, SO_REUSEADDR, 1);
     if (address.family() == AF_INET6) {
       set_option(l.fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
     } else {
