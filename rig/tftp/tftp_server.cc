@@ -26,6 +26,7 @@ using crossrig::UniqueFd;
 constexpr std::size_t kBatch = 64;    // DATA blocks per sendmmsg
 constexpr int kSendBuffer = 8 << 20;  // a whole 64 x 64 KiB window fits
 constexpr std::size_t kReceiveBuffer = kMaxPacket + 1;
+constexpr std::uint64_t kReadAhead = 256 << 10;
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::runtime_error(what + ": " + std::strerror(errno));
@@ -68,7 +69,27 @@ struct Transfer {
   std::uint64_t next = 0, end = 0;    // DATA blocks not yet sent
   bool polling_out = false;
   bool finished = false;
-  std::vector<std::uint8_t> buffer;
+  std::vector<std::uint8_t> cache;  // file bytes [cache_offset, cache_offset + cache.size())
+  std::uint64_t cache_offset = 0;
+
+  // The file's bytes [offset, offset + length), read ahead so that small windows cost no
+  // read syscall of their own; nullptr when the file shrank or cannot be read.
+  const std::uint8_t* bytes_at(std::uint64_t offset, std::size_t length) {
+    static const std::uint8_t kNothing = 0;
+    if (length == 0) return &kNothing;  // the empty last block
+    if (offset >= cache_offset && offset + length <= cache_offset + cache.size()) {
+      return cache.data() + (offset - cache_offset);
+    }
+    auto want = std::max<std::uint64_t>(length, kReadAhead);
+    want = std::min<std::uint64_t>(want, source.size() - offset);
+    cache.resize(static_cast<std::size_t>(want));
+    cache_offset = offset;
+    if (!source.read(offset, cache)) {
+      cache.clear();
+      return nullptr;
+    }
+    return cache.data();
+  }
 };
 
 // The local address a datagram was sent to, from its IP_PKTINFO / IPV6_PKTINFO.
@@ -198,7 +219,7 @@ struct Server::Impl {
     auto it = transfers.find(fd);
     if (it == transfers.end() || it->second->finished) return;
     Transfer& t = *it->second;
-    if (ev.events & (EPOLLIN | EPOLLERR)) receive_packets(t);
+    if (ev.events & (EPOLLIN | EPOLLERR)) receive_packet(t);
     if (!t.finished && (ev.events & EPOLLOUT)) flush(t);
   }
 
@@ -331,20 +352,19 @@ struct Server::Impl {
     apply(t, t.machine->start(now));
   }
 
-  void receive_packets(Transfer& t) {
-    for (;;) {
-      ssize_t n = recv(t.fd.get(), receive_buffer.data(), receive_buffer.size(), MSG_TRUNC);
-      if (n < 0) {
-        if (would_block(errno)) return;
-        // On loopback a vanished client shows as ECONNREFUSED: no need to wait for timeouts.
-        return finish(t, errno == ECONNREFUSED ? "client's port closed"
-                                               : std::string("receive: ") + std::strerror(errno));
-      }
-      if (static_cast<std::size_t>(n) > kMaxPacket) continue;
-      auto bytes = std::span<const std::uint8_t>(receive_buffer.data(), std::size_t(n));
-      apply(t, t.machine->on_packet(bytes, Clock::now()));
-      if (t.finished) return;
+  // One datagram per wakeup: epoll is level-triggered, and clients send one ACK per window, so
+  // a second recv would almost always be a wasted EAGAIN.
+  void receive_packet(Transfer& t) {
+    ssize_t n = recv(t.fd.get(), receive_buffer.data(), receive_buffer.size(), MSG_TRUNC);
+    if (n < 0) {
+      if (would_block(errno)) return;
+      // On loopback a vanished client shows as ECONNREFUSED: no need to wait for timeouts.
+      return finish(t, errno == ECONNREFUSED ? "client's port closed"
+                                             : std::string("receive: ") + std::strerror(errno));
     }
+    if (static_cast<std::size_t>(n) > kMaxPacket) return;
+    auto bytes = std::span<const std::uint8_t>(receive_buffer.data(), std::size_t(n));
+    apply(t, t.machine->on_packet(bytes, Clock::now()));
   }
 
   void apply(Transfer& t, Send s) {
@@ -382,15 +402,16 @@ struct Server::Impl {
       std::uint64_t last = t.next + count - 1;
       std::size_t bytes =
           static_cast<std::size_t>(m.block_offset(last) - offset) + m.block_length(last);
-      if (t.buffer.size() < bytes) t.buffer.resize(bytes);
-      if (!t.source.read(offset, std::span(t.buffer.data(), bytes))) {
+      const std::uint8_t* data = t.bytes_at(offset, bytes);
+      if (data == nullptr) {
         return finish(t, "the file shrank or became unreadable during the transfer");
       }
       for (std::size_t i = 0; i < count; ++i) {
         std::uint64_t block = t.next + i;
         encode_data_header(ReadTransfer::wire_number(block), headers[i]);
         iov[i][0] = {headers[i].data(), 4};
-        iov[i][1] = {t.buffer.data() + (m.block_offset(block) - offset), m.block_length(block)};
+        iov[i][1] = {const_cast<std::uint8_t*>(data + (m.block_offset(block) - offset)),
+                     m.block_length(block)};
         msgs[i] = {};
         msgs[i].msg_hdr.msg_iov = iov[i].data();
         msgs[i].msg_hdr.msg_iovlen = 2;

@@ -79,6 +79,22 @@ TEST_F(TftpServer, ServesLockstepAndWindowedTransfers) {
   EXPECT_EQ(records[1].path, "blob");
 }
 
+TEST_F(TftpServer, ServesEmptyFilesAndWholeBlocks) {
+  std::ofstream(root_ / "empty").flush();
+  std::ofstream(root_ / "1024", std::ios::binary) << std::string(1024, 'z');
+  serve();
+  for (std::uint16_t window : {0, 4}) {
+    FetchOptions o;
+    o.windowsize = window;
+    auto empty = fetch(address_, "empty", o);
+    ASSERT_TRUE(empty.ok) << empty.error;
+    EXPECT_TRUE(empty.data.empty());
+    auto whole = fetch(address_, "1024", o);
+    ASSERT_TRUE(whole.ok) << whole.error;
+    EXPECT_EQ(whole.data, std::vector<std::uint8_t>(1024, 'z'));
+  }
+}
+
 TEST_F(TftpServer, ServesIpv6) {
   serve("::1");
   auto r = fetch(address_, "blob", {});
