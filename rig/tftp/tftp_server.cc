@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -276,14 +277,14 @@ struct Server::Impl {
   }
 
   void refuse(const Arrival& a, TransferRecord record, ErrorCode code, const std::string& why) {
+    record.error = why;
     try {
       UniqueFd fd = open_reply_socket(a);
       auto packet = encode(Error{code, why});
-      if (send(fd.get(), packet.data(), packet.size(), 0) < 0) record.error = why;
-    } catch (const std::runtime_error&) {
-      // The refusal is logged below; a client we cannot answer has nothing to lose.
+      if (send(fd.get(), packet.data(), packet.size(), 0) < 0) record.error += " (not sent)";
+    } catch (const std::runtime_error& e) {
+      record.error += std::string(" (not sent: ") + e.what() + ")";
     }
-    record.error = why;
     log(record);
   }
 
@@ -471,7 +472,13 @@ void Server::run() {
 }
 
 void Server::start() {
-  thread_ = std::thread([this] { impl_->run(); });
+  thread_ = std::thread([this] {
+    try {
+      impl_->run();
+    } catch (...) {
+      failure_ = std::current_exception();
+    }
+  });
 }
 
 void Server::stop() {
@@ -479,6 +486,7 @@ void Server::stop() {
   std::uint64_t one = 1;
   if (write(impl_->wake.get(), &one, sizeof one) < 0) one = 0;
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+  if (auto failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
 }
 
 }  // namespace rig::tftp

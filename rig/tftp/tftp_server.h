@@ -1,6 +1,6 @@
 #pragma once
 
-#include <atomic>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -41,14 +41,15 @@ class Server {
   void run();
   /// Runs run() on a thread of its own.
   void start();
-  /// Makes run() return soon; safe from any thread or a signal handler's thread. Joins the
-  /// thread start() made.
+  /// Makes run() return soon; safe from any thread. Joins the thread start() made and
+  /// rethrows what ended its loop early, if anything did.
   void stop();
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::thread thread_;
+  std::exception_ptr failure_;
 };
 
 }  // namespace rig::tftp
