@@ -52,6 +52,7 @@ int tftp_command(int argc, char** argv) {
   std::string root, map_file;
   std::vector<std::string> listen;
   int max_blksize = 65464, max_windowsize = 64, retries = 6;
+  std::uint32_t max_window_bytes = 128 << 10;
   po::options_description opts(std::string(kUsageText) + tftp::kMapFormatHelp + "\nOptions");
   opts.add_options()("help,h", "show this help")("root,r", po::value(&root),
                                                  "directory to serve (required)")(
@@ -62,6 +63,9 @@ int tftp_command(int argc, char** argv) {
                                   "largest blksize granted (8-65464)")(
       "max-windowsize", po::value(&max_windowsize)->default_value(64),
       "largest windowsize granted (1-65535)")(
+      "max-window-bytes", po::value(&max_window_bytes)->default_value(max_window_bytes),
+      "windowsize is lowered so a window holds at most this many bytes, since clients with "
+      "default receive buffers drop larger bursts (0: no limit)")(
       "retries", po::value(&retries)->default_value(6),
       "timeouts in a row before a transfer is given up (1-100)");
   po::variables_map vm;
@@ -91,6 +95,7 @@ int tftp_command(int argc, char** argv) {
   config.root = root;
   config.limits.max_blksize = static_cast<std::uint16_t>(max_blksize);
   config.limits.max_windowsize = static_cast<std::uint16_t>(max_windowsize);
+  config.limits.max_window_bytes = max_window_bytes;
   config.max_retries = retries;
   if (listen.empty()) listen.push_back("[::]:69");
   try {

@@ -34,7 +34,7 @@ std::variant<Negotiated, std::string> negotiate(const std::vector<Option>& reque
       }
       n.windowsize =
           static_cast<std::uint16_t>(std::min<std::uint64_t>(*value, limits.max_windowsize));
-      n.oack.emplace_back(name, std::to_string(n.windowsize));
+      n.oack.emplace_back(name, "");  // value set below, once blksize is known
     } else if (name == "timeout") {
       if (!value || *value < 1 || *value > 255) {
         return "timeout '" + text + "' is not a number of seconds from 1 to 255";
@@ -47,6 +47,13 @@ std::variant<Negotiated, std::string> negotiate(const std::vector<Option>& reque
       if (!value) return "tsize '" + text + "' is not a number";
       if (file_size > 0) n.oack.emplace_back(name, std::to_string(file_size));
     }
+  }
+  if (limits.max_window_bytes > 0) {
+    auto fits = std::max<std::uint32_t>(1, limits.max_window_bytes / n.blksize);
+    n.windowsize = static_cast<std::uint16_t>(std::min<std::uint32_t>(n.windowsize, fits));
+  }
+  for (auto& [name, value] : n.oack) {
+    if (name == "windowsize") value = std::to_string(n.windowsize);
   }
   return n;
 }

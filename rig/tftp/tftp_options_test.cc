@@ -37,11 +37,21 @@ TEST(TftpOptions, AcceptsAllFourAndAnswersTsizeWithTheFileSize) {
 }
 
 TEST(TftpOptions, LowersValuesAboveTheLimits) {
-  auto n = ok({{"blksize", "65535"}, {"windowsize", "1000"}}, 1, {1468, 32});
+  auto n = ok({{"blksize", "65535"}, {"windowsize", "1000"}}, 1, {1468, 32, 0});
   EXPECT_EQ(n.blksize, 1468);
   EXPECT_EQ(n.windowsize, 32);
   EXPECT_EQ(n.oack, (std::vector<Option>{{"blksize", "1468"}, {"windowsize", "32"}}));
   EXPECT_EQ(ok({{"blksize", "99999999999"}}).blksize, 65464);
+}
+
+TEST(TftpOptions, WindowsAreCutToTheByteLimitWhateverTheOptionOrder) {
+  auto big = ok({{"windowsize", "16"}, {"blksize", "65464"}});
+  EXPECT_EQ(big.windowsize, 2);
+  EXPECT_EQ(big.oack, (std::vector<Option>{{"windowsize", "2"}, {"blksize", "65464"}}));
+  EXPECT_EQ(ok({{"blksize", "1468"}, {"windowsize", "16"}}).windowsize, 16);
+  EXPECT_EQ(ok({{"windowsize", "64"}}).windowsize, 64);  // 64 x 512 bytes fit
+  EXPECT_EQ(ok({{"blksize", "65464"}, {"windowsize", "1"}}).windowsize, 1);
+  EXPECT_EQ(ok({{"blksize", "65464"}, {"windowsize", "16"}}, 1, {65464, 64, 0}).windowsize, 16);
 }
 
 TEST(TftpOptions, IgnoresUnknownOptions) {
