@@ -31,8 +31,10 @@ const char* const kUsageText =
 
 std::string join_addresses(const std::vector<crossrig::SocketAddress>& addresses) {
   std::string out;
-  for (const auto& a : addresses)
-    out += (out.empty() ? "" : " ") + a.to_string();
+  for (const auto& a : addresses) {
+    if (!out.empty()) out += ' ';
+    out += a.to_string();
+  }
   return out;
 }
 
