@@ -1,5 +1,4 @@
 // rig: the lab controller. One binary; each subcommand lives in its folder's command file.
-#include <cstring>
 #include <iostream>
 #include <string_view>
 
@@ -17,24 +16,31 @@ constexpr Command kCommands[] = {
     {"tftp", "serve a directory read-only over TFTP", rig::tftp_command},
 };
 
-int usage(std::ostream& out) {
+void usage(std::ostream& out) {
   out << "Usage: rig COMMAND [options]   (rig COMMAND --help for each)\n\nCommands:\n";
   for (const auto& c : kCommands)
     out << "  " << c.name << "\t" << c.summary << "\n";
   out << "\nExit codes: 0 ok, 1 operation failed, 2 usage or inventory error, 3 unreachable or "
          "timeout, 4 authentication.\n";
-  return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2) return usage(std::cerr);
+  constexpr int kUsage = 2;
+  if (argc < 2) {
+    usage(std::cerr);
+    return kUsage;
+  }
   std::string_view name = argv[1];
-  if (name == "--help" || name == "-h") return usage(std::cout) - 2;
+  if (name == "--help" || name == "-h") {
+    usage(std::cout);
+    return 0;
+  }
   for (const auto& c : kCommands) {
     if (c.name == name) return c.run(argc - 1, argv + 1);
   }
   std::cerr << "rig: unknown command '" << name << "'\n";
-  return usage(std::cerr);
+  usage(std::cerr);
+  return kUsage;
 }

@@ -13,6 +13,7 @@
 
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
