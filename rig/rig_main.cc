@@ -8,6 +8,7 @@
 #include "rig/inventory/boards_command.h"
 #include "rig/jobs/run_command.h"
 #include "rig/power/power_command.h"
+#include "rig/tftp/tftp_command.h"
 
 namespace {
 
@@ -23,6 +24,7 @@ constexpr Command kCommands[] = {
     {"power", "switch, cycle or read a board's power", rig::power_command},
     {"console", "serve, log, watch and attach to board serial consoles", rig::console_command},
     {"run", "run a test job on a board: stage, power-cycle, follow the console", rig::run_command},
+    {"tftp", "serve a directory read-only over TFTP", rig::tftp_command},
 };
 
 void usage(std::ostream& out) {

@@ -1,0 +1,138 @@
+#include "rig/tftp/tftp_server.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "rig/tftp/tftp_client.h"
+
+namespace rig::tftp {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A server on a free loopback port, serving a temporary root, recording its log.
+class TftpServer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("tftp_server_test." + std::to_string(getpid()));
+    fs::create_directories(root_);
+    content_.resize(300000);
+    for (std::size_t i = 0; i < content_.size(); ++i)
+      content_[i] = std::uint8_t(i * 7 + i / 251);
+    std::ofstream(root_ / "blob", std::ios::binary)
+        .write(reinterpret_cast<const char*>(content_.data()), std::streamsize(content_.size()));
+  }
+  void TearDown() override {
+    server_.reset();
+    fs::remove_all(root_);
+  }
+  void serve(const std::string& host = "127.0.0.1", MapRules map = {}) {
+    ServerConfig c;
+    c.root = root_;
+    c.listen = {crossrig::HostPort{host, 0}};
+    c.map = std::move(map);
+    c.on_transfer = [this](const TransferRecord& r) {
+      std::lock_guard lock(mutex_);
+      log_.push_back(r);
+    };
+    server_ = std::make_unique<Server>(std::move(c));
+    address_ = server_->local_addresses().at(0);
+    server_->start();
+  }
+  std::vector<TransferRecord> log() {
+    server_->stop();
+    return log_;
+  }
+
+  fs::path root_;
+  std::vector<std::uint8_t> content_;
+  std::unique_ptr<Server> server_;
+  crossrig::SocketAddress address_;
+  std::mutex mutex_;
+  std::vector<TransferRecord> log_;
+};
+
+TEST_F(TftpServer, ServesLockstepAndWindowedTransfers) {
+  serve();
+  FetchOptions plain;
+  auto a = fetch(address_, "blob", plain);
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.data, content_);
+  FetchOptions windowed;
+  windowed.blksize = 1468;
+  windowed.windowsize = 16;
+  windowed.tsize = true;
+  auto b = fetch(address_, "/blob", windowed);
+  ASSERT_TRUE(b.ok) << b.error;
+  EXPECT_EQ(b.data, content_);
+  EXPECT_EQ(b.oack,
+            (std::vector<Option>{{"blksize", "1468"}, {"tsize", "300000"}, {"windowsize", "16"}}));
+  auto records = log();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_TRUE(records[1].ok);
+  EXPECT_EQ(records[1].bytes, 300000u);
+  EXPECT_EQ(records[1].file, "/blob");
+  EXPECT_EQ(records[1].path, "blob");
+}
+
+TEST_F(TftpServer, ServesEmptyFilesAndWholeBlocks) {
+  std::ofstream(root_ / "empty").flush();
+  std::ofstream(root_ / "1024", std::ios::binary) << std::string(1024, 'z');
+  serve();
+  for (std::uint16_t window : {0, 4}) {
+    FetchOptions o;
+    o.windowsize = window;
+    auto empty = fetch(address_, "empty", o);
+    ASSERT_TRUE(empty.ok) << empty.error;
+    EXPECT_TRUE(empty.data.empty());
+    auto whole = fetch(address_, "1024", o);
+    ASSERT_TRUE(whole.ok) << whole.error;
+    EXPECT_EQ(whole.data, std::vector<std::uint8_t>(1024, 'z'));
+  }
+}
+
+TEST_F(TftpServer, ServesIpv6) {
+  serve("::1");
+  auto r = fetch(address_, "blob", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.data, content_);
+}
+
+TEST_F(TftpServer, RefusesWritesEscapesAndMissingFiles) {
+  serve();
+  auto escape = fetch(address_, "../etc/passwd", {});
+  EXPECT_EQ(escape.code, ErrorCode::kAccessViolation);
+  EXPECT_EQ(escape.error, "access denied: file name contains '..'");
+  auto missing = fetch(address_, "nothing", {});
+  EXPECT_EQ(missing.code, ErrorCode::kFileNotFound);
+  EXPECT_TRUE(fetch(address_, "blob", {}).ok);
+  auto records = log();
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_FALSE(records[0].ok);
+  EXPECT_EQ(records[0].error, "access denied: file name contains '..'");
+}
+
+TEST_F(TftpServer, MapRulesRewriteAndRefuse) {
+  fs::create_directories(root_ / "boards/b1");
+  fs::copy_file(root_ / "blob", root_ / "boards/b1/kernel");
+  serve("127.0.0.1", MapRules::parse("127.0.0.1 ^ boards/b1/\n* ^blob$ -\n", "map"));
+  auto r = fetch(address_, "kernel", {});
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.data, content_);
+  auto records = log();
+  EXPECT_EQ(records.at(0).path, "boards/b1/kernel");
+}
+
+TEST_F(TftpServer, StopEndsRunningTransfersAndReturns) {
+  serve();
+  server_->stop();
+  auto records = log();
+  EXPECT_TRUE(records.empty());
+}
+
+}  // namespace
+}  // namespace rig::tftp
