@@ -65,7 +65,12 @@ std::string SocketAddress::to_string() const {
   if (family() == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&storage);
     inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-    return "[" + std::string(buf) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    // Appending rather than `"[" + std::string(buf)` avoids GCC 12's false -Wrestrict at -O3.
+    std::string text = "[";
+    text += buf;
+    text += "]:";
+    text += std::to_string(ntohs(in6->sin6_port));
+    return text;
   }
   return "?";
 }
