@@ -21,6 +21,8 @@
 #include "rig/console/console_session.h"
 #include "rig/console/multiplexer.h"
 #include "rig/console/raw_terminal.h"
+#include "rig/inventory/board_json.h"
+#include "rig/inventory/inventory.h"
 
 namespace po = boost::program_options;
 using namespace crossrig;
@@ -33,7 +35,7 @@ namespace {
 constexpr int kOk = 0, kFailed = 1, kUsage = 2, kUnreachable = 3;
 
 constexpr const char* kUsageText =
-    R"(Usage: rig console serve  [--name] BOARD --address HOST:PORT [options]
+    R"(Usage: rig console serve  [--name] BOARD [--address HOST:PORT] [options]
        rig console attach [--name] BOARD [--address HOST:PORT] [options]
        rig console expect [--name] BOARD [--address HOST:PORT] -e REGEX [-e REGEX...] [options]
        rig console BOARD [options]   (the same as attach BOARD)
@@ -41,7 +43,8 @@ constexpr const char* kUsageText =
 Board consoles are TCP streams (QEMU -serial tcp:...,server=on, ser2net, console servers) that
 take one client at a time. `serve` holds that one connection for a board, logs every boot and
 shares the console with any number of readers on a unix socket; `attach` and `expect` use that
-socket when a multiplexer runs for the board, else connect to --address directly (exclusive).
+socket when a multiplexer runs for the board, else connect to the console directly (exclusive).
+Without --address, the board's `console:` field in the inventory gives the address.
 
   serve    reconnect with backoff whenever the board's console goes away (power cycle);
            a log per connection: LOGDIR/BOARD-<UTC start>-boot<N>.log, every line stamped
@@ -100,13 +103,16 @@ void catch_stop_signals() {
 }
 
 struct Common {
-  std::string name, address, socket;
+  std::string name, address, socket, inventory;
 };
 
 void add_common(po::options_description& o, Common& c) {
   o.add_options()("name", po::value(&c.name), "the board (names the socket and logs)")(
       "address", po::value(&c.address), "the console's TCP address HOST:PORT")(
-      "socket", po::value(&c.socket), "the multiplexer's unix socket (default: see Paths)");
+      "socket", po::value(&c.socket), "the multiplexer's unix socket (default: see Paths)")(
+      "inventory", po::value(&c.inventory),
+      "where the board's console address comes from without --address (default: the running "
+      "lab's, $RIG_INVENTORY, ./inventory.yaml)");
 }
 
 void check_name(const Common& c) {
@@ -118,14 +124,42 @@ void check_name(const Common& c) {
   }
 }
 
-std::optional<HostPort> address_of(const Common& c) {
-  if (c.address.empty()) return std::nullopt;
+// Without --address the board's console address comes from the inventory. Only an explicit
+// --inventory must exist: otherwise a running multiplexer is enough to attach or expect.
+std::optional<std::string> inventory_console(const Common& c) {
+  std::optional<std::string> flag;
+  if (!c.inventory.empty()) flag = c.inventory;
   try {
-    HostPort hp = parse_host_port(c.address, 0);
+    ::rig::Inventory inventory = ::rig::load_chosen_inventory(flag);
+    const ::rig::Board* board = inventory.find(c.name);
+    if (board == nullptr) {
+      if (!flag) return std::nullopt;
+      throw UsageError("no board '" + c.name + "' in " + inventory.source);
+    }
+    if (!board->console && flag) {
+      throw UsageError("board '" + c.name + "' in " + inventory.source +
+                       " has no console address: add `console: HOST:PORT`");
+    }
+    return board->console;
+  } catch (const ::rig::InventoryError& e) {
+    if (flag) throw UsageError(e.what());
+    return std::nullopt;
+  }
+}
+
+std::optional<HostPort> address_of(const Common& c) {
+  std::string text = c.address;
+  if (text.empty()) {
+    auto from_inventory = inventory_console(c);
+    if (!from_inventory) return std::nullopt;
+    text = *from_inventory;
+  }
+  try {
+    HostPort hp = parse_host_port(text, 0);
     if (hp.port == 0) throw std::invalid_argument("no port");
     return hp;
   } catch (const std::invalid_argument&) {
-    throw UsageError("bad --address '" + c.address + "': give HOST:PORT");
+    throw UsageError("bad console address '" + text + "' of " + c.name + ": give HOST:PORT");
   }
 }
 
@@ -180,7 +214,11 @@ int serve(int argc, char** argv) {
   MuxConfig config;
   config.board = c.name;
   auto address = address_of(c);
-  if (!address) throw UsageError("serve needs --address HOST:PORT of the board's console");
+  if (!address) {
+    throw UsageError(
+        "serve needs the board's console address: --address HOST:PORT, or a "
+        "`console:` field for it in the inventory");
+  }
   config.upstream = *address;
   config.socket_path = socket_of(c);
   config.log_dir = log_dir.empty() ? default_log_dir() : std::filesystem::path(log_dir);
@@ -356,7 +394,7 @@ int console_command(int argc, char** argv) {
     }
     if (sub.empty()) throw UsageError("give serve, attach, expect or a board name");
     if (sub[0] == '-') throw UsageError("unknown option '" + sub + "'");
-    // `rig console BOARD [options]` is attach; the board inventory will supply --address.
+    // `rig console BOARD [options]` is attach.
     std::vector<char*> args{argv[1], const_cast<char*>("--name"), argv[1]};
     for (int i = 2; i < argc; ++i)
       args.push_back(argv[i]);

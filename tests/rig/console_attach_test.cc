@@ -7,6 +7,8 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <fstream>
+
 #include "common/unique_fd.h"
 #include "tests/rig/console_harness.h"
 #include "tests/rig/console_playback_peer.h"
@@ -159,6 +161,39 @@ TEST_F(ConsoleAttachTest, ExpectCommandMatchesTimesOutAndExplainsUsage) {
 
   std::tie(rc, out) = run({"console", "serve", "--name", "../x", "--address", "h:1"});
   EXPECT_EQ(rc, 2) << out;
+}
+
+TEST_F(ConsoleAttachTest, WithoutAddressTheBoardsConsoleComesFromTheInventory) {
+  PlaybackPeer peer({{boot_fixture(), std::nullopt}}, 0ms);
+  auto inventory = dir_.path() / "inventory.yaml";
+  std::ofstream(inventory)
+      << "boards:\n"
+         "  b2:\n"
+         "    arch: s390x\n"
+         "    boot: s390-netboot\n"
+         "    power: {driver: command, on: 'true', off: 'true', state: 'echo on'}\n"
+         "    console: "
+      << peer.address()
+      << "\n"
+         "  quiet:\n"
+         "    arch: aarch64\n"
+         "    boot: uboot\n"
+         "    power: {driver: command, on: 'true', off: 'true', state: 'echo on'}\n";
+  auto [rc, out] = run({"console", "expect", "b2", "--inventory", inventory.string(), "-e",
+                        R"(Linux version (\S+))"});
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("Linux version"), std::string::npos) << out;
+
+  std::tie(rc, out) =
+      run({"console", "expect", "quiet", "--inventory", inventory.string(), "-e", "x"});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("board 'quiet' in"), std::string::npos) << out;
+  EXPECT_NE(out.find("has no console address"), std::string::npos) << out;
+
+  std::tie(rc, out) =
+      run({"console", "expect", "nosuch", "--inventory", inventory.string(), "-e", "x"});
+  EXPECT_EQ(rc, 2) << out;
+  EXPECT_NE(out.find("no board 'nosuch'"), std::string::npos) << out;
 }
 
 }  // namespace
