@@ -1,4 +1,4 @@
-// ckpt_bench CKPT [TMPFS_DIR] [SIZES_MIB...]: dump and restore a process with N MiB of written
+// bench-ckpt CKPT [TMPFS_DIR] [SIZES_MIB...]: dump and restore a process with N MiB of written
 // anonymous memory into a tmpfs directory and print each time as a ratio to a baseline
 // measured in the same run on the same filesystem: dump vs `dd` writing as many bytes,
 // restore vs copying the pages file into a new file (the floor for filling fresh memory)
@@ -167,16 +167,35 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  constexpr const char* kUsage =
+      "Usage: bench-ckpt CKPT [TMPFS_DIR] [SIZES_MIB...]\n\n"
+      "Dumps and restores a process with N MiB of written anonymous memory (default 64 512\n"
+      "2048) with the ckpt binary CKPT into TMPFS_DIR (default /dev/shm/ckpt-bench), and prints\n"
+      "medians of 5 runs as ratios to baselines measured in the same run on the same\n"
+      "filesystem: dump vs dd writing as many bytes, restore vs copying the pages file into a\n"
+      "new file and vs reading it. Needs root (ptrace). Exit codes: 0 done, 1 a run failed,\n"
+      "2 usage.\n";
+  if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: ckpt_bench CKPT [TMPFS_DIR] [SIZES_MIB...]\n");
+    std::fputs(kUsage, stderr);
     return 2;
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   std::string ckpt = argv[1];
   fs::path dir = argc > 2 ? argv[2] : "/dev/shm/ckpt-bench";
   std::vector<std::size_t> sizes;
-  for (int i = 3; i < argc; ++i)
-    sizes.push_back(std::strtoul(argv[i], nullptr, 10));
+  for (int i = 3; i < argc; ++i) {
+    char* end = nullptr;
+    unsigned long mib = std::strtoul(argv[i], &end, 10);
+    if (*end != '\0' || mib == 0) {
+      std::fprintf(stderr, "bench-ckpt: bad size '%s': give MiB as a positive number\n", argv[i]);
+      return 2;
+    }
+    sizes.push_back(mib);
+  }
   if (sizes.empty()) sizes = {64, 512, 2048};
   std::printf("ckpt on %s, medians of 5 runs (goal: dump <= 1.2x dd, restore <= 1.2x copy)\n",
               dir.c_str());
