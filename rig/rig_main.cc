@@ -19,12 +19,14 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"boards", "list the boards of the inventory", rig::boards_command},
-    {"check-inventory", "validate an inventory file", rig::check_inventory_command},
-    {"power", "switch, cycle or read a board's power", rig::power_command},
-    {"console", "serve, log, watch and attach to board serial consoles", rig::console_command},
-    {"run", "run a test job on a board: stage, power-cycle, follow the console", rig::run_command},
-    {"tftp", "serve a directory read-only over TFTP", rig::tftp_command},
+    {"boards", "list the boards of the inventory", crossrig::rig::boards_command},
+    {"check-inventory", "validate an inventory file", crossrig::rig::check_inventory_command},
+    {"power", "switch, cycle or read a board's power", crossrig::rig::power_command},
+    {"console", "serve, log, watch and attach to board serial consoles",
+     crossrig::rig::console_command},
+    {"run", "run a test job on a board: stage, power-cycle, follow the console",
+     crossrig::rig::run_command},
+    {"tftp", "serve a directory read-only over TFTP", crossrig::rig::tftp_command},
 };
 
 void usage(std::ostream& out) {

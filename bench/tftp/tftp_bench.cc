@@ -111,10 +111,10 @@ std::uint16_t port_from_log(const fs::path& log, const std::string& key, const S
 
 // Waits until the server answers a request for the probe file.
 void wait_ready(const ServerProcess& p, std::uint16_t port) {
-  rig::tftp::FetchOptions o;
+  crossrig::rig::tftp::FetchOptions o;
   o.timeout = std::chrono::milliseconds(100);
   o.retries = 50;
-  auto r = rig::tftp::fetch(loopback(port), "probe", o);
+  auto r = crossrig::rig::tftp::fetch(loopback(port), "probe", o);
   if (!r.ok)
     throw std::runtime_error(p.name() + " does not answer on port " + std::to_string(port) + ": " +
                              r.error);
@@ -137,16 +137,17 @@ struct Target {
 
 // MB/s of `clients` simultaneous downloads of file, all bytes counted; throws on a failure.
 double measure(const Target& t, const Case& c, std::uint64_t size) {
-  rig::tftp::FetchOptions o;
+  crossrig::rig::tftp::FetchOptions o;
   o.blksize = c.blksize;
   o.windowsize = c.windowsize;
   o.keep_data = false;
   o.timeout = std::chrono::milliseconds(1000);
-  std::vector<rig::tftp::FetchResult> results(static_cast<std::size_t>(c.clients));
+  std::vector<crossrig::rig::tftp::FetchResult> results(static_cast<std::size_t>(c.clients));
   auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (auto& r : results) {
-    threads.emplace_back([&r, &t, &o] { r = rig::tftp::fetch(loopback(t.port), "file", o); });
+    threads.emplace_back(
+        [&r, &t, &o] { r = crossrig::rig::tftp::fetch(loopback(t.port), "file", o); });
   }
   for (auto& th : threads)
     th.join();

@@ -22,7 +22,7 @@
 namespace {
 
 using crossrig::UniqueFd;
-using namespace rig::tftp;
+using namespace crossrig::rig::tftp;
 
 struct Transfer {
   UniqueFd fd;

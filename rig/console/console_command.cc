@@ -28,7 +28,7 @@ namespace po = boost::program_options;
 using namespace crossrig;
 using namespace crossrig::rig::console;
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -130,8 +130,8 @@ std::optional<std::string> inventory_console(const Common& c) {
   std::optional<std::string> flag;
   if (!c.inventory.empty()) flag = c.inventory;
   try {
-    ::rig::Inventory inventory = ::rig::load_chosen_inventory(flag);
-    const ::rig::Board* board = inventory.find(c.name);
+    ::crossrig::rig::Inventory inventory = ::crossrig::rig::load_chosen_inventory(flag);
+    const ::crossrig::rig::Board* board = inventory.find(c.name);
     if (board == nullptr) {
       if (!flag) return std::nullopt;
       throw UsageError("no board '" + c.name + "' in " + inventory.source);
@@ -141,7 +141,7 @@ std::optional<std::string> inventory_console(const Common& c) {
                        " has no console address: add `console: HOST:PORT`");
     }
     return board->console;
-  } catch (const ::rig::InventoryError& e) {
+  } catch (const ::crossrig::rig::InventoryError& e) {
     if (flag) throw UsageError(e.what());
     return std::nullopt;
   }
@@ -415,4 +415,4 @@ int console_command(int argc, char** argv) {
   }
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace rig {
+namespace crossrig::rig {
 
 /// A CPU architecture, spelled as `uname -m` prints it.
 enum class Arch { kX86_64, kAarch64, kPpc64, kPpc64le, kS390x };
@@ -63,4 +63,4 @@ struct Inventory {
   const Board* find(const std::string& name) const;
 };
 
-}  // namespace rig
+}  // namespace crossrig::rig

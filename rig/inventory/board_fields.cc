@@ -2,7 +2,7 @@
 
 #include "rig/inventory/vocabulary.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 std::map<std::string, std::string> board_fields(const Board& board) {
   std::map<std::string, std::string> fields{
@@ -68,4 +68,4 @@ std::variant<std::string, std::string> expand_command(
   return Result(std::in_place_index<0>, out);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

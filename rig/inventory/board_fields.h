@@ -8,7 +8,7 @@
 
 #include "rig/inventory/board.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// The board's fields by the names the inventory uses (name, arch, boot, mac, console,
 /// tftp_dir, kernel, ramdisk, dtb, boot_script, address, outlet); absent ones are left out.
@@ -23,4 +23,4 @@ std::variant<std::string, std::string> expand_command(
 /// text quoted for /bin/sh: in single quotes, with embedded ones escaped.
 std::string shell_quote(std::string_view text);
 
-}  // namespace rig
+}  // namespace crossrig::rig

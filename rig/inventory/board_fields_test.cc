@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 Board sample() {
@@ -51,4 +51,4 @@ TEST(BoardFields, BracesAndErrors) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

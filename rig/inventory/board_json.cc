@@ -6,7 +6,7 @@
 #include "rig/inventory/inventory_path.h"
 #include "rig/inventory/vocabulary.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 nlohmann::json board_json(const Board& board) {
   nlohmann::json power = {{"driver", board.power.driver}};
@@ -46,4 +46,4 @@ Inventory load_chosen_inventory(const std::optional<std::string>& flag) {
   return load_inventory(path);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

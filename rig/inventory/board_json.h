@@ -5,7 +5,7 @@
 
 #include "rig/inventory/board.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// The board as `rig boards --json` prints it; no credentials, only where they are read from.
 nlohmann::json board_json(const Board& board);
@@ -17,4 +17,4 @@ std::string power_summary(const Board& board);
 /// naming the file and why it was chosen.
 Inventory load_chosen_inventory(const std::optional<std::string>& flag);
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -11,7 +11,7 @@
 
 namespace po = boost::program_options;
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -149,4 +149,4 @@ int check_inventory_command(int argc, char** argv) {
   return 0;
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -7,7 +7,7 @@
 
 #include "common/host_port.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 std::optional<std::string> check_board_name(std::string_view name) {
   if (name.empty()) return "a board name may not be empty";
@@ -91,4 +91,4 @@ std::optional<int> parse_int_in(std::string_view text, int low, int high) {
   return value;
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

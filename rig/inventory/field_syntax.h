@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-namespace rig {
+namespace crossrig::rig {
 
 // Checks of single inventory values. Each returns the problem as text a human can act on, or
 // nullopt when the value is fine.
@@ -27,4 +27,4 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// A whole number from low to high; nullopt if it is not one.
 std::optional<int> parse_int_in(std::string_view text, int low, int high);
 
-}  // namespace rig
+}  // namespace crossrig::rig

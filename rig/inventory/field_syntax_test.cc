@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 TEST(FieldSyntax, BoardNames) {
@@ -58,4 +58,4 @@ TEST(FieldSyntax, Numbers) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

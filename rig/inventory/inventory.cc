@@ -11,7 +11,7 @@
 #include "rig/inventory/field_syntax.h"
 #include "rig/inventory/vocabulary.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -365,4 +365,4 @@ Inventory load_inventory(const std::string& path) {
   return parse_inventory(text, path);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

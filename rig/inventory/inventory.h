@@ -7,7 +7,7 @@
 
 #include "rig/inventory/board.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// An inventory that cannot be used; what() lists every problem found, one per line, each as
 /// "FILE:LINE: board 'NAME': FIELD: what is wrong and what to write instead".
@@ -31,4 +31,4 @@ Inventory parse_inventory(std::string_view yaml, const std::string& source);
 /// Reads and parses the inventory file at path. Throws InventoryError (also when unreadable).
 Inventory load_inventory(const std::string& path);
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -9,8 +9,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    rig::parse_inventory(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz");
-  } catch (const rig::InventoryError&) {
+    crossrig::rig::parse_inventory(std::string_view(reinterpret_cast<const char*>(data), size),
+                                   "fuzz");
+  } catch (const crossrig::rig::InventoryError&) {
   }
   return 0;
 }

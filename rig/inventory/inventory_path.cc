@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -52,4 +52,4 @@ InventoryLookup process_inventory_lookup(std::optional<std::string> flag) {
   return {std::move(flag), env("XDG_RUNTIME_DIR"), env("RIG_INVENTORY"), read_small_file};
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-namespace rig {
+namespace crossrig::rig {
 
 /// What decides which inventory file rig reads, gathered from the process's surroundings.
 struct InventoryLookup {
@@ -33,4 +33,4 @@ InventoryChoice choose_inventory(const InventoryLookup& lookup);
 /// The lookup of this process (its environment and files).
 InventoryLookup process_inventory_lookup(std::optional<std::string> flag);
 
-}  // namespace rig
+}  // namespace crossrig::rig

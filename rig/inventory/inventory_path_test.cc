@@ -4,7 +4,7 @@
 
 #include <map>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 struct Files {
@@ -55,4 +55,4 @@ TEST(InventoryPath, EmptyStateFileIsIgnored) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

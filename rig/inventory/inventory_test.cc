@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 constexpr const char* kGood = R"(boards:
@@ -176,4 +176,4 @@ TEST(Inventory, UnreadableFile) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -98,4 +98,4 @@ const PowerDriverSchema* find_power_driver_schema(std::string_view driver) {
   return nullptr;
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -7,7 +7,7 @@
 
 #include "rig/inventory/board.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// The `uname -m` spelling of an arch.
 std::string_view arch_name(Arch arch);
@@ -37,4 +37,4 @@ std::span<const PowerDriverSchema> power_driver_schemas();
 /// The schema of driver, or nullptr.
 const PowerDriverSchema* find_power_driver_schema(std::string_view driver);
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 TEST(Vocabulary, ArchesUseUnameSpellings) {
@@ -38,4 +38,4 @@ TEST(Vocabulary, PowerDriverSchemas) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -13,7 +13,7 @@
 
 #include "common/net_io.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -69,4 +69,4 @@ BoardLock::BoardLock(const std::string& board, const std::string& holder,
   }
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -5,7 +5,7 @@
 
 #include "common/unique_fd.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// Where per-board lock files live: $RIG_LOCK_DIR, else $XDG_RUNTIME_DIR/rig/locks, else
 /// /run/rig/locks.
@@ -24,4 +24,4 @@ class BoardLock {
   crossrig::UniqueFd fd_;
 };
 
-}  // namespace rig
+}  // namespace crossrig::rig

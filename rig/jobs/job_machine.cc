@@ -3,7 +3,7 @@
 #include <array>
 #include <utility>
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -122,4 +122,4 @@ JobMachine::Action JobMachine::on_console_lost(double now) {
   return attempt_failed("console lost in " + std::string(phase_name(phase_)), now);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

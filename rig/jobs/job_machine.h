@@ -7,7 +7,7 @@
 #include "rig/inventory/board.h"
 #include "rig/jobs/lava_signal.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// Where an attempt is, as the console shows it.
 enum class JobPhase { kPowerOn, kFirmware, kKernel, kTest, kDone };
@@ -71,4 +71,4 @@ class JobMachine {
   std::vector<Attempt> attempts_;
 };
 
-}  // namespace rig
+}  // namespace crossrig::rig

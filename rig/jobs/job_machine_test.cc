@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 using Action = JobMachine::Action;
@@ -94,4 +94,4 @@ TEST(JobMachine, RetrySucceedsWithOnlyItsOwnResults) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -1,6 +1,6 @@
 #include "rig/jobs/job_report.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 std::string_view outcome_name(JobOutcome outcome) {
   switch (outcome) {
@@ -52,4 +52,4 @@ nlohmann::json job_report(const std::string& board, const JobMachine& job) {
           {"results", last}};
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -5,7 +5,7 @@
 
 #include "rig/jobs/job_machine.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// "passed", "failed" (a test failed or signalled badly) or "gave-up" (the board hung or
 /// crashed on every attempt); "running" before the end.
@@ -15,4 +15,4 @@ std::string_view outcome_name(JobOutcome outcome);
 /// since the job started), and the last attempt's test cases as "results".
 nlohmann::json job_report(const std::string& board, const JobMachine& job);
 
-}  // namespace rig
+}  // namespace crossrig::rig

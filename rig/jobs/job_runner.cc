@@ -17,7 +17,7 @@
 #include "rig/power/drivers.h"
 #include "rig/power/power_sequence.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -184,4 +184,4 @@ JobMachine run_job(const JobSpec& spec) {
   return follower.job();
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

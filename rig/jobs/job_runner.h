@@ -8,7 +8,7 @@
 #include "rig/jobs/job_machine.h"
 #include "rig/power/power_switch.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// What `rig run` was asked to do.
 struct JobSpec {
@@ -45,4 +45,4 @@ class JobError : public std::runtime_error {
 /// Writes JOB_DIR/console.log and JOB_DIR/results.json. Throws JobError or PowerError.
 JobMachine run_job(const JobSpec& spec);
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -2,7 +2,7 @@
 
 #include <array>
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -86,4 +86,4 @@ std::variant<TestCaseResult, std::string> test_case_of(const LavaSignal& signal)
              TestCaseResult{*id, *result, field("MEASUREMENT"), field("UNITS")});
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

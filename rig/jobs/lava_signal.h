@@ -7,7 +7,7 @@
 #include <variant>
 #include <vector>
 
-namespace rig {
+namespace crossrig::rig {
 
 /// A `<LAVA_SIGNAL_NAME arg ... KEY=VALUE ...>` marker as test shells print it on the console.
 struct LavaSignal {
@@ -35,4 +35,4 @@ std::optional<LavaSignal> find_lava_signal(std::string_view line);
 /// a RESULT other than pass/fail/skip/unknown).
 std::variant<TestCaseResult, std::string> test_case_of(const LavaSignal& signal);
 
-}  // namespace rig
+}  // namespace crossrig::rig

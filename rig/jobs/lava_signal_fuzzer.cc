@@ -8,6 +8,6 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view line(reinterpret_cast<const char*>(data), size);
-  if (auto signal = rig::find_lava_signal(line)) rig::test_case_of(*signal);
+  if (auto signal = crossrig::rig::find_lava_signal(line)) crossrig::rig::test_case_of(*signal);
   return 0;
 }

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 TEST(LavaSignal, TestCaseWithMeasurement) {
@@ -60,4 +60,4 @@ TEST(LavaSignal, BadTestCases) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -14,7 +14,7 @@
 
 namespace po = boost::program_options;
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -158,4 +158,4 @@ int run_command(int argc, char** argv) {
   }
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -12,7 +12,7 @@
 
 namespace fs = std::filesystem;
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -73,4 +73,4 @@ void write_file_atomically(const std::string& dir, const std::string& name,
   publish(temp, dir, name);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

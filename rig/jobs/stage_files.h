@@ -2,7 +2,7 @@
 
 #include <string>
 
-namespace rig {
+namespace crossrig::rig {
 
 /// Puts source into dir as name atomically: a hard link (same file system) or a copy to a
 /// temporary name in dir, then rename over name, so the board's firmware never fetches a
@@ -13,4 +13,4 @@ void stage_file(const std::string& source, const std::string& dir, const std::st
 void write_file_atomically(const std::string& dir, const std::string& name,
                            const std::string& text);
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 namespace fs = std::filesystem;
@@ -55,4 +55,4 @@ TEST_F(StageFiles, WritesTextAtomically) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -6,7 +6,7 @@
 #include "rig/power/shell_run.h"
 #include "rig/power/state_rule.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -69,4 +69,4 @@ std::unique_ptr<PowerSwitch> make_command_switch(const Board& board, const Power
   return std::make_unique<CommandSwitch>(board, options);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -5,10 +5,10 @@
 #include "rig/inventory/board.h"
 #include "rig/power/power_switch.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// The `command` driver: the board's on/off/state shell commands, with its fields substituted,
 /// for any PDU that has a command-line tool (as pdudaemon and LAVA device dictionaries do).
 std::unique_ptr<PowerSwitch> make_command_switch(const Board& board, const PowerOptions& options);
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -6,7 +6,7 @@
 #include "rig/power/command_switch.h"
 #include "rig/power/hs100_switch.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -45,4 +45,4 @@ PowerOptions power_options_of(const Board& board) {
   return o;
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

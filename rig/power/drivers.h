@@ -7,7 +7,7 @@
 #include "rig/inventory/board.h"
 #include "rig/power/power_switch.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// One power driver: the name the inventory's power.driver gives, and how to make its switch.
 struct PowerDriver {
@@ -26,4 +26,4 @@ std::unique_ptr<PowerSwitch> make_power_switch(const Board& board, const PowerOp
 /// defaults otherwise.
 PowerOptions power_options_of(const Board& board);
 
-}  // namespace rig
+}  // namespace crossrig::rig

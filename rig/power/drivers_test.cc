@@ -4,7 +4,7 @@
 
 #include "rig/inventory/vocabulary.h"
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 TEST(PowerDrivers, EveryInventorySchemaHasADriverAndBack) {
@@ -45,4 +45,4 @@ TEST(PowerDrivers, UnknownDriverIsAUsageError) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -9,7 +9,7 @@
 #include "plugctl/errors.h"
 #include "plugctl/protocol.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -110,4 +110,4 @@ std::unique_ptr<PowerSwitch> make_hs100_switch(const Board& board, const PowerOp
   return std::make_unique<Hs100Switch>(board, options);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -13,7 +13,7 @@
 
 namespace po = boost::program_options;
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -151,4 +151,4 @@ int power_command(int argc, char** argv) {
   }
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

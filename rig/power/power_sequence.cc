@@ -2,7 +2,7 @@
 
 #include <thread>
 
-namespace rig {
+namespace crossrig::rig {
 
 int switch_confirmed(PowerSwitch& power, bool on, const PowerOptions& options,
                      const std::string& board) {
@@ -29,4 +29,4 @@ void power_cycle(PowerSwitch& power, std::chrono::milliseconds off_time,
   switch_confirmed(power, true, options, board);
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

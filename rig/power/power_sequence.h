@@ -5,7 +5,7 @@
 
 #include "rig/power/power_switch.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 /// Switches on or off and reads the state back until it agrees, up to
 /// options.confirm_attempts reads options.confirm_interval apart; returns the reads it took.
@@ -17,4 +17,4 @@ int switch_confirmed(PowerSwitch& power, bool on, const PowerOptions& options,
 void power_cycle(PowerSwitch& power, std::chrono::milliseconds off_time,
                  const PowerOptions& options, const std::string& board);
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-namespace rig {
+namespace crossrig::rig {
 
 /// A failed power operation, classified as rig's exit codes are.
 class PowerError : public std::runtime_error {
@@ -48,4 +48,4 @@ struct PowerOptions {
   std::chrono::milliseconds confirm_interval{500};
 };
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -12,7 +12,7 @@
 #include "common/net_io.h"
 #include "common/unique_fd.h"
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -89,4 +89,4 @@ ShellResult run_shell(const std::string& command, std::chrono::milliseconds time
   return result;
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <string>
 
-namespace rig {
+namespace crossrig::rig {
 
 /// What a shell command did.
 struct ShellResult {
@@ -18,4 +18,4 @@ struct ShellResult {
 /// whole group if it runs longer than timeout. Throws std::system_error if it cannot start.
 ShellResult run_shell(const std::string& command, std::chrono::milliseconds timeout);
 
-}  // namespace rig
+}  // namespace crossrig::rig

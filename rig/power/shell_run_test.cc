@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 using namespace std::chrono_literals;
@@ -33,4 +33,4 @@ TEST(ShellRun, DaemonHoldingOutputDoesNotHangUs) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -2,7 +2,7 @@
 
 #include <regex>
 
-namespace rig {
+namespace crossrig::rig {
 
 namespace {
 
@@ -48,4 +48,4 @@ StateReading read_state(const StateRule& rule, int exit_code, std::string_view o
                             ", which matches neither on_pattern nor off_pattern"};
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

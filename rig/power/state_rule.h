@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace rig {
+namespace crossrig::rig {
 
 /// How the command driver tells on from off in what its state command did.
 struct StateRule {
@@ -26,4 +26,4 @@ struct StateReading {
 /// other code a problem.
 StateReading read_state(const StateRule& rule, int exit_code, std::string_view output);
 
-}  // namespace rig
+}  // namespace crossrig::rig

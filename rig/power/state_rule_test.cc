@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 TEST(StateRule, ExitCodeWithoutPatterns) {
@@ -35,4 +35,4 @@ TEST(StateRule, OnePatternMeansTheOtherStateOtherwise) {
 }
 
 }  // namespace
-}  // namespace rig
+}  // namespace crossrig::rig

@@ -9,7 +9,7 @@
 
 #include "common/unique_fd.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 std::uint16_t number_option(const std::vector<Option>& options, std::string_view name,
@@ -129,4 +129,4 @@ FetchResult fetch(const crossrig::SocketAddress& server, const std::string& file
   }
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

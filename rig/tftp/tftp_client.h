@@ -8,7 +8,7 @@
 #include "common/host_port.h"
 #include "rig/tftp/tftp_packet.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// What a fetch asks the server for; 0 leaves an option out of the request.
 struct FetchOptions {
@@ -37,4 +37,4 @@ struct FetchResult {
 FetchResult fetch(const crossrig::SocketAddress& server, const std::string& file,
                   const FetchOptions& options);
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -11,7 +11,7 @@
 
 #include "rig/tftp/tftp_server.h"
 
-namespace rig {
+namespace crossrig::rig {
 namespace {
 
 namespace po = boost::program_options;
@@ -145,4 +145,4 @@ int tftp_command(int argc, char** argv) {
   return kOk;
 }
 
-}  // namespace rig
+}  // namespace crossrig::rig

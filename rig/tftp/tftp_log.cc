@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 double megabytes_per_second(const TransferRecord& r) {
   return r.seconds > 0 ? static_cast<double>(r.bytes) / r.seconds / 1e6 : 0.0;
@@ -41,4 +41,4 @@ std::string format_json(const TransferRecord& r) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -6,7 +6,7 @@
 
 #include "rig/tftp/tftp_packet.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// What one finished transfer did, for its log line.
 struct TransferRecord {
@@ -28,4 +28,4 @@ std::string format_text(const TransferRecord& r);
 /// One JSON object on one line (no newline), with "event":"transfer".
 std::string format_json(const TransferRecord& r);
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 const char* const kMapFormatHelp =
     "Map file (--map FILE): one rule per line, '#' starts a comment, first matching rule wins:\n"
@@ -153,4 +153,4 @@ Remapped MapRules::apply(const ClientAddress& client, const std::string& name) c
   return Remapped{name, false, 0};
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

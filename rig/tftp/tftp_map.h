@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// A client address, IPv4 or IPv6 (IPv4-mapped IPv6 addresses are stored as IPv4).
 struct ClientAddress {
@@ -60,4 +60,4 @@ class MapRules {
 /// The map file format, as printed by `rig tftp --help`.
 extern const char* const kMapFormatHelp;
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 ClientAddress ip(std::string_view text) {
@@ -63,4 +63,4 @@ TEST(TftpMap, InvalidRulesNameTheLine) {
 }
 
 }  // namespace
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -4,7 +4,7 @@
 #include <charconv>
 #include <optional>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 // A decimal number without sign, spaces or trailing text; nullopt otherwise.
@@ -58,4 +58,4 @@ std::variant<Negotiated, std::string> negotiate(const std::vector<Option>& reque
   return n;
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -8,7 +8,7 @@
 
 #include "rig/tftp/tftp_packet.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// What the server allows clients to ask for.
 struct OptionLimits {
@@ -36,4 +36,4 @@ std::variant<Negotiated, std::string> negotiate(const std::vector<Option>& reque
                                                 std::uint64_t file_size,
                                                 const OptionLimits& limits);
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 Negotiated ok(const std::vector<Option>& options, std::uint64_t size = 1000,
@@ -71,4 +71,4 @@ TEST(TftpOptions, RefusesMalformedAndTooSmallValues) {
 }
 
 }  // namespace
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 std::uint16_t get16(std::span<const std::uint8_t> b, std::size_t at) {
@@ -187,4 +187,4 @@ std::optional<std::string_view> find_option(const std::vector<Option>& options,
   return std::nullopt;
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -10,7 +10,7 @@
 #include <variant>
 #include <vector>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// Opcodes of RFC 1350 and RFC 2347.
 enum class Opcode : std::uint16_t {
@@ -105,4 +105,4 @@ void encode_data_header(std::uint16_t block, std::span<std::uint8_t, 4> out);
 std::optional<std::string_view> find_option(const std::vector<Option>& options,
                                             std::string_view name);
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

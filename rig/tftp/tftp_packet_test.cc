@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 std::vector<std::uint8_t> bytes(std::string_view s) {
@@ -96,4 +96,4 @@ TEST(TftpPacket, ErrorMessageIsCutAtLimitAndNul) {
 }
 
 }  // namespace
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

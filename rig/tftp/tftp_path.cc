@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 std::variant<std::string, PathRefused> confine(std::string_view name) {
   if (std::any_of(name.begin(), name.end(),
@@ -24,4 +24,4 @@ std::variant<std::string, PathRefused> confine(std::string_view name) {
   return out;
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -4,7 +4,7 @@
 #include <string_view>
 #include <variant>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// A file name that failed confinement, with the reason for the log and the ERROR packet.
 struct PathRefused {
@@ -16,4 +16,4 @@ struct PathRefused {
 /// refused. Symlinks are confined separately, when the file is opened beneath the root.
 std::variant<std::string, PathRefused> confine(std::string_view name);
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

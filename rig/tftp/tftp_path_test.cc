@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 std::string ok(std::string_view name) {
@@ -32,4 +32,4 @@ TEST(TftpPath, RefusesEscapesAndControlCharacters) {
 }
 
 }  // namespace
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

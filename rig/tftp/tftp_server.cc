@@ -18,7 +18,7 @@
 #include "rig/tftp/tftp_source.h"
 #include "rig/tftp/tftp_transfer.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 using crossrig::SocketAddress;
@@ -489,4 +489,4 @@ void Server::stop() {
   if (auto failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

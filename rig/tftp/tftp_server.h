@@ -12,7 +12,7 @@
 #include "rig/tftp/tftp_map.h"
 #include "rig/tftp/tftp_options.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// How a Server runs.
 struct ServerConfig {
@@ -52,4 +52,4 @@ class Server {
   std::exception_ptr failure_;
 };
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

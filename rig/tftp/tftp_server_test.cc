@@ -9,7 +9,7 @@
 
 #include "rig/tftp/tftp_client.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 namespace fs = std::filesystem;
@@ -135,4 +135,4 @@ TEST_F(TftpServer, StopEndsRunningTransfersAndReturns) {
 }
 
 }  // namespace
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

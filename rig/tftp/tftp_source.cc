@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 std::vector<std::uint8_t> to_netascii(std::span<const std::uint8_t> bytes) {
   std::vector<std::uint8_t> out;
@@ -96,4 +96,4 @@ bool Source::read(std::uint64_t offset, std::span<std::uint8_t> out) const {
   return true;
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -9,7 +9,7 @@
 #include "common/unique_fd.h"
 #include "rig/tftp/tftp_packet.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// Why a file cannot be served, as the ERROR packet tells the client.
 struct SourceError {
@@ -41,4 +41,4 @@ class Source {
   bool netascii_ = false;
 };
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 namespace fs = std::filesystem;
@@ -70,4 +70,4 @@ TEST_F(TftpSource, MissingFilesDirectoriesAndFifosAreNotFound) {
 }
 
 }  // namespace
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <variant>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 ReadTransfer::ReadTransfer(TransferConfig config, Clock::time_point now)
     : config_(std::move(config)),
@@ -86,4 +86,4 @@ Send ReadTransfer::on_timeout(Clock::time_point now) {
   return window(now);
 }
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

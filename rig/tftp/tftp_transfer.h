@@ -8,7 +8,7 @@
 
 #include "rig/tftp/tftp_options.h"
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 
 /// The clock transfers are timed with.
 using Clock = std::chrono::steady_clock;
@@ -85,4 +85,4 @@ class ReadTransfer {
   std::uint64_t retransmits_ = 0;
 };
 
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

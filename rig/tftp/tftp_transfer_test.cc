@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-namespace rig::tftp {
+namespace crossrig::rig::tftp {
 namespace {
 
 using std::chrono::milliseconds;
@@ -147,4 +147,4 @@ TEST(TftpTransfer, ClientErrorEndsTheTransfer) {
 }
 
 }  // namespace
-}  // namespace rig::tftp
+}  // namespace crossrig::rig::tftp

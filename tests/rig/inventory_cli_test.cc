@@ -6,7 +6,7 @@
 
 #include "tests/rig/inventory_fixture.h"
 
-namespace rig::testing {
+namespace crossrig::rig::testing {
 namespace {
 
 using nlohmann::json;
@@ -129,4 +129,4 @@ TEST(RigInventoryCli, LookupOrder) {
 }
 
 }  // namespace
-}  // namespace rig::testing
+}  // namespace crossrig::rig::testing

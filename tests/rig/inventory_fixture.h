@@ -10,7 +10,7 @@
 
 #include "plugctl/sim/plugsim_process.h"
 
-namespace rig::testing {
+namespace crossrig::rig::testing {
 
 inline const std::string kRig = CROSSRIG_BINARY_DIR "/bin/rig";
 
@@ -65,4 +65,4 @@ inline crossrig::plugsim::CommandResult rig(const std::vector<std::string>& args
   return crossrig::plugsim::run_command(argv, std::chrono::seconds(60));
 }
 
-}  // namespace rig::testing
+}  // namespace crossrig::rig::testing

@@ -15,7 +15,7 @@
 #include "plugctl/loopback_peer.h"
 #include "tests/rig/inventory_fixture.h"
 
-namespace rig::testing {
+namespace crossrig::rig::testing {
 namespace {
 
 using crossrig::plugsim::CommandResult;
@@ -237,4 +237,4 @@ TEST_F(RigRun, UsageErrors) {
 }
 
 }  // namespace
-}  // namespace rig::testing
+}  // namespace crossrig::rig::testing

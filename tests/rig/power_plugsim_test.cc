@@ -10,7 +10,7 @@
 #include "plugctl/loopback_peer.h"
 #include "tests/rig/inventory_fixture.h"
 
-namespace rig::testing {
+namespace crossrig::rig::testing {
 namespace {
 
 using crossrig::plugsim::CommandResult;
@@ -313,4 +313,4 @@ TEST_F(RigPowerCommand, FailingAndHungCommands) {
 }
 
 }  // namespace
-}  // namespace rig::testing
+}  // namespace crossrig::rig::testing

@@ -13,7 +13,7 @@
 #include "rig/tftp/tftp_packet.h"
 #include "tests/rig/tftp_harness.h"
 
-namespace rig::tftp::testing {
+namespace crossrig::rig::tftp::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -242,4 +242,4 @@ TEST_F(TftpBadInput, SixtyFourClientsSomeVanishing) {
 }
 
 }  // namespace
-}  // namespace rig::tftp::testing
+}  // namespace crossrig::rig::tftp::testing

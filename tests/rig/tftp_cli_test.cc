@@ -9,7 +9,7 @@
 #include "rig/tftp/tftp_client.h"
 #include "tests/rig/tftp_harness.h"
 
-namespace rig::tftp::testing {
+namespace crossrig::rig::tftp::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -76,4 +76,4 @@ TEST(TftpCli, JsonLogLineAndCleanStopOnSigterm) {
 }
 
 }  // namespace
-}  // namespace rig::tftp::testing
+}  // namespace crossrig::rig::tftp::testing

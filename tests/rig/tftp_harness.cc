@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
-namespace rig::tftp::testing {
+namespace crossrig::rig::tftp::testing {
 
 namespace fs = std::filesystem;
 
@@ -201,4 +201,4 @@ std::vector<nlohmann::json> RigTftp::wait_transfers(std::size_t count,
   return lines;
 }
 
-}  // namespace rig::tftp::testing
+}  // namespace crossrig::rig::tftp::testing

@@ -9,7 +9,7 @@
 
 #include "common/host_port.h"
 
-namespace rig::tftp::testing {
+namespace crossrig::rig::tftp::testing {
 
 /// What a finished command did.
 struct CommandResult {
@@ -77,4 +77,4 @@ class RigTftp {
   crossrig::SocketAddress address_;
 };
 
-}  // namespace rig::tftp::testing
+}  // namespace crossrig::rig::tftp::testing

@@ -7,7 +7,7 @@
 
 #include "tests/rig/tftp_harness.h"
 
-namespace rig::tftp::testing {
+namespace crossrig::rig::tftp::testing {
 namespace {
 
 namespace fs = std::filesystem;
@@ -138,4 +138,4 @@ TEST_F(TftpInterop, Nightly64MiB) {
 }
 
 }  // namespace
-}  // namespace rig::tftp::testing
+}  // namespace crossrig::rig::tftp::testing
