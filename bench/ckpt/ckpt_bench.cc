@@ -201,5 +201,7 @@ int main(int argc, char** argv) {
               dir.c_str());
   for (std::size_t mib : sizes)
     bench(ckpt, dir / std::to_string(mib), mib);
+  std::error_code not_empty_or_absent;
+  fs::remove(dir, not_empty_or_absent);
   return 0;
 }

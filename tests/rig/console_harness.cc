@@ -30,17 +30,6 @@ std::string boot_fixture() {
   return PlaybackPeer::crlf(text);
 }
 
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/rig-console-test-XXXXXX";
-  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 Child::Child(const std::vector<std::string>& args, const std::vector<std::string>& env,
              int stdio_fd) {
   pid_t parent = ::getpid();

@@ -8,6 +8,8 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/temp_dir.h"
+
 namespace crossrig::rig::console::testing {
 
 /// How long a test waits for anything before it fails (generous: CI machines are shared).
@@ -20,18 +22,7 @@ std::string rig_binary();
 /// the serial line carries it: CR LF line ends, escapes included.
 std::string boot_fixture();
 
-/// A fresh directory under /tmp, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using test_support::TempDir;
 
 /// A child process running a program; killed with SIGKILL if still running when destroyed,
 /// and sent SIGTERM if the test process dies.

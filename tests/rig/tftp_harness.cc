@@ -118,17 +118,6 @@ std::string sha256(const std::vector<std::uint8_t>& bytes) {
   return digest_of(bytes.data(), bytes.size());
 }
 
-TempDir::TempDir(const std::string& stem) {
-  std::string pattern = "/dev/shm/" + stem + ".XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp in /dev/shm failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  fs::remove_all(path_, ignored);
-}
-
 RigTftp::RigTftp(const fs::path& root, std::vector<std::string> extra_args,
                  const std::string& listen) {
   static int serial = 0;

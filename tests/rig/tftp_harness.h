@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/host_port.h"
+#include "tests/support/temp_dir.h"
 
 namespace crossrig::rig::tftp::testing {
 
@@ -35,17 +36,9 @@ std::string sha256_file(const std::filesystem::path& path);
 /// Hex SHA-256 of bytes.
 std::string sha256(const std::vector<std::uint8_t>& bytes);
 
-/// A temporary directory in /dev/shm, removed with everything in it.
-class TempDir {
- public:
-  explicit TempDir(const std::string& stem);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
+/// Test trees live in /dev/shm so that 64 MiB files cost no disk I/O.
+struct TempDir : test_support::TempDir {
+  explicit TempDir(const std::string& stem) : test_support::TempDir(stem, "/dev/shm") {}
 };
 
 /// A `rig tftp --json` process on a free loopback port, stopped with SIGTERM when destroyed.
