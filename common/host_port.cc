@@ -88,8 +88,7 @@ std::vector<SocketAddress> resolve(const HostPort& hp, int socktype) {
     rc = getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &list);
   }
   if (rc != 0) {
-    throw NetError(NetError::kUnreachable,
-                   "cannot resolve '" + hp.host + "': " + gai_strerror(rc));
+    throw NetError(NetError::kUnreachable, "cannot resolve '" + hp.host + "': " + gai_strerror(rc));
   }
   std::vector<SocketAddress> out;
   for (addrinfo* ai = list; ai != nullptr; ai = ai->ai_next) {
