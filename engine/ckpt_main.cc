@@ -85,9 +85,11 @@ int cmd_dump(const std::vector<std::string>& args) {
                                                  "PID of the process to dump")(
       "images-dir,D", po::value<std::string>(), "image directory (created; may exist empty)")(
       "leave-running", "let the process run on after the dump instead of killing it")(
-      "shell-job", "the process uses the controlling terminal (ttys are reopened by path)")(
-      "json", "print the result as JSON")("verbose,v", "say more")(
-      "log-file,o", po::value<std::string>(), "append messages to this file");
+      "shell-job",
+      "the process is a shell job on a terminal (accepted as CRIU does; the image always "
+      "records which fds are on the controlling terminal)")("json", "print the result as JSON")(
+      "verbose,v", "say more")("log-file,o", po::value<std::string>(),
+                               "append messages to this file");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -120,9 +122,10 @@ int cmd_restore(const std::vector<std::string>& args) {
       "restore-detached,d",
       "return once the process runs (else wait for it and exit with its status)")(
       "pidfile", po::value<std::string>(), "write the restored PID to this file")(
-      "shell-job", "the process uses the controlling terminal (ttys are reopened by path)")(
-      "verbose,v", "say more")("log-file,o", po::value<std::string>(),
-                               "append messages to this file");
+      "shell-job",
+      "the process is a shell job: its controlling-terminal fds get the terminal on ckpt's "
+      "stdin, and it becomes the foreground job again if it was")("verbose,v", "say more")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -132,7 +135,8 @@ int cmd_restore(const std::vector<std::string>& args) {
   if (!vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "restore needs -D DIR (see ckpt restore --help)");
   RestoreOptions o{vm["images-dir"].as<std::string>(), vm.count("restore-detached") > 0,
-                   vm.count("pidfile") ? vm["pidfile"].as<std::string>() : ""};
+                   vm.count("pidfile") ? vm["pidfile"].as<std::string>() : "",
+                   vm.count("shell-job") > 0};
   return restore(o);
 }
 

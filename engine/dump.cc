@@ -23,6 +23,7 @@
 #include "engine/pagemap.h"
 #include "engine/phase.h"
 #include "engine/ptrace_task.h"
+#include "engine/seccomp.h"
 #include "engine/task_info.h"
 #include "engine/vma_class.h"
 
@@ -62,6 +63,7 @@ struct Held {
   Tracee t;
   arch::Regs orig;
   std::uint64_t mask = 0;
+  bool seccomp = false;  ///< In seccomp filter mode (held with the filters suspended).
 };
 
 // The seized process, every thread of it; on destruction without kill() or resume() each
@@ -135,12 +137,20 @@ class Session {
  private:
   static std::uint64_t page() { return arch::native_arch().page_size; }
   void hold(pid_t tid) {
-    Tracee t = Tracee::seize(tid);
+    int mode = seccomp_mode(thread_status(pid_, tid));
+    if (mode == 1)
+      throw CkptError(CkptError::kUnsupported,
+                      "thread " + std::to_string(tid) + " of process " + std::to_string(pid_) +
+                          " is in strict seccomp mode (SECCOMP_MODE_STRICT), where no syscall "
+                          "but read, write and exit can rebuild it; checkpoint it before it "
+                          "enters strict mode, or make it use a seccomp filter instead");
+    // Its filters must not judge the syscalls we inject.
+    Tracee t = Tracee::seize(tid, mode == 2);
     arch::Regs regs = t.get_regs();
     std::uint64_t mask = t.get_sigmask();
     // Signals arriving while we inject stay pending instead of running handlers mid-dump.
     t.set_sigmask(~0ULL);
-    held_.push_back({std::move(t), std::move(regs), mask});
+    held_.push_back({std::move(t), std::move(regs), mask, mode == 2});
   }
   void put_back() {
     try {
@@ -167,12 +177,15 @@ class Session {
   bool done_ = false;
 };
 
-// The state of one thread; injected calls run in that thread.
-CoreImage read_core(Session& s, Held& h) {
+// The state of one thread; injected calls run in that thread. Its seccomp filters join the
+// process's list.
+CoreImage read_core(Session& s, Held& h, pid_t pid, std::vector<SeccompFilterImage>& filters) {
   const arch::Arch& a = arch::native_arch();
   const pid_t tid = h.t.tid();
   CoreImage core;
   core.tid = tid;
+  core.creds = read_thread_creds(pid, tid);
+  if (h.seccomp) core.seccomp_filter = add_seccomp_chain(filters, h.t.seccomp_filters());
   core.arch = std::string(a.name);
   arch::Regs regs = h.orig;
   a.restart_fixup(regs, arch::RestartTarget::kNewTask);
@@ -310,7 +323,7 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, DumpResult&
   }
   std::vector<CoreImage> cores;
   for (Held& h : s.threads())
-    cores.push_back(read_core(s, h));
+    cores.push_back(read_core(s, h, pid, task.seccomp_filters));
   s.unmap_scratch();
 
   enter_phase("core");

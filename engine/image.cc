@@ -74,7 +74,10 @@ nlohmann::json verify_inventory(const std::string& text) {
     throw CkptError(CkptError::kBadImage,
                     "image format version " +
                         body.value("format_version", nlohmann::json()).dump() +
-                        " is not the supported version " + std::to_string(kImageFormatVersion));
+                        " cannot be read: this ckpt reads format version " +
+                        std::to_string(kImageFormatVersion) +
+                        " only; dump the process again with this ckpt, or restore with the ckpt "
+                        "that wrote the image");
   if (!body.contains("files") || !body["files"].is_object())
     throw CkptError(CkptError::kBadImage, "inventory.json lists no files");
   return body;

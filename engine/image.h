@@ -15,8 +15,9 @@
 
 namespace crossrig::engine {
 
-/// Version of the image layout; restore refuses any other.
-inline constexpr int kImageFormatVersion = 1;
+/// Version of the image layout; restore refuses any other. 2 added per-thread credentials and
+/// seccomp filters to core files (engine/README.md lists every file).
+inline constexpr int kImageFormatVersion = 2;
 
 /// SHA-256 of bytes as lower-case hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);

@@ -3,9 +3,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "engine/ckpt_error.h"
 #include "engine/image.h"
+#include "engine/seccomp.h"
 #include "engine/task_image.h"
 
 using namespace crossrig::engine;
@@ -23,8 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } catch (const nlohmann::json::exception&) {
   }
   try {
-    j.get<TaskImage>();
+    auto task = j.get<TaskImage>();
+    std::vector<int> lasts;
+    for (int i = -1; i < static_cast<int>(task.seccomp_filters.size()); ++i)
+      lasts.push_back(i);
+    plan_seccomp(task.seccomp_filters, lasts);
   } catch (const nlohmann::json::exception&) {
+  } catch (const CkptError&) {
   }
   try {
     auto core = j.get<CoreImage>();

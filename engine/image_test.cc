@@ -99,6 +99,26 @@ TEST_F(ImageTest, TruncatedPagesAreRefused) {
   EXPECT_EQ(open_error(), CkptError::kBadImage);
 }
 
+TEST(Inventory, OtherFormatVersionIsRefusedNamingTheOneRead) {
+  nlohmann::json inv = make_inventory({{"arch", "x86_64"}}, {});
+  inv["body"]["format_version"] = 1;
+  inv["sha256"] = sha256_hex(as_bytes(inv["body"].dump()));
+  try {
+    verify_inventory(inv.dump());
+    FAIL() << "a version 1 inventory was accepted";
+  } catch (const CkptError& e) {
+    EXPECT_EQ(e.kind(), CkptError::kBadImage);
+    EXPECT_NE(std::string(e.what()).find("format version 1 cannot be read"), std::string::npos)
+        << e.what();
+    EXPECT_NE(
+        std::string(e.what()).find("reads format version " + std::to_string(kImageFormatVersion)),
+        std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(verify_inventory(make_inventory({{"arch", "x86_64"}}, {}).dump())["format_version"],
+            kImageFormatVersion);
+}
+
 TEST(Sha256, KnownVector) {
   EXPECT_EQ(sha256_hex(as_bytes("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");

@@ -2,6 +2,7 @@
 
 #include <elf.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/uio.h>
@@ -26,6 +27,10 @@ namespace {
 constexpr long kOptions =
     PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK;
 
+long options(bool suspend_seccomp) {
+  return kOptions | (suspend_seccomp ? PTRACE_O_SUSPEND_SECCOMP : 0);
+}
+
 void* no_addr() {
   return nullptr;
 }
@@ -49,9 +54,11 @@ int wait_stop(pid_t tid, const std::string& what) {
 
 }  // namespace
 
-Tracee Tracee::seize(pid_t tid) {
-  if (::ptrace(PTRACE_SEIZE, tid, no_addr(), as_data(kOptions & ~PTRACE_O_EXITKILL)) != 0)
+Tracee Tracee::seize(pid_t tid, bool suspend_seccomp) {
+  if (::ptrace(PTRACE_SEIZE, tid, no_addr(),
+               as_data(options(suspend_seccomp) & ~PTRACE_O_EXITKILL)) != 0)
     throw_errno("PTRACE_SEIZE of thread " + std::to_string(tid) +
+                (suspend_seccomp ? " with seccomp suspended (needs CAP_SYS_ADMIN)" : "") +
                 " (is it traced already, or gone?)");
   Tracee t(tid);
   if (::ptrace(PTRACE_INTERRUPT, tid, no_addr(), no_addr()) != 0)
@@ -69,12 +76,12 @@ Tracee Tracee::seize(pid_t tid) {
   return t;
 }
 
-Tracee Tracee::adopt_stopped_child(pid_t tid) {
+Tracee Tracee::adopt_stopped_child(pid_t tid, bool suspend_seccomp) {
   int status = wait_stop(tid, "starting");
   if (!WIFSTOPPED(status) || WSTOPSIG(status) != SIGSTOP)
     throw CkptError(CkptError::kSystem,
                     "restored child " + std::to_string(tid) + " did not stop as expected");
-  if (::ptrace(PTRACE_SETOPTIONS, tid, no_addr(), as_data(kOptions)) != 0)
+  if (::ptrace(PTRACE_SETOPTIONS, tid, no_addr(), as_data(options(suspend_seccomp))) != 0)
     throw_errno("PTRACE_SETOPTIONS on restored child " + std::to_string(tid));
   return Tracee(tid);
 }
@@ -148,6 +155,33 @@ std::vector<std::vector<std::uint8_t>> Tracee::peek_siginfo(bool shared) const {
     auto* b = reinterpret_cast<const std::uint8_t*>(&info);
     out.emplace_back(b, b + sizeof info);
   }
+}
+
+std::vector<SeccompFilter> Tracee::seccomp_filters() const {
+  // struct seccomp_metadata of linux/ptrace.h, which clashes with sys/ptrace.h.
+  struct {
+    std::uint64_t filter_off, flags;
+  } meta{};
+  std::vector<SeccompFilter> out;
+  // Index 0 is the oldest filter (the kernel counts back from the newest by the chain's
+  // length minus the index; ptrace(2) says otherwise) and ENOENT ends the chain.
+  for (unsigned long i = 0;; ++i) {
+    std::string what = "seccomp filter " + std::to_string(i) + " of thread " + std::to_string(tid_);
+    long n = ::ptrace(PTRACE_SECCOMP_GET_FILTER, tid_, as_data(static_cast<long>(i)), nullptr);
+    if (n < 0 && errno == ENOENT) break;
+    if (n <= 0) throw_errno("reading " + what + " (needs CAP_SYS_ADMIN)");
+    SeccompFilter f;
+    f.insns.resize(static_cast<std::size_t>(n) * sizeof(sock_filter));
+    if (::ptrace(PTRACE_SECCOMP_GET_FILTER, tid_, as_data(static_cast<long>(i)), f.insns.data()) !=
+        n)
+      throw_errno("reading " + what + " (it changed while read)");
+    meta.filter_off = i;
+    if (::ptrace(PTRACE_SECCOMP_GET_METADATA, tid_, as_data(sizeof meta), &meta) < 0)
+      throw_errno("reading the flags of " + what);
+    f.flags = meta.flags;
+    out.push_back(std::move(f));
+  }
+  return out;
 }
 
 void Tracee::set_sigmask(std::uint64_t mask) {

@@ -12,6 +12,7 @@
 
 #include "arch/regs.h"
 #include "engine/remote_ptr.h"
+#include "engine/seccomp.h"
 
 namespace crossrig::engine {
 
@@ -25,9 +26,11 @@ struct RseqConfig {
 class Tracee {
  public:
   /// Seizes tid and interrupts it; throws if it cannot be traced or dies meanwhile.
-  static Tracee seize(pid_t tid);
+  /// suspend_seccomp: the thread's seccomp filters do not apply to the syscalls injected
+  /// while it is held (PTRACE_O_SUSPEND_SECCOMP, needs CAP_SYS_ADMIN).
+  static Tracee seize(pid_t tid, bool suspend_seccomp = false);
   /// Takes over a child that called PTRACE_TRACEME and stopped itself with SIGSTOP.
-  static Tracee adopt_stopped_child(pid_t tid);
+  static Tracee adopt_stopped_child(pid_t tid, bool suspend_seccomp = false);
 
   Tracee(Tracee&& other) noexcept;
   Tracee& operator=(Tracee&&) = delete;
@@ -44,6 +47,8 @@ class Tracee {
   /// The siginfo of every queued signal, thread-directed or (shared) process-wide, in order.
   std::vector<std::vector<std::uint8_t>> peek_siginfo(bool shared) const;
   void set_sigmask(std::uint64_t mask);
+  /// The thread's seccomp filters, oldest first (it must be in filter mode).
+  std::vector<SeccompFilter> seccomp_filters() const;
 
   /// Runs one syscall inside the thread from the syscall instruction at insn, leaving the
   /// registers as the syscall left them; returns the raw return value (-errno on failure).

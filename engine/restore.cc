@@ -1,16 +1,20 @@
 #include "engine/restore.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -28,6 +32,7 @@
 #include "engine/pagemap.h"
 #include "engine/phase.h"
 #include "engine/ptrace_task.h"
+#include "engine/seccomp.h"
 #include "engine/task_image.h"
 #include "engine/task_info.h"
 #include "engine/vma_class.h"
@@ -60,6 +65,8 @@ struct ProcImage {
   std::vector<PagemapEntry> pagemap;
   std::string pages_path;
   std::uint64_t pages_xxh3 = 0;
+  SeccompPlan seccomp;  ///< Every thread's filters, in the order of cores.
+  bool has_seccomp() const { return !task.seccomp_filters.empty(); }
 };
 
 // A child that had exited but was not yet reaped.
@@ -103,6 +110,15 @@ ProcImage load_process(const ImageReader& r, int pid, int ppid) {
       throw CkptError(CkptError::kBadImage, "pagemap entry at vaddr " + std::to_string(p.vaddr) +
                                                 " lies outside its mappings or out of order");
     pos += p.npages * page;
+  }
+  std::vector<int> lasts;
+  for (const CoreImage& c : img.cores)
+    lasts.push_back(c.seccomp_filter);
+  img.seccomp = plan_seccomp(img.task.seccomp_filters, lasts);
+  for (const CoreImage& c : img.cores) {
+    if (c.creds.uids.size() != 4 || c.creds.gids.size() != 4)
+      throw CkptError(CkptError::kBadImage,
+                      "credentials of thread " + std::to_string(c.tid) + " are incomplete");
   }
   return img;
 }
@@ -204,7 +220,12 @@ pid_t clone_with_pid(pid_t pid) {
 // The task being built; killed unless release() was called.
 class Builder {
  public:
-  Builder(pid_t pid, std::uint64_t helper) : t_(Tracee::adopt_stopped_child(pid)), helper_(helper) {
+  /// suspend_seccomp: the process gets seccomp filters, which must not judge the syscalls
+  /// injected after them.
+  Builder(pid_t pid, std::uint64_t helper, bool suspend_seccomp)
+      : t_(Tracee::adopt_stopped_child(pid, suspend_seccomp)),
+        helper_(helper),
+        suspend_seccomp_(suspend_seccomp) {
     t_.set_sigmask(~0ULL);
   }
   Builder(const Builder&) = delete;
@@ -240,6 +261,7 @@ class Builder {
     released_ = true;
   }
   std::uint64_t helper() const { return helper_; }
+  bool suspend_seccomp() const { return suspend_seccomp_; }
   RemoteAddr scratch() const { return RemoteAddr(helper_ + arch::native_arch().page_size); }
 
   /// Runs an injected syscall; throws naming what and the object it was for on failure.
@@ -285,6 +307,7 @@ class Builder {
   Tracee t_;
   std::vector<Tracee> threads_;
   std::uint64_t helper_;
+  bool suspend_seccomp_;
   int exit_code_ = -1;
   bool released_ = false;
 };
@@ -526,7 +549,8 @@ void set_mm_fields(Builder& b, const MmImage& mm, bool keep_exe) {
   if (!keep_exe) b.sys("close", {exe_fd}, "executable");
 }
 
-void set_task_state(Builder& b, const TaskImage& t) {
+// terminal: with --shell-job, ckpt's own terminal, which replaces the dumped one.
+void set_task_state(Builder& b, const TaskImage& t, const std::string& terminal) {
   for (const SigactionImage& s : t.sigactions) {
     std::uint64_t ksa[4] = {s.handler, s.flags, s.restorer, s.mask};
     b.sys("rt_sigaction",
@@ -539,10 +563,11 @@ void set_task_state(Builder& b, const TaskImage& t) {
   b.sys("chdir", {b.put_string(t.cwd)}, "cwd " + t.cwd);
   b.sys("prctl", {PR_SET_NAME, b.put_string(t.comm), 0, 0, 0}, "comm");
   for (const FdImage& f : t.fds) {
-    std::string what = "fd " + std::to_string(f.fd) + " (" + f.path + ")";
+    const std::string& path = f.ctty && !terminal.empty() ? terminal : f.path;
+    std::string what = "fd " + std::to_string(f.fd) + " (" + path + ")";
     int flags = f.flags & ~(O_CREAT | O_EXCL | O_TRUNC);
     std::uint64_t nfd = b.sys("openat",
-                              {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(f.path),
+                              {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(path),
                                static_cast<std::uint64_t>(flags), 0},
                               what);
     if (nfd != static_cast<std::uint64_t>(f.fd)) {
@@ -552,7 +577,7 @@ void set_task_state(Builder& b, const TaskImage& t) {
           what);
       b.sys("close", {nfd}, what);
     }
-    if (f.pos != 0)
+    if (f.pos != 0 && !(f.ctty && !terminal.empty()))
       b.sys("lseek",
             {static_cast<std::uint64_t>(f.fd), static_cast<std::uint64_t>(f.pos), SEEK_SET}, what);
   }
@@ -647,6 +672,43 @@ void set_creds(Builder& b, Tracee& t, const CredsImage& c, int tid) {
   if (c.no_new_privs) b.sys(t, "prctl", {PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0}, who);
 }
 
+// Installs every thread's seccomp filters: the threads' common ones once in the leader with
+// TSYNC (so they are shared again), then each thread's own. Before the credentials, while the
+// task still holds CAP_SYS_ADMIN: a task that dropped it after installing filters without
+// no_new_privs could not install them again. The filters do not judge the syscalls injected
+// after them (PTRACE_O_SUSPEND_SECCOMP) until the task is detached.
+void restore_seccomp(Builder& b, const ProcImage& p) {
+  if (!p.has_seccomp()) return;
+  std::size_t longest = 0;
+  for (const SeccompFilterImage& f : p.task.seccomp_filters)
+    longest = std::max(longest, f.insns.size() / 2);
+  // A program may be longer than the scratch page: 4096 instructions of 8 bytes.
+  const std::uint64_t page = arch::native_arch().page_size;
+  const std::uint64_t len = (sizeof(sock_fprog) + longest + page - 1) / page * page;
+  const std::uint64_t area =
+      b.sys("mmap", {0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0},
+            "seccomp filter buffer");
+  auto install = [&](Tracee& t, const SeccompFilter& f, std::uint64_t flags, int tid) {
+    sock_fprog prog{};
+    prog.len = static_cast<unsigned short>(f.insns.size() / sizeof(sock_filter));
+    prog.filter = reinterpret_cast<sock_filter*>(area + sizeof prog);
+    write_remote(b.pid(), RemoteAddr(area),
+                 std::span(reinterpret_cast<const std::uint8_t*>(&prog), sizeof prog));
+    write_remote(b.pid(), RemoteAddr(area + sizeof prog), f.insns);
+    b.sys(t, "seccomp", {SECCOMP_SET_MODE_FILTER, f.flags | flags, area},
+          "seccomp filter of thread " + std::to_string(tid));
+  };
+  const std::uint64_t tsync = p.cores.size() > 1 ? SECCOMP_FILTER_FLAG_TSYNC : 0;
+  for (const SeccompFilter& f : p.seccomp.shared)
+    install(b.tracee(), f, tsync, p.cores.front().tid);
+  for (std::size_t i = 0; i < p.cores.size(); ++i) {
+    Tracee& t = i == 0 ? b.tracee() : b.threads()[i - 1];
+    for (const SeccompFilter& f : p.seccomp.own[i])
+      install(t, f, 0, p.cores[i].tid);
+  }
+  b.sys("munmap", {area, len}, "seccomp filter buffer");
+}
+
 // Creates a thread with the dumped TID by a clone3 run in the leader; it starts stopped under
 // ptrace (PTRACE_O_TRACECLONE) and never runs user code before its registers are set.
 void create_thread(Builder& b, int tid) {
@@ -663,7 +725,7 @@ void create_thread(Builder& b, int tid) {
   if (got != static_cast<std::uint64_t>(tid))
     throw CkptError(CkptError::kSystem,
                     "thread " + std::to_string(tid) + " was created as " + std::to_string(got));
-  b.threads().push_back(Tracee::adopt_stopped_child(tid));
+  b.threads().push_back(Tracee::adopt_stopped_child(tid, b.suspend_seccomp()));
 }
 
 // Every process being built, the root first; all are killed unless released.
@@ -671,7 +733,7 @@ using Builders = std::vector<std::unique_ptr<Builder>>;
 
 // A child of b's process with PID pid, made by a fork (clone3 with set_tid) run in it and
 // caught by PTRACE_O_TRACEFORK; it shares the parent's memory as it is at that moment.
-Builder& fork_child(Builder& b, int pid, Builders& all) {
+Builder& fork_child(Builder& b, int pid, bool suspend_seccomp, Builders& all) {
   struct {
     clone_args args;
     std::uint64_t pid;
@@ -685,14 +747,15 @@ Builder& fork_child(Builder& b, int pid, Builders& all) {
   if (got != static_cast<std::uint64_t>(pid))
     throw CkptError(CkptError::kSystem,
                     "child " + std::to_string(pid) + " was created as " + std::to_string(got));
-  all.push_back(std::make_unique<Builder>(pid, b.helper()));
+  all.push_back(std::make_unique<Builder>(pid, b.helper(), suspend_seccomp));
   return *all.back();
 }
 
 // Rebuilds one process, forking its children and zombies from it once its memory is in
 // place, and leaves it stopped with its final registers.
 void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, const Image& img,
-                     Builders& all, bool detach) {
+                     Builders& all, const RestoreOptions& opts, const std::string& terminal) {
+  const bool detach = opts.detach;
   const std::vector<VmaImage> parent_shared =
       parent ? shared_anon(parent->mm) : std::vector<VmaImage>{};
   const arch::Arch& a = arch::native_arch();
@@ -731,24 +794,39 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   enter_phase("children");
   for (const ProcImage& c : img.procs) {
     if (c.ppid == p.task.pid)
-      restore_process(fork_child(b, c.task.pid, all), c, &p, img, all, detach);
+      restore_process(fork_child(b, c.task.pid, c.has_seccomp(), all), c, &p, img, all, opts,
+                      terminal);
   }
   for (const ZombieImage& z : img.zombies) {
     if (z.ppid != p.task.pid) continue;
     if (!WIFEXITED(z.exit_code))
       throw CkptError(CkptError::kUnsupported, "zombie " + std::to_string(z.pid) +
                                                    " was killed by a signal; not supported yet");
-    Builder& zb = fork_child(b, z.pid, all);
+    Builder& zb = fork_child(b, z.pid, false, all);
     // It exits as soon as it runs, leaving the zombie its parent will reap.
     zb.exit_on_release(WEXITSTATUS(z.exit_code));
   }
   enter_phase("task");
-  set_task_state(b, p.task);
+  set_task_state(b, p.task, terminal);
   // Session and process-group leadership; otherwise the task stays in its parent's group.
   if (p.task.sid == p.task.pid) {
     b.sys("setsid", {}, "session of process " + std::to_string(p.task.pid));
   } else if (p.task.pgid == p.task.pid) {
     b.sys("setpgid", {0, 0}, "process group of process " + std::to_string(p.task.pid));
+  }
+  // A shell job in the foreground takes ckpt's terminal over, as the shell would give it; its
+  // signals are all blocked here, so the kernel sends no SIGTTOU for asking from the
+  // background.
+  if (!terminal.empty() && p.task.foreground && p.task.pgid == p.task.pid) {
+    auto fd =
+        std::find_if(p.task.fds.begin(), p.task.fds.end(), [](const FdImage& f) { return f.ctty; });
+    if (fd != p.task.fds.end()) {
+      int pgid = p.task.pid;
+      b.sys("ioctl",
+            {static_cast<std::uint64_t>(fd->fd), TIOCSPGRP,
+             b.put(std::span(reinterpret_cast<const std::uint8_t*>(&pgid), sizeof pgid))},
+            "foreground process group on " + terminal);
+    }
   }
   set_shared_signals(b, p.task);
   set_thread_state(b, b.tracee(), p.cores.front());
@@ -757,10 +835,12 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     create_thread(b, p.cores[i].tid);
     set_thread_state(b, b.threads().back(), p.cores[i]);
   }
+  enter_phase("seccomp");
+  restore_seccomp(b, p);
   enter_phase("creds");
   for (std::size_t i = 0; i < p.cores.size(); ++i) {
     Tracee& t = i == 0 ? b.tracee() : b.threads()[i - 1];
-    set_creds(b, t, p.task.creds, p.cores[i].tid);
+    set_creds(b, t, p.cores[i].creds, p.cores[i].tid);
     // After the credentials, whose change clears it. The detached root's parent is ckpt,
     // which exits at once and would deliver it.
     if (p.cores[i].pdeathsig != 0 && (parent != nullptr || !detach))
@@ -785,6 +865,15 @@ int restore(const RestoreOptions& opts) {
   enter_phase("validate");
   ImageReader reader(opts.dir);
   Image img = load(reader);
+  std::string terminal;
+  if (opts.shell_job) {
+    const char* name = ::ttyname(STDIN_FILENO);
+    if (name == nullptr)
+      throw CkptError(CkptError::kUsage,
+                      "restore --shell-job gives the job the terminal on ckpt's standard input, "
+                      "which is not a terminal; run it from the shell that is to own the job");
+    terminal = name;
+  }
   std::vector<VmaImage> all_vmas;
   for (const ProcImage& p : img.procs)
     all_vmas.insert(all_vmas.end(), p.mm.vmas.begin(), p.mm.vmas.end());
@@ -794,8 +883,8 @@ int restore(const RestoreOptions& opts) {
   pid_t pid = clone_with_pid(root.task.pid);
   ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
   Builders all;
-  all.push_back(std::make_unique<Builder>(pid, helper));
-  restore_process(*all.front(), root, nullptr, img, all, opts.detach);
+  all.push_back(std::make_unique<Builder>(pid, helper, root.has_seccomp()));
+  restore_process(*all.front(), root, nullptr, img, all, opts, terminal);
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";

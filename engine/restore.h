@@ -9,6 +9,9 @@ struct RestoreOptions {
   std::string dir;
   bool detach = false;  ///< Return once the task runs instead of waiting for it to exit.
   std::string pidfile;  ///< Where to write the restored PID, if not empty.
+  /// The task is a shell job: fds on its controlling terminal get ckpt's terminal (stdin's),
+  /// and its process group becomes the foreground one again if it was.
+  bool shell_job = false;
 };
 
 /// Restores the image in opts.dir with its original PID. Returns 0 when detached, otherwise

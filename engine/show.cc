@@ -1,6 +1,7 @@
 #include "engine/show.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace crossrig::engine {
 
@@ -51,12 +52,24 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
                          v.value("shared", false) ? 's' : 'p', v.value("kind", ""),
                          v.value("path", ""));
     }
+    int n = 0;
+    for (const auto& f : t["seccomp_filters"])
+      out << fmt::format("  seccomp filter {}: {} instructions on {}, flags {:#x}\n", n++,
+                         f.value("insns", std::string()).size() / 16, f.value("prev", -1),
+                         f.value("flags", std::uint64_t{0}));
     for (const auto& fd : t["fds"])
       out << fmt::format("  fd {} {} pos {}\n", fd.value("fd", 0), fd.value("path", ""),
                          fd.value("pos", 0));
     for (const auto& c : proc["cores"]) {
-      out << fmt::format("  thread {} sigmask {:016x}\n", c.value("tid", 0),
-                         c.value("sigmask", std::uint64_t{0}));
+      const auto& cr = c["creds"];
+      auto ids = [](const nlohmann::json& v) {
+        return v.is_array() ? fmt::format("{}", fmt::join(v.get<std::vector<long>>(), "/")) : "?";
+      };
+      out << fmt::format(
+          "  thread {} sigmask {:016x} uids {} gids {} cap_eff {:016x}{} seccomp filter {}\n",
+          c.value("tid", 0), c.value("sigmask", std::uint64_t{0}), ids(cr["uids"]), ids(cr["gids"]),
+          cr.value("cap_eff", std::uint64_t{0}),
+          cr.value("no_new_privs", false) ? " no_new_privs" : "", c.value("seccomp_filter", -1));
       int col = 0;
       for (const auto& [name, value] : c["regs"].items()) {
         out << fmt::format("    {:>8} {}", name, value.get<std::string>())

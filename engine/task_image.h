@@ -55,9 +55,10 @@ struct FdImage {
   std::string path;
   int flags = 0;
   std::int64_t pos = 0;
+  bool ctty = false;  ///< On the task's controlling terminal (`restore --shell-job` swaps it).
 };
 
-/// Credentials and security state, the same for every thread of a process.
+/// Credentials and security state of one thread (the kernel keeps them per thread).
 struct CredsImage {
   std::vector<std::uint32_t> uids, gids;  ///< real, effective, saved, filesystem
   std::vector<std::uint32_t> groups;
@@ -66,9 +67,18 @@ struct CredsImage {
   std::uint32_t personality = 0;
 };
 
+/// One seccomp filter of a process: its BPF program and the filter it was stacked on. Threads
+/// whose chains share ancestors share those entries, so the list is a tree.
+struct SeccompFilterImage {
+  int prev = -1;            ///< Index of the filter below this one in the list, -1 for none.
+  std::uint64_t flags = 0;  ///< SECCOMP_FILTER_FLAG_* the kernel reports for it (LOG).
+  std::string insns;        ///< The struct sock_filter program as hex, 8 bytes per instruction.
+};
+
 /// Process-wide state other than memory and registers.
 struct TaskImage {
   int pid = 0, ppid = 0, pgid = 0, sid = 0;
+  bool foreground = false;  ///< Its process group was its terminal's foreground group.
   std::vector<int> threads;
   std::string comm, cwd;
   std::string root = "/";  ///< The task's root directory (chroot), as ckpt sees the path.
@@ -77,7 +87,8 @@ struct TaskImage {
   std::vector<RlimitImage> rlimits;
   std::vector<FdImage> fds;
   std::vector<std::string> shared_pending;  ///< siginfo (hex) of signals queued to the process.
-  CredsImage creds;
+  std::vector<SeccompFilterImage>
+      seccomp_filters;  ///< Every thread's filters, shared entries once.
 };
 
 /// Per-thread CPU state: registers by name as hex strings, readable on any host.
@@ -95,6 +106,8 @@ struct CoreImage {
   std::uint64_t clear_tid = 0;       ///< set_tid_address() pointer (pthread_join relies on it).
   std::uint64_t robust_head = 0, robust_len = 0;  ///< set_robust_list() registration.
   int pdeathsig = 0;  ///< PR_SET_PDEATHSIG signal (kept per thread), 0 if none.
+  CredsImage creds;
+  int seccomp_filter = -1;  ///< Newest filter of the thread in TaskImage::seccomp_filters, or -1.
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags,
@@ -105,14 +118,17 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_da
                                    env_end, auxv, exe)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer, mask)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos, ctty)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, threads, comm, cwd, root, umask,
-                                   sigactions, rlimits, fds, shared_pending, creds)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, foreground, threads, comm, cwd,
+                                   root, umask, sigactions, rlimits, fds, shared_pending,
+                                   seccomp_filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
                                    rseq_sig, altstack_sp, altstack_size, altstack_flags, pending,
-                                   clear_tid, robust_head, robust_len, pdeathsig)
+                                   clear_tid, robust_head, robust_len, pdeathsig, creds,
+                                   seccomp_filter)
 
 /// Registers as {name: "0x..."} following the arch's register table.
 std::map<std::string, std::string> regs_to_names(const arch::Regs& regs);

@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -40,7 +41,8 @@ std::string read_link(const std::string& path) {
   return std::string(buf, static_cast<std::size_t>(n));
 }
 
-FdImage read_fd(pid_t pid, int fd) {
+// tty: the device number of the task's controlling terminal, 0 for none.
+FdImage read_fd(pid_t pid, int fd, std::uint64_t tty) {
   std::string link = proc_path(pid, "fd/" + std::to_string(fd));
   FdImage img;
   img.fd = fd;
@@ -57,6 +59,9 @@ FdImage read_fd(pid_t pid, int fd) {
   auto info = parse_status(read_file(proc_path(pid, "fdinfo/" + std::to_string(fd))));
   img.pos = std::stoll(info.at("pos"));
   img.flags = static_cast<int>(std::stol(info.at("flags"), nullptr, 8));
+  // /proc/PID/stat encodes tty_nr as the kernel's new_encode_dev().
+  img.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
+             minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
   return img;
 }
 
@@ -80,8 +85,6 @@ CredsImage creds_from_status(const std::map<std::string, std::string>& status) {
     }
     return out;
   };
-  if (field("Seccomp") != "0")
-    throw CkptError(CkptError::kUnsupported, "seccomp filters cannot be checkpointed yet");
   CredsImage c;
   c.uids = numbers(field("Uid"));
   c.gids = numbers(field("Gid"));
@@ -96,6 +99,25 @@ CredsImage creds_from_status(const std::map<std::string, std::string>& status) {
   return c;
 }
 
+int seccomp_mode(const std::map<std::string, std::string>& status) {
+  auto it = status.find("Seccomp");
+  if (it == status.end() || it->second.size() != 1 || it->second[0] < '0' || it->second[0] > '2')
+    throw CkptError(CkptError::kSystem, "/proc status lacks a Seccomp mode this ckpt knows");
+  return it->second[0] - '0';
+}
+
+std::map<std::string, std::string> thread_status(pid_t pid, pid_t tid) {
+  return parse_status(read_file(proc_path(pid, "task/" + std::to_string(tid) + "/status")));
+}
+
+CredsImage read_thread_creds(pid_t pid, pid_t tid) {
+  std::string dir = "task/" + std::to_string(tid) + "/";
+  CredsImage c = creds_from_status(thread_status(pid, tid));
+  c.personality = static_cast<std::uint32_t>(
+      std::stoul(read_file(proc_path(pid, dir + "personality")), nullptr, 16));
+  return c;
+}
+
 std::vector<int> list_threads(pid_t pid) {
   return list_numeric_dir(proc_path(pid, "task"));
 }
@@ -107,6 +129,8 @@ TaskImage read_task(pid_t pid) {
   t.ppid = static_cast<int>(stat.number(4));
   t.pgid = static_cast<int>(stat.number(5));
   t.sid = static_cast<int>(stat.number(6));
+  const auto tty = static_cast<std::uint64_t>(stat.number(7));
+  t.foreground = tty != 0 && stat.number(8) == stat.number(5);
   t.threads = list_threads(pid);
   t.comm = read_file(proc_path(pid, "comm"));
   while (!t.comm.empty() && t.comm.back() == '\n')
@@ -115,11 +139,8 @@ TaskImage read_task(pid_t pid) {
   t.root = read_link(proc_path(pid, "root"));
   auto status = parse_status(read_file(proc_path(pid, "status")));
   t.umask = static_cast<unsigned>(std::stoul(status.at("Umask"), nullptr, 8));
-  t.creds = creds_from_status(status);
-  t.creds.personality =
-      static_cast<std::uint32_t>(std::stoul(read_file(proc_path(pid, "personality")), nullptr, 16));
   for (int fd : list_numeric_dir(proc_path(pid, "fd")))
-    t.fds.push_back(read_fd(pid, fd));
+    t.fds.push_back(read_fd(pid, fd, tty));
   return t;
 }
 

@@ -23,8 +23,17 @@ TaskImage read_task(pid_t pid);
 /// The mm fields of /proc/PID/stat and auxv; vmas and brk are filled by the caller.
 MmImage read_mm_fields(pid_t pid);
 
-/// Credentials from /proc/PID/status fields; throws kUnsupported for seccomp filters.
+/// Credentials from /proc/PID/status fields (personality aside).
 CredsImage creds_from_status(const std::map<std::string, std::string>& status);
+
+/// The fields of /proc/PID/task/TID/status.
+std::map<std::string, std::string> thread_status(pid_t pid, pid_t tid);
+
+/// Seccomp mode from status fields: 0 none, 1 strict, 2 filters.
+int seccomp_mode(const std::map<std::string, std::string>& status);
+
+/// Credentials and personality of one thread (the kernel keeps them per thread).
+CredsImage read_thread_creds(pid_t pid, pid_t tid);
 
 /// PROT_* bits of a maps line.
 int prot_of(const MapsEntry& e);

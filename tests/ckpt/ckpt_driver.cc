@@ -5,7 +5,9 @@
 // With --fault KIND it checks a failure instead: a dump failing at phase P (dump-phase:P)
 // must leave the tracee running and no image; a corrupted or truncated image
 // (corrupt-pages, truncate-pages, corrupt-meta) or a PID held by another process (pid-taken)
-// must make restore fail with its documented exit code and leave nothing behind.
+// must make restore fail with its documented exit code and leave nothing behind. With
+// --expect-refusal TEXT the dump must refuse the tracee (exit 3) with a message holding TEXT,
+// leaving it running and no image.
 // It is a child subreaper, so the restored task (whose parent, ckpt restore -d, exits) is
 // reparented to it and reaped here. Every process it started is killed on failure.
 #include <fcntl.h>
@@ -178,7 +180,7 @@ void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pi
 int main(int argc, char** argv) {
   std::string ckpt, tracee, workdir, image_in;
   bool leave_running = false;
-  std::string fault;
+  std::string fault, refusal;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--leave-running")
@@ -193,12 +195,14 @@ int main(int argc, char** argv) {
       image_in = argv[++i];
     else if (i + 1 < argc && a == "--fault")
       fault = argv[++i];
+    else if (i + 1 < argc && a == "--expect-refusal")
+      refusal = argv[++i];
     else
       ckpt.clear();  // an unknown option must not turn a fault test into a plain one
   }
   if (ckpt.empty() || tracee.empty() || workdir.empty()) {
     std::cerr << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]"
-                 " [--image-in TMPFS_DIR] [--fault KIND]\n";
+                 " [--image-in TMPFS_DIR] [--fault KIND] [--expect-refusal TEXT]\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -231,6 +235,20 @@ int main(int argc, char** argv) {
       if (e.path().filename().string().starts_with("img.tmp"))
         fail("a failed dump left " + e.path().string());
     expect_pass(pid, outfile, "after a dump failing at " + fault);
+    fs::remove_all(work);
+    remove_image_root();
+    std::cout << "PASS\n";
+    return 0;
+  }
+  if (!refusal.empty()) {
+    int rc = run({ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()}, log);
+    if (rc != 3)
+      fail("dump of a task it must refuse exited with " + std::to_string(rc) +
+           " instead of 3; log:\n" + slurp(log));
+    if (slurp(log).find(refusal) == std::string::npos)
+      fail("the refusal does not say \"" + refusal + "\"; log:\n" + slurp(log));
+    if (fs::exists(img)) fail("a refused dump left the image directory " + img.string());
+    expect_pass(pid, outfile, "after a refused dump");
     fs::remove_all(work);
     remove_image_root();
     std::cout << "PASS\n";

@@ -1,0 +1,196 @@
+// `ckpt dump --shell-job` / `ckpt restore --shell-job` of a job on a pseudo-terminal, as a
+// user at a shell would do it: a "shell" (session leader of terminal 1) runs the tracee as
+// its foreground job; ckpt dumps it; a second "shell" on a new terminal 2 runs `ckpt restore
+// --shell-job`. The restored tracee must have its stdio on terminal 2 as its controlling
+// terminal, be the foreground job there in that shell's session, say so on the terminal and
+// read what is typed; ckpt restore then exits with its status 0.
+//   shell_job_test --ckpt PATH --tracee PATH --workdir DIR
+// It is a child subreaper, so the killed tracee's PID is free again for the restore.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<pid_t> g_live;
+
+[[noreturn]] void fail(const std::string& why) {
+  std::cerr << "FAIL: " << why << "\n";
+  for (pid_t p : g_live)
+    kill(p, SIGKILL);
+  while (waitpid(-1, nullptr, __WALL) > 0) {
+  }
+  std::exit(1);
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// A new pseudo-terminal: its master and the path of its slave.
+std::pair<int, std::string> open_pty() {
+  int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0)
+    fail(std::string("cannot open a pseudo-terminal: ") + std::strerror(errno));
+  return {master, ptsname(master)};
+}
+
+// In a fork: become a shell, i.e. the session leader with tty as controlling terminal, with
+// stdio on it.
+void become_shell(const std::string& tty) {
+  setsid();
+  int fd = open(tty.c_str(), O_RDWR);
+  if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) != 0) _exit(125);
+  dup2(fd, 0);
+  dup2(fd, 1);
+  dup2(fd, 2);
+  close_range(3, ~0U, 0);  // nothing of ours leaks into the job, as from a real shell
+}
+
+[[noreturn]] void exec(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+// The first shell: runs argv as a job in its own process group, in the foreground.
+pid_t start_job_shell(const std::string& tty, const std::vector<std::string>& argv) {
+  pid_t shell = fork();
+  if (shell != 0) return shell;
+  become_shell(tty);
+  pid_t job = fork();
+  if (job == 0) {
+    setpgid(0, 0);
+    signal(SIGTTOU, SIG_IGN);  // as a shell does, to hand the terminal over from behind
+    tcsetpgrp(0, getpid());
+    signal(SIGTTOU, SIG_DFL);
+    exec(argv);
+  }
+  int status = 0;
+  waitpid(job, &status, 0);
+  _exit(0);
+}
+
+int run(const std::vector<std::string>& argv, const fs::path& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    exec(argv);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Waits for a file to appear; the bound only stops a broken run from hanging ctest.
+std::string wait_file(const fs::path& p, const std::string& what) {
+  for (int i = 0; i < 3000; ++i) {
+    if (fs::exists(p) && !slurp(p).empty()) return slurp(p);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  fail(what + " never appeared");
+}
+
+// Reads the master until text appears in what the terminal showed; returns all of it.
+std::string read_until(int master, const std::string& text) {
+  std::string seen;
+  for (int i = 0; i < 600 && seen.find(text) == std::string::npos; ++i) {
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 100) <= 0) continue;
+    char buf[256];
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n > 0) seen.append(buf, static_cast<std::size_t>(n));
+  }
+  return seen;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string ckpt, tracee, workdir;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--ckpt") ckpt = argv[i + 1];
+    if (a == "--tracee") tracee = argv[i + 1];
+    if (a == "--workdir") workdir = argv[i + 1];
+  }
+  if (ckpt.empty() || tracee.empty() || workdir.empty()) {
+    std::cerr << "usage: shell_job_test --ckpt PATH --tracee PATH --workdir DIR\n";
+    return 2;
+  }
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
+  fs::path work = workdir;
+  fs::remove_all(work);
+  fs::create_directories(work);
+  fs::path pidfile = work / "tracee.pid", outfile = work / "tracee.out", img = work / "img",
+           log = work / "log.txt", restored = work / "restored.pid";
+
+  auto [master1, tty1] = open_pty();
+  pid_t shell1 =
+      start_job_shell(tty1, {tracee, "--pidfile", pidfile.string(), "--outfile", outfile.string()});
+  g_live.push_back(shell1);
+  pid_t pid = std::stoi(wait_file(pidfile, "the tracee's pidfile"));
+  g_live.push_back(pid);
+
+  int rc = run({ckpt, "dump", "-t", std::to_string(pid), "-D", img.string(), "--shell-job"}, log);
+  if (rc != 0) fail("ckpt dump --shell-job exited with " + std::to_string(rc) + ":\n" + slurp(log));
+  // The first shell reaps the killed job and exits; its terminal goes away.
+  waitpid(shell1, nullptr, 0);
+  close(master1);
+
+  auto [master2, tty2] = open_pty();
+  pid_t shell2 = fork();
+  if (shell2 == 0) {
+    become_shell(tty2);
+    exec({ckpt, "restore", "-D", img.string(), "--shell-job", "--pidfile", restored.string()});
+  }
+  g_live.push_back(shell2);
+  if (std::stoi(wait_file(restored, "restore's pidfile")) != pid)
+    fail("restored with PID " + slurp(restored) + ", not " + std::to_string(pid));
+  kill(pid, SIGTERM);
+  std::string shown = read_until(master2, "tracee on " + tty2);
+  if (shown.find("tracee on " + tty2) == std::string::npos)
+    fail("the restored tracee did not write to terminal 2 (" + tty2 + "); it showed: " + shown +
+         "\noutfile: " + slurp(outfile));
+  std::string answer = "answer\n";
+  if (write(master2, answer.data(), answer.size()) != static_cast<ssize_t>(answer.size()))
+    fail("cannot type on terminal 2");
+  int status = 0;
+  waitpid(shell2, &status, 0);
+  std::string out = slurp(outfile);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.rfind("PASS", 0) != 0)
+    fail("ckpt restore --shell-job ended with status " + std::to_string(status) +
+         ", the tracee reported: " + (out.empty() ? "nothing" : out) +
+         "; terminal 2 showed: " + shown + read_until(master2, "\x04"));
+  fs::remove_all(work);
+  std::cout << "PASS\n";
+  return 0;
+}
