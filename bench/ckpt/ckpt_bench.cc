@@ -9,7 +9,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -17,13 +16,20 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "bench/harness/spawn.h"
+#include "bench/harness/stats.h"
+
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// The baselines, by path: the harness spawns without a PATH search.
+constexpr const char* kDd = "/bin/dd";
+constexpr const char* kCp = "/bin/cp";
 
 volatile sig_atomic_t g_term = 0;
 void on_term(int) {
@@ -57,37 +63,18 @@ std::uint64_t pattern(std::size_t i) {
   _exit(0);
 }
 
-int run(const std::vector<std::string>& argv) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int null = open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
+// Seconds argv takes to run to success; a failing command ends the benchmark.
 double timed(const std::vector<std::string>& argv) {
-  auto t0 = Clock::now();
-  if (int rc = run(argv); rc != 0) {
-    std::fprintf(stderr, "%s exited with %d\n", argv[0].c_str(), rc);
+  try {
+    return std::chrono::duration<double>(crossrig::bench::time_command(argv)).count();
+  } catch (const std::runtime_error& e) {
+    std::fprintf(stderr, "bench-ckpt: %s\n", e.what());
     std::exit(1);
   }
-  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+double median(const std::vector<double>& v) {
+  return crossrig::bench::summarize(v).median;
 }
 
 int wait_exit(pid_t pid) {
@@ -133,7 +120,7 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
     if (r + 1 < kRuns) cmd.push_back("--leave-running");
     dump.push_back(timed(cmd));
     std::uint64_t bytes = fs::file_size(img / ("pages-" + std::to_string(pid) + ".img"));
-    dd.push_back(timed({"dd", "if=/dev/zero", "of=" + (dir / "dd.out").string(), "bs=4M",
+    dd.push_back(timed({kDd, "if=/dev/zero", "of=" + (dir / "dd.out").string(), "bs=4M",
                         "count=" + std::to_string((bytes + (4 << 20) - 1) >> 22), "status=none"}));
     fs::remove(dir / "dd.out");
     if (r + 1 < kRuns) fs::remove_all(img);
@@ -143,9 +130,9 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
   int rc = 0;
   for (int r = 0; r < kRuns && rc == 0; ++r) {
     restore.push_back(timed({ckpt, "restore", "-D", img.string(), "-d"}));
-    copy.push_back(timed({"cp", pages.string(), (dir / "copy.img").string()}));
+    copy.push_back(timed({kCp, pages.string(), (dir / "copy.img").string()}));
     fs::remove(dir / "copy.img");
-    read.push_back(timed({"dd", "if=" + pages.string(), "of=/dev/null", "bs=4M", "status=none"}));
+    read.push_back(timed({kDd, "if=" + pages.string(), "of=/dev/null", "bs=4M", "status=none"}));
     kill(pid, SIGTERM);
     rc = wait_exit(pid);
   }
