@@ -58,7 +58,9 @@ Tracee Tracee::seize(pid_t tid, bool suspend_seccomp) {
   if (::ptrace(PTRACE_SEIZE, tid, no_addr(),
                as_data(options(suspend_seccomp) & ~PTRACE_O_EXITKILL)) != 0)
     throw_errno("PTRACE_SEIZE of thread " + std::to_string(tid) +
-                (suspend_seccomp ? " with seccomp suspended (needs CAP_SYS_ADMIN)" : "") +
+                (suspend_seccomp ? " with its seccomp filters suspended (needs CAP_SYS_ADMIN, "
+                                   "and ckpt itself must run without seccomp)"
+                                 : "") +
                 " (is it traced already, or gone?)");
   Tracee t(tid);
   if (::ptrace(PTRACE_INTERRUPT, tid, no_addr(), no_addr()) != 0)
