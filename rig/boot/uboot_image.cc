@@ -49,7 +49,9 @@ std::string environment_image(const std::map<std::string, std::string>& variable
                               std::size_t size) {
   std::string data;
   for (const auto& [name, value] : variables) {
-    data += name + "=" + value;
+    data += name;
+    data += '=';
+    data += value;
     data += '\0';
   }
   data += '\0';

@@ -1,6 +1,6 @@
 #include "rig/lab/lab_plan.h"
 
-#include <cstdio>
+#include <string_view>
 
 #include "rig/boot/boot_files.h"
 #include "rig/inventory/vocabulary.h"
@@ -10,9 +10,8 @@ namespace crossrig::rig::lab {
 namespace {
 
 std::string two_hex(int value) {
-  char text[3];
-  std::snprintf(text, sizeof text, "%02x", value & 0xff);
-  return text;
+  constexpr std::string_view kDigits = "0123456789abcdef";
+  return {kDigits[(value >> 4) & 0xf], kDigits[value & 0xf]};
 }
 
 // Board names are inventory keys and TFTP prefixes: quoted in YAML all the same.

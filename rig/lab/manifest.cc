@@ -42,6 +42,16 @@ Manifest parse_manifest(const std::string& text, const std::string& origin) {
   return m;
 }
 
+namespace {
+
+std::runtime_error missing_file(const std::string& manifest, const std::string& file,
+                                const std::string& arch) {
+  return std::runtime_error(manifest + " names " + file +
+                            ", which is missing: run toolchains/lab-images " + arch + " again");
+}
+
+}  // namespace
+
 Manifest load_manifest(const std::string& cache_root, Arch arch) {
   std::string path = manifest_path(cache_root, arch);
   std::string arch_text(arch_name(arch));
@@ -55,10 +65,7 @@ Manifest load_manifest(const std::string& cache_root, Arch arch) {
   Manifest m = parse_manifest(text.str(), path);
   if (m.arch != arch_text) throw std::runtime_error(path + ": its arch is " + m.arch);
   for (const auto* file : {&m.kernel, &m.ramdisk}) {
-    if (!std::filesystem::is_regular_file(*file)) {
-      throw std::runtime_error(path + " names " + *file + ", which is missing: run " +
-                               "toolchains/lab-images " + arch_text + " again");
-    }
+    if (!std::filesystem::is_regular_file(*file)) throw missing_file(path, *file, arch_text);
   }
   return m;
 }
