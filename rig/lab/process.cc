@@ -21,7 +21,7 @@ namespace {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
-  signal(SIGPIPE, SIG_DFL);
+  (void)signal(SIGPIPE, SIG_DFL);
   int null = open("/dev/null", O_RDWR);
   dup2(null, 0);
   dup2(out_fd >= 0 ? out_fd : null, 1);
@@ -52,6 +52,7 @@ std::string command_text(const std::vector<std::string>& argv) {
 pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
   std::vector<std::string> args = argv;
   std::vector<char*> cargs;
+  cargs.reserve(args.size() + 1);
   for (auto& a : args)
     cargs.push_back(a.data());
   cargs.push_back(nullptr);
@@ -75,6 +76,7 @@ void run_to_end(const std::vector<std::string>& argv) {
   crossrig::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
   std::vector<std::string> args = argv;
   std::vector<char*> cargs;
+  cargs.reserve(args.size() + 1);
   for (auto& a : args)
     cargs.push_back(a.data());
   cargs.push_back(nullptr);

@@ -26,7 +26,7 @@ void read_until(int fd, const std::string& key, const crossrig::Deadline& deadli
       throw std::runtime_error("QEMU closed its QMP socket before answering");
     }
     pending.append(reinterpret_cast<const char*>(buf), n);
-    std::size_t end;
+    std::size_t end = 0;
     while ((end = pending.find('\n')) != std::string::npos) {
       std::string line = pending.substr(0, end);
       pending.erase(0, end + 1);

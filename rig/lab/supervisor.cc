@@ -172,7 +172,7 @@ void Supervisor::setup() {
   for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGHUP})
     sigaddset(&mask, s);
   sigprocmask(SIG_BLOCK, &mask, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  (void)signal(SIGPIPE, SIG_IGN);
   signals_.reset(signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
   write_file_atomically(plan_.state_dir, "supervisor.pid", std::to_string(getpid()) + "\n");
   make_network();
@@ -231,15 +231,16 @@ pid_t Supervisor::start_service(const std::string& what, const std::vector<std::
 void Supervisor::wait_for(const std::string& what, pid_t pid, const std::string& log_file,
                           const std::function<bool()>& ready) {
   crossrig::Deadline deadline(20s);
+  const std::string exited = what + " exited at start; its log " + log_file + " says: ";
+  const std::string late = what + " was not ready after 20 s; see " + log_file;
   while (!ready()) {
     reap();
     if (!children_.count(pid)) {
-      throw std::runtime_error(what + " exited at start; its log " + log_file +
-                               " says: " + read_text(log_file));
+      std::string message = exited;
+      message += read_text(log_file);
+      throw std::runtime_error(message);
     }
-    if (deadline.expired()) {
-      throw std::runtime_error(what + " was not ready after 20 s; see " + log_file);
-    }
+    if (deadline.expired()) throw std::runtime_error(late);
     std::this_thread::sleep_for(50ms);
   }
 }
@@ -280,7 +281,7 @@ void Supervisor::start_services() {
     std::istringstream lines(read_text(plug_log));
     ready_lines = 0;
     for (std::string line; std::getline(lines, line);) {
-      if (line.rfind("{", 0) != 0) continue;
+      if (line.rfind('{', 0) != 0) continue;
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (!j.is_object() || !j.contains("name") || !j["xor_port"].is_number()) continue;
       for (auto& b : plan_.boards) {
