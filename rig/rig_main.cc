@@ -7,6 +7,7 @@
 #include "rig/console/console_command.h"
 #include "rig/inventory/boards_command.h"
 #include "rig/jobs/run_command.h"
+#include "rig/lab/lab_command.h"
 #include "rig/power/power_command.h"
 #include "rig/tftp/tftp_command.h"
 
@@ -27,6 +28,8 @@ constexpr Command kCommands[] = {
     {"run", "run a test job on a board: stage, power-cycle, follow the console",
      crossrig::rig::run_command},
     {"tftp", "serve a directory read-only over TFTP", crossrig::rig::tftp_command},
+    {"lab", "bring the virtual lab of QEMU boards up or down, list its boards",
+     crossrig::rig::lab_command},
 };
 
 void usage(std::ostream& out) {

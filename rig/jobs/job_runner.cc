@@ -39,6 +39,7 @@ void stage(const JobSpec& spec) {
     stage_file(spec.kernel, *b.tftp_dir, staged_name(b.kernel, spec.kernel));
     stage_file(spec.ramdisk, *b.tftp_dir, staged_name(b.ramdisk, spec.ramdisk));
     if (spec.cmdline) write_file_atomically(*b.tftp_dir, "cmdline", *spec.cmdline + "\n");
+    stage_boot_files(b, staged_name(b.kernel, spec.kernel), staged_name(b.ramdisk, spec.ramdisk));
   } catch (const std::exception& e) {
     throw JobError(kFailed,
                    "board '" + b.name + "': staging into " + *b.tftp_dir + " failed: " + e.what());

@@ -6,9 +6,12 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include "common/unique_fd.h"
+#include "rig/boot/board_boot.h"
 
 namespace fs = std::filesystem;
 
@@ -71,6 +74,18 @@ void write_file_atomically(const std::string& dir, const std::string& name,
   }
   fsync(fd.get());
   publish(temp, dir, name);
+}
+
+void stage_boot_files(const Board& board, const std::string& kernel, const std::string& ramdisk) {
+  std::ifstream in(*board.tftp_dir + "/cmdline");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto request =
+      boot::board_boot_request(board, kernel, ramdisk, boot::cmdline_from_file_text(text.str()));
+  for (const auto& file : boot::boot_files(request)) {
+    fs::path path = fs::path(*board.tftp_dir) / file.path;
+    write_file_atomically(path.parent_path().string(), path.filename().string(), file.bytes);
+  }
 }
 
 }  // namespace crossrig::rig

@@ -54,5 +54,20 @@ TEST_F(StageFiles, WritesTextAtomically) {
   EXPECT_EQ(read(dir_ / "out" / "results.json"), "{\"a\":1}\n");
 }
 
+TEST_F(StageFiles, BootFilesCarryTheStagedNamesAndTheCmdlineFile) {
+  Board b;
+  b.name = "cell";
+  b.arch = Arch::kPpc64;
+  b.boot = BootMethod::kSlof;
+  b.mac = "00:1a:64:5c:13:a0";
+  b.tftp_dir = (dir_ / "cell").string();
+  write_file_atomically(*b.tftp_dir, "cmdline", "console=hvc0 rdinit=/init\n");
+  stage_boot_files(b, "zImage.pseries", "ramdisk.cpio.gz");
+  std::string config = read(dir_ / "cell/pxelinux.cfg/01-00-1a-64-5c-13-a0");
+  EXPECT_NE(config.find("KERNEL cell/zImage.pseries\n"), std::string::npos) << config;
+  EXPECT_NE(config.find("APPEND console=hvc0 rdinit=/init\n"), std::string::npos) << config;
+  EXPECT_EQ(read(dir_ / "cell/pxelinux.cfg/default"), config);
+}
+
 }  // namespace
 }  // namespace crossrig::rig
