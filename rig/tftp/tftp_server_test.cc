@@ -1,12 +1,16 @@
 #include "rig/tftp/tftp_server.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
+#include "common/unique_fd.h"
 #include "rig/tftp/tftp_client.h"
 
 namespace crossrig::rig::tftp {
@@ -30,14 +34,16 @@ class TftpServer : public ::testing::Test {
     server_.reset();
     fs::remove_all(root_);
   }
-  void serve(const std::string& host = "127.0.0.1", MapRules map = {}) {
+  void serve(const std::string& host = "127.0.0.1", MapRules map = {}, unsigned threads = 0) {
     ServerConfig c;
     c.root = root_;
     c.listen = {crossrig::HostPort{host, 0}};
     c.map = std::move(map);
+    c.threads = threads;
     c.on_transfer = [this](const TransferRecord& r) {
       std::lock_guard lock(mutex_);
       log_.push_back(r);
+      log_threads_.push_back(std::this_thread::get_id());
     };
     server_ = std::make_unique<Server>(std::move(c));
     address_ = server_->local_addresses().at(0);
@@ -54,6 +60,7 @@ class TftpServer : public ::testing::Test {
   crossrig::SocketAddress address_;
   std::mutex mutex_;
   std::vector<TransferRecord> log_;
+  std::vector<std::thread::id> log_threads_;  // the thread that logged each record
 };
 
 TEST_F(TftpServer, ServesLockstepAndWindowedTransfers) {
@@ -132,6 +139,42 @@ TEST_F(TftpServer, StopEndsRunningTransfersAndReturns) {
   server_->stop();
   auto records = log();
   EXPECT_TRUE(records.empty());
+}
+
+TEST_F(TftpServer, StalledClientHoldsNoOneUpAndTransfersSpreadOverThreads) {
+  serve("127.0.0.1", {}, 2);
+  // A client that asks, gets its first block and never acknowledges it.
+  crossrig::UniqueFd stalled(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  auto request = encode(Request{Opcode::kRrq, "blob", "octet", {}});
+  ASSERT_EQ(
+      sendto(stalled.get(), request.data(), request.size(), 0, address_.get(), address_.length),
+      static_cast<ssize_t>(request.size()));
+  std::vector<std::uint8_t> block(600);
+  ASSERT_EQ(recv(stalled.get(), block.data(), block.size(), 0), 516) << "first DATA block";
+
+  auto first = fetch(address_, "blob", {});
+  ASSERT_TRUE(first.ok) << first.error;
+  std::vector<FetchResult> results(8);
+  std::vector<std::thread> clients;
+  for (auto& r : results) {
+    clients.emplace_back([&r, this] {
+      FetchOptions o;
+      o.blksize = 1468;
+      o.windowsize = 4;
+      r = fetch(address_, "blob", o);
+    });
+  }
+  for (auto& c : clients)
+    c.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.data, content_);
+  }
+  auto records = log();
+  ASSERT_EQ(records.size(), 10u) << "nine downloads and the stalled one, ended by stop()";
+  EXPECT_EQ(records.back().error, "server stopped");
+  EXPECT_NE(log_threads_.front(), log_threads_.back())
+      << "the download after the stalled one went to the other, idle thread";
 }
 
 }  // namespace
