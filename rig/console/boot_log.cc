@@ -34,7 +34,10 @@ BootLog::BootLog(const std::filesystem::path& dir, std::string_view board, std::
   if (raw) raw_ = create(dir / (std::string(base) + ".raw"));
   // The link is replaced by rename so a reader never finds it missing or half made.
   auto link = dir / (std::string(board) + "-current.log");
-  auto tmp = dir / ("." + std::string(board) + "-current.log.tmp");
+  // Built by appending: GCC 12 at -O3 misreports "." + string as overlapping (-Wrestrict).
+  std::string tmp_name = ".";
+  tmp_name.append(board).append("-current.log.tmp");
+  auto tmp = dir / tmp_name;
   std::filesystem::remove(tmp, ec);
   std::filesystem::create_symlink(path_.filename(), tmp, ec);
   if (!ec) std::filesystem::rename(tmp, link, ec);

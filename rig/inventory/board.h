@@ -20,6 +20,17 @@ struct PowerSpec {
   std::map<std::string, std::string> settings;
 };
 
+/// A board's default test job (`rig run --board NAME` without files): absolute paths, made
+/// so from the inventory file's directory.
+struct BoardJob {
+  std::string kernel, ramdisk;
+  std::optional<std::string> dtb;
+  /// Kernel command line, staged as tftp_dir/cmdline.
+  std::optional<std::string> cmdline;
+  /// Seconds each attempt may take.
+  std::optional<double> timeout_s;
+};
+
 /// One board of the lab, as the inventory describes it.
 struct Board {
   std::string name;
@@ -36,6 +47,8 @@ struct Board {
   std::optional<std::string> kernel, ramdisk, dtb, boot_script;
   /// How long the board stays off during a power cycle.
   double off_time_s = 2.0;
+  /// The job `rig run --board NAME` runs when given no files.
+  std::optional<BoardJob> job;
   /// Line of the board's entry in the inventory file (1-based), for messages.
   int line = 0;
 };

@@ -23,6 +23,15 @@ nlohmann::json board_json(const Board& board) {
     const auto& value = board.*member;
     j[key] = value ? nlohmann::json(*value) : nlohmann::json(nullptr);
   }
+  j["job"] = nullptr;
+  if (const auto& job = board.job) {
+    auto or_null = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    j["job"] = {{"kernel", job->kernel},
+                {"ramdisk", job->ramdisk},
+                {"dtb", or_null(job->dtb)},
+                {"cmdline", or_null(job->cmdline)},
+                {"timeout_s", or_null(job->timeout_s)}};
+  }
   return j;
 }
 

@@ -57,7 +57,8 @@ std::optional<std::string> check_address(std::string_view text, bool port_requir
 
 std::optional<std::string> check_file_name(std::string_view name) {
   if (name.empty()) return "a file name may not be empty";
-  if (name == "." || name == "..") return "'" + std::string(name) + "' is not a file name";
+  if (name == "." || name == "..")
+    return std::string(name == "." ? "'.'" : "'..'") + " is not a file name";
   if (name.find('/') != std::string_view::npos) {
     return "give a file name inside the board's tftp_dir, without '/'";
   }

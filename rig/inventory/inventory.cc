@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
@@ -39,9 +40,19 @@ std::string kind_of(const YAML::Node& node) {
   }
 }
 
-constexpr std::string_view kBoardKeys[] = {"arch", "boot",        "power",   "console",
-                                           "mac",  "tftp_dir",    "kernel",  "ramdisk",
-                                           "dtb",  "boot_script", "off_time"};
+constexpr std::string_view kBoardKeys[] = {"arch", "boot",        "power",    "console",
+                                           "mac",  "tftp_dir",    "kernel",   "ramdisk",
+                                           "dtb",  "boot_script", "off_time", "job"};
+
+constexpr std::string_view kJobKeys[] = {"kernel", "ramdisk", "dtb", "cmdline", "timeout"};
+
+template <std::size_t N>
+std::string joined(const std::string_view (&keys)[N]) {
+  std::string out;
+  for (auto k : keys)
+    out += (out.empty() ? "" : ", ") + std::string(k);
+  return out;
+}
 
 // Collects the problems of one file so a human sees them all in one run.
 class Checker {
@@ -87,10 +98,8 @@ class Checker {
         continue;
       }
       if (std::find(std::begin(kBoardKeys), std::end(kBoardKeys), field) == std::end(kBoardKeys)) {
-        std::string known;
-        for (auto k : kBoardKeys)
-          known += (known.empty() ? "" : ", ") + std::string(k);
-        problem(line_of(entry.first), name, field, "unknown field; known fields: " + known);
+        problem(line_of(entry.first), name, field,
+                "unknown field; known fields: " + joined(kBoardKeys));
         continue;
       }
       board_field(b, field, entry.second);
@@ -105,6 +114,7 @@ class Checker {
   void board_field(Board& b, const std::string& field, const YAML::Node& value) {
     int line = line_of(value);
     if (field == "power") return power(b, value);
+    if (field == "job") return job(b, value);
     auto text = scalar(value, b.name, field);
     if (!text) return;
     auto report = [&](const std::optional<std::string>& bad) {
@@ -147,6 +157,74 @@ class Checker {
       report(check_file_name(*text));
       set_optional(b, field, *text);
     }
+  }
+
+  // Paths relative to the inventory file's directory, so a lab's files travel with it.
+  std::string job_path(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_absolute()) return p.lexically_normal().string();
+    return (std::filesystem::path(source_).parent_path() / p).lexically_normal().string();
+  }
+
+  void job(Board& b, const YAML::Node& node) {
+    if (!node.IsMap()) {
+      problem(line_of(node), b.name, "job",
+              "must be a mapping with kernel and ramdisk (and dtb, cmdline, timeout), not " +
+                  kind_of(node));
+      return;
+    }
+    BoardJob job;
+    std::set<std::string> seen;
+    bool usable = true;
+    for (const auto& entry : node) {
+      std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "?";
+      std::string field = "job." + key;
+      int line = line_of(entry.first);
+      if (std::find(std::begin(kJobKeys), std::end(kJobKeys), key) == std::end(kJobKeys)) {
+        problem(line, b.name, field, "unknown job field; known fields: " + joined(kJobKeys));
+        usable = false;
+        continue;
+      }
+      if (!seen.insert(key).second) {
+        problem(line, b.name, field, "given twice; keep one");
+        usable = false;
+        continue;
+      }
+      auto text = scalar(entry.second, b.name, field);
+      if (!text) {
+        usable = false;
+        continue;
+      }
+      if (key == "timeout") {
+        auto seconds = parse_seconds(*text);
+        if (!seconds || *seconds == 0) {
+          problem(line_of(entry.second), b.name, field,
+                  "'" + *text + "' is not a number of seconds from 0 to 3600");
+          usable = false;
+        }
+        job.timeout_s = seconds;
+      } else if (key == "cmdline") {
+        job.cmdline = *text;
+      } else if (text->empty()) {
+        problem(line_of(entry.second), b.name, field,
+                "give a file, absolute or relative to the inventory's directory");
+        usable = false;
+      } else if (key == "kernel") {
+        job.kernel = job_path(*text);
+      } else if (key == "ramdisk") {
+        job.ramdisk = job_path(*text);
+      } else {
+        job.dtb = job_path(*text);
+      }
+    }
+    for (const char* required : {"kernel", "ramdisk"}) {
+      if (!seen.count(required)) {
+        problem(line_of(node), b.name, std::string("job.") + required,
+                "missing; a job needs a kernel and a ramdisk");
+        usable = false;
+      }
+    }
+    if (usable) b.job = std::move(job);
   }
 
   static void set_optional(Board& b, const std::string& field, const std::string& value) {

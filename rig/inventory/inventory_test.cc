@@ -154,12 +154,59 @@ TEST(Inventory, FileNamesStayInTftpDir) {
       << p;
 }
 
+constexpr const char* kJobBoard = R"(boards:
+  b:
+    arch: s390x
+    boot: s390-netboot
+    power: {driver: hs100, address: 10.0.0.5}
+    job:
+)";
+
+TEST(Inventory, DefaultJobPathsAreRelativeToTheInventory) {
+  Inventory inv = parse_inventory(std::string(kJobBoard) +
+                                      "      kernel: kernels/vmlinuz\n"
+                                      "      ramdisk: /cache/initrd.cpio.gz\n"
+                                      "      dtb: ../dtbs/virt.dtb\n"
+                                      "      cmdline: console=ttyS0 quiet\n"
+                                      "      timeout: 90\n",
+                                  "/srv/lab/inventory.yaml");
+  ASSERT_TRUE(inv.boards[0].job);
+  const BoardJob& job = *inv.boards[0].job;
+  EXPECT_EQ(job.kernel, "/srv/lab/kernels/vmlinuz");
+  EXPECT_EQ(job.ramdisk, "/cache/initrd.cpio.gz");
+  EXPECT_EQ(job.dtb, "/srv/dtbs/virt.dtb");
+  EXPECT_EQ(job.cmdline, "console=ttyS0 quiet");
+  EXPECT_EQ(job.timeout_s, 90.0);
+  EXPECT_FALSE(parse_inventory(kGood, "inv.yaml").boards[0].job) << "no job: none";
+}
+
+TEST(Inventory, DefaultJobMistakesNameBoardFieldAndLine) {
+  EXPECT_EQ(problems_of(std::string(kJobBoard) + "      kernel: k\n"),
+            "inv.yaml:7: board 'b': job.ramdisk: missing; a job needs a kernel and a ramdisk");
+  EXPECT_EQ(problems_of(std::string(kJobBoard) +
+                        "      kernel: k\n      ramdisk: r\n      timeout: forever\n"
+                        "      initrd: x\n"),
+            "inv.yaml:9: board 'b': job.timeout: 'forever' is not a number of seconds from 0 "
+            "to 3600\n"
+            "inv.yaml:10: board 'b': job.initrd: unknown job field; known fields: kernel, "
+            "ramdisk, dtb, cmdline, timeout");
+  EXPECT_EQ(problems_of(std::string(kJobBoard) + "      kernel: [a, b]\n      ramdisk: r\n"),
+            "inv.yaml:7: board 'b': job.kernel: must be a single value, not a list");
+  EXPECT_EQ(problems_of(
+                std::string(kJobBoard).replace(std::string(kJobBoard).size() - 1, 1, " vmlinuz\n")),
+            "inv.yaml:6: board 'b': job: must be a mapping with kernel and ramdisk (and dtb, "
+            "cmdline, timeout), not a single value");
+}
+
 TEST(Inventory, ShippedExampleLoads) {
   Inventory inv = load_inventory(CROSSRIG_SOURCE_DIR "/rig/inventory/examples/lab.yaml");
   ASSERT_EQ(inv.boards.size(), 3u);
   EXPECT_EQ(inv.boards[0].arch, Arch::kPpc64);
   EXPECT_EQ(inv.boards[0].boot, BootMethod::kSlof);
   EXPECT_EQ(inv.boards[0].power.driver, "hs100");
+  ASSERT_TRUE(inv.boards[0].job);
+  EXPECT_EQ(inv.boards[0].job->kernel,
+            CROSSRIG_SOURCE_DIR "/rig/inventory/examples/images/cell/vmlinux");
   EXPECT_EQ(inv.boards[1].arch, Arch::kAarch64);
   EXPECT_EQ(inv.boards[1].power.settings.at("outlet"), "3");
   EXPECT_EQ(inv.boards[2].arch, Arch::kS390x);

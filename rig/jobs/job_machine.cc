@@ -1,5 +1,6 @@
 #include "rig/jobs/job_machine.h"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -39,10 +40,32 @@ std::string_view phase_name(JobPhase phase) {
 }
 
 JobMachine::Action JobMachine::start(double now) {
-  attempts_.push_back({1, {}, "", {}, {}});
+  attempts_.push_back({1, {}, std::nullopt, "", {}, {}});
   phase_ = JobPhase::kPowerOn;
   attempts_.back().phases.emplace_back(phase_, now);
   return Action::kPowerCycle;
+}
+
+void JobMachine::on_powered_on(double now) {
+  if (!attempts_.empty()) attempts_.back().powered_on = now;
+}
+
+AttemptTimes times_of(const Attempt& attempt) {
+  auto at = [&](JobPhase phase) -> std::optional<double> {
+    for (const auto& [p, t] : attempt.phases) {
+      if (p == phase) return t;
+    }
+    return std::nullopt;
+  };
+  auto between = [](std::optional<double> from, std::optional<double> to) {
+    return from && to ? std::optional<double>(std::max(0.0, *to - *from)) : std::nullopt;
+  };
+  auto on = attempt.powered_on ? attempt.powered_on : at(JobPhase::kPowerOn);
+  AttemptTimes times;
+  times.firmware = between(on, at(JobPhase::kKernel));
+  times.kernel = between(at(JobPhase::kKernel), at(JobPhase::kTest));
+  if (attempt.end == "completed") times.job = between(at(JobPhase::kTest), at(JobPhase::kDone));
+  return times;
 }
 
 void JobMachine::enter(JobPhase phase, double now) {
@@ -106,7 +129,7 @@ JobMachine::Action JobMachine::attempt_failed(const std::string& why, double now
     outcome_ = JobOutcome::kGaveUp;
     return Action::kPowerOff;
   }
-  attempts_.push_back({attempt.number + 1, {}, "", {}, {}});
+  attempts_.push_back({attempt.number + 1, {}, std::nullopt, "", {}, {}});
   phase_ = JobPhase::kPowerOn;
   attempts_.back().phases.emplace_back(phase_, now);
   return Action::kPowerCycle;

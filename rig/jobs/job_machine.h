@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,12 +21,25 @@ struct Attempt {
   int number = 1;
   /// Seconds since the job started at which each phase began, in order.
   std::vector<std::pair<JobPhase, double>> phases;
+  /// When the power switch confirmed the board on, if it did.
+  std::optional<double> powered_on;
   /// How it ended: "completed", "timed out in kernel", "kernel panic", ...
   std::string end;
   std::vector<TestCaseResult> results;
   /// Malformed signals seen, as messages.
   std::vector<std::string> bad_signals;
 };
+
+/// How long an attempt spent in each stage, in seconds; empty when the console never showed
+/// the stage's end.
+struct AttemptTimes {
+  std::optional<double> firmware;  ///< Power on (confirmed) to the kernel's first line.
+  std::optional<double> kernel;    ///< Kernel's first line to <LAVA_SIGNAL_STARTRUN>.
+  std::optional<double> job;       ///< STARTRUN to <LAVA_SIGNAL_ENDRUN>.
+};
+
+/// The stage times of an attempt, from its phases.
+AttemptTimes times_of(const Attempt& attempt);
 
 /// How the whole job ended.
 enum class JobOutcome { kRunning, kPassed, kFailed, kGaveUp };
@@ -43,6 +57,8 @@ class JobMachine {
 
   /// Starts the first attempt: kPowerCycle.
   Action start(double now);
+  /// The power cycle the machine asked for is done: the board is on from now.
+  void on_powered_on(double now);
   /// A console line (without its newline).
   Action on_line(std::string_view line, double now);
   /// The attempt's time ran out: kPowerCycle for a retry, kPowerOff when none are left.

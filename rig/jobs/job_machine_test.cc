@@ -93,5 +93,30 @@ TEST(JobMachine, RetrySucceedsWithOnlyItsOwnResults) {
   EXPECT_EQ(job.attempts()[1].results[0].result, "pass");
 }
 
+TEST(JobMachine, StageTimesRunFromTheConfirmedPowerOn) {
+  JobMachine job(BootMethod::kSlof, 1);
+  job.start(0);
+  job.on_powered_on(2.5);  // after the off time
+  job.on_line("SLOF ****", 3);
+  job.on_line("[    0.000000] Linux version 6.1.0", 10);
+  job.on_line("<LAVA_SIGNAL_STARTRUN 0_smoke 1>", 14);
+  job.on_line("<LAVA_SIGNAL_ENDRUN 0_smoke 1>", 20);
+  AttemptTimes t = times_of(job.attempts()[0]);
+  EXPECT_EQ(t.firmware, 7.5);
+  EXPECT_EQ(t.kernel, 4.0);
+  EXPECT_EQ(t.job, 6.0);
+}
+
+TEST(JobMachine, StageTimesOfAHungAttemptStopWhereItHung) {
+  JobMachine job(BootMethod::kUboot, 0);
+  job.start(0);
+  job.on_line("[    0.000000] Linux version 6.1.0", 4);
+  job.on_timeout(30);
+  AttemptTimes t = times_of(job.attempts()[0]);
+  EXPECT_EQ(t.firmware, 4.0) << "without a confirmed power-on, from the attempt's start";
+  EXPECT_FALSE(t.kernel);
+  EXPECT_FALSE(t.job);
+}
+
 }  // namespace
 }  // namespace crossrig::rig

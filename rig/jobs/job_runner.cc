@@ -28,21 +28,11 @@ constexpr int kFailed = 1, kUsage = 2, kUnreachable = 3;
 // Longer console lines are cut: a board spewing garbage must not grow memory.
 constexpr std::size_t kMaxLine = 4096;
 
-// Files are named as the inventory says, or after the given file.
-std::string staged_name(const std::optional<std::string>& inventory_name, const std::string& path) {
-  return inventory_name.value_or(std::filesystem::path(path).filename().string());
-}
-
 void stage(const JobSpec& spec) {
-  const Board& b = spec.board;
   try {
-    stage_file(spec.kernel, *b.tftp_dir, staged_name(b.kernel, spec.kernel));
-    stage_file(spec.ramdisk, *b.tftp_dir, staged_name(b.ramdisk, spec.ramdisk));
-    if (spec.cmdline) write_file_atomically(*b.tftp_dir, "cmdline", *spec.cmdline + "\n");
-    stage_boot_files(b, staged_name(b.kernel, spec.kernel), staged_name(b.ramdisk, spec.ramdisk));
+    stage_job(spec.board, spec.files);
   } catch (const std::exception& e) {
-    throw JobError(kFailed,
-                   "board '" + b.name + "': staging into " + *b.tftp_dir + " failed: " + e.what());
+    throw JobError(kFailed, std::string("staging failed: ") + e.what());
   }
 }
 
@@ -107,6 +97,7 @@ class Follower {
       note("attempt " + std::to_string(job_.attempts().back().number) + ": power cycle");
       line_.clear();
       power_cycle(power_, spec_.off_time, spec_.power, spec_.board.name);
+      job_.on_powered_on(now());
       deadline_ = crossrig::Deadline(spec_.attempt_timeout);
     } else if (action == JobMachine::Action::kPowerOff) {
       note(std::string("job ") + std::string(outcome_name(job_.outcome())) + ": power off");
@@ -147,13 +138,18 @@ class Follower {
 
 JobMachine run_job(const JobSpec& spec) {
   const Board& b = spec.board;
-  if (!b.tftp_dir)
-    throw JobError(kUsage, "board '" + b.name + "' has no tftp_dir in the inventory");
   if (!b.console) throw JobError(kUsage, "board '" + b.name + "' has no console in the inventory");
+  try {
+    check_tftp_dir(b);
+  } catch (const std::runtime_error& e) {
+    throw JobError(kUsage, e.what());
+  }
   std::error_code ec;
   std::filesystem::create_directories(spec.job_dir, ec);
   if (ec)
     throw JobError(kUsage, "cannot create the job directory " + spec.job_dir + ": " + ec.message());
+  // A reused job directory must not show an earlier job's results.
+  std::filesystem::remove(spec.job_dir + "/results.json", ec);
 
   std::optional<BoardLock> lock;
   try {
@@ -175,13 +171,12 @@ JobMachine run_job(const JobSpec& spec) {
       power->set(false);
     } catch (const std::exception&) {
     }
-    nlohmann::json report = job_report(b.name, follower.job());
-    report["error"] = e.what();
-    write_file_atomically(spec.job_dir, "results.json", report.dump(2) + "\n");
+    write_file_atomically(spec.job_dir, "results.json",
+                          error_report(b, &follower.job(), spec.job_dir, e.what()).dump(2) + "\n");
     throw;
   }
   write_file_atomically(spec.job_dir, "results.json",
-                        job_report(b.name, follower.job()).dump(2) + "\n");
+                        job_report(b, follower.job(), spec.job_dir).dump(2) + "\n");
   return follower.job();
 }
 

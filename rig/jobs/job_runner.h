@@ -6,6 +6,7 @@
 
 #include "rig/inventory/board.h"
 #include "rig/jobs/job_machine.h"
+#include "rig/jobs/stage_files.h"
 #include "rig/power/power_switch.h"
 
 namespace crossrig::rig {
@@ -13,8 +14,7 @@ namespace crossrig::rig {
 /// What `rig run` was asked to do.
 struct JobSpec {
   Board board;
-  std::string kernel, ramdisk;
-  std::optional<std::string> cmdline;
+  JobFiles files;
   /// Bounds each attempt, from power-on to <LAVA_SIGNAL_ENDRUN>.
   std::chrono::milliseconds attempt_timeout{std::chrono::minutes(10)};
   int retries = 0;

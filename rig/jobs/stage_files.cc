@@ -88,4 +88,49 @@ void stage_boot_files(const Board& board, const std::string& kernel, const std::
   }
 }
 
+namespace {
+
+// Files are named as the inventory says, or after the given file.
+std::string staged_name(const std::optional<std::string>& inventory_name, const std::string& path) {
+  return inventory_name.value_or(fs::path(path).filename().string());
+}
+
+}  // namespace
+
+void check_tftp_dir(const Board& board) {
+  if (!board.tftp_dir) {
+    throw std::runtime_error("board '" + board.name +
+                             "' has no tftp_dir in the inventory; add the directory its "
+                             "firmware fetches from");
+  }
+  const std::string& dir = *board.tftp_dir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    throw std::runtime_error(
+        "board '" + board.name + "': its tftp_dir " + dir +
+        " does not exist. It must be a directory a TFTP server serves to the board: create it "
+        "and run `rig tftp --root` on it or on a parent (see rig/jobs/README.md), or bring up "
+        "the virtual lab, which serves its boards' directories");
+  }
+}
+
+std::vector<std::string> stage_job(const Board& board, const JobFiles& files) {
+  check_tftp_dir(board);
+  const std::string& dir = *board.tftp_dir;
+  std::vector<std::string> staged;
+  auto put = [&](const std::string& source, const std::optional<std::string>& name) {
+    staged.push_back(staged_name(name, source));
+    stage_file(source, dir, staged.back());
+  };
+  put(files.kernel, board.kernel);
+  put(files.ramdisk, board.ramdisk);
+  if (files.dtb) put(*files.dtb, board.dtb);
+  if (files.cmdline) {
+    write_file_atomically(dir, "cmdline", *files.cmdline + "\n");
+    staged.push_back("cmdline");
+  }
+  stage_boot_files(board, staged[0], staged[1]);
+  return staged;
+}
+
 }  // namespace crossrig::rig

@@ -54,6 +54,7 @@ int tftp_command(int argc, char** argv) {
   std::string root, map_file;
   std::vector<std::string> listen;
   int max_blksize = 65464, max_windowsize = 64, retries = 6;
+  unsigned threads = 0;
   std::uint32_t max_window_bytes = 128 << 10;
   po::options_description opts(std::string(kUsageText) + tftp::kMapFormatHelp + "\nOptions");
   opts.add_options()("help,h", "show this help")("root,r", po::value(&root),
@@ -69,7 +70,10 @@ int tftp_command(int argc, char** argv) {
       "windowsize is lowered so a window holds at most this many bytes, since clients with "
       "default receive buffers drop larger bursts (0: no limit)")(
       "retries", po::value(&retries)->default_value(6),
-      "timeouts in a row before a transfer is given up (1-100)");
+      "timeouts in a row before a transfer is given up (1-100)")(
+      "threads", po::value(&threads)->default_value(0),
+      "event loops serving transfers, each on a thread of its own (0: one per CPU, at most "
+      "8; 1-64)");
   po::variables_map vm;
   try {
     po::store(po::parse_command_line(argc, argv, opts), vm);
@@ -87,8 +91,9 @@ int tftp_command(int argc, char** argv) {
     return kUsage;
   }
   if (max_blksize < 8 || max_blksize > 65464 || max_windowsize < 1 || max_windowsize > 65535 ||
-      retries < 1 || retries > 100) {
-    std::cerr << "rig tftp: --max-blksize, --max-windowsize or --retries out of range; see "
+      retries < 1 || retries > 100 || threads > 64) {
+    std::cerr << "rig tftp: --max-blksize, --max-windowsize, --retries or --threads out of "
+                 "range; see "
                  "rig tftp --help\n";
     return kUsage;
   }
@@ -99,6 +104,7 @@ int tftp_command(int argc, char** argv) {
   config.limits.max_windowsize = static_cast<std::uint16_t>(max_windowsize);
   config.limits.max_window_bytes = max_window_bytes;
   config.max_retries = retries;
+  config.threads = threads;
   if (listen.empty()) listen.push_back("[::]:69");
   try {
     for (const auto& text : listen)

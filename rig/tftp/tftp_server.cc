@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <unordered_map>
@@ -137,31 +138,44 @@ UniqueFd open_reply_socket(const Arrival& a) {
   return fd;
 }
 
-}  // namespace
-
-struct Server::Impl {
+// What every worker shares: configuration, the root, the listening sockets, the log.
+struct Shared {
   ServerConfig config;
   UniqueFd root;
+  std::vector<Listener> listeners;
+  std::atomic<bool> stopping{false};
+  std::mutex log_mutex;
+
+  void log(const TransferRecord& record) {
+    if (!config.on_transfer) return;
+    std::lock_guard lock(log_mutex);
+    config.on_transfer(record);
+  }
+};
+
+// One thread's event loop: its own epoll, its transfers and their timers. Every worker
+// watches the listening sockets (EPOLLEXCLUSIVE, so a request wakes one idle worker) and
+// hands each new transfer to the worker with the fewest, so transfers spread over the cores
+// and a slow client only ever shares a loop with some of the others.
+struct Worker {
+  Shared& shared;
+  std::vector<std::unique_ptr<Worker>>& all;
   UniqueFd epoll;
   UniqueFd wake;
-  std::vector<Listener> listeners;
   std::unordered_map<int, std::unique_ptr<Transfer>> transfers;
-  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> load{0};  // transfers owned or on their way here
+  std::mutex inbox_mutex;
+  std::vector<std::unique_ptr<Transfer>> inbox;  // handed over by other workers
   std::vector<std::uint8_t> receive_buffer = std::vector<std::uint8_t>(kReceiveBuffer);
 
-  explicit Impl(ServerConfig c) : config(std::move(c)) {
-    root.reset(::open(config.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!root) throw_errno("cannot open the root directory " + config.root.string());
+  Worker(Shared& s, std::vector<std::unique_ptr<Worker>>& workers) : shared(s), all(workers) {
     epoll.reset(epoll_create1(EPOLL_CLOEXEC));
     if (!epoll) throw_errno("epoll_create1");
     wake.reset(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
     if (!wake) throw_errno("eventfd");
     watch(wake.get(), EPOLLIN);
-    if (config.listen.empty()) throw std::runtime_error("no address to listen on");
-    for (const auto& hp : config.listen) {
-      for (const auto& address : crossrig::resolve(hp, SOCK_DGRAM))
-        listen_on(address);
-    }
+    for (const auto& l : shared.listeners)
+      watch(l.fd.get(), EPOLLIN | EPOLLEXCLUSIVE);
   }
 
   void watch(int fd, std::uint32_t events) {
@@ -171,29 +185,14 @@ struct Server::Impl {
     if (epoll_ctl(epoll.get(), EPOLL_CTL_ADD, fd, &ev) != 0) throw_errno("epoll_ctl");
   }
 
-  void listen_on(const SocketAddress& address) {
-    Listener l;
-    l.fd.reset(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!l.fd) throw_errno("socket for " + address.to_string());
-    if (address.family() == AF_INET6) {
-      set_option(l.fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
-    } else {
-      set_option(l.fd.get(), IPPROTO_IP, IP_PKTINFO, 1);
-    }
-    grow_buffer(l.fd.get(), SO_RCVBUFFORCE, SO_RCVBUF, 1 << 20);
-    if (bind(l.fd.get(), address.get(), address.length) != 0) {
-      throw_errno("cannot listen on " + address.to_string() +
-                  " (is another TFTP server using the port?)");
-    }
-    l.address.length = sizeof l.address.storage;
-    getsockname(l.fd.get(), l.address.get(), &l.address.length);
-    watch(l.fd.get(), EPOLLIN);
-    listeners.push_back(std::move(l));
+  void wake_up() {
+    std::uint64_t one = 1;
+    if (write(wake.get(), &one, sizeof one) < 0) one = 0;  // already pending: enough
   }
 
   void run() {
     std::array<epoll_event, 64> events{};
-    while (!stopping.load()) {
+    while (!shared.stopping.load()) {
       int n = epoll_wait(epoll.get(), events.data(), static_cast<int>(events.size()),
                          milliseconds_to_next_timer());
       if (n < 0 && errno != EINTR) throw_errno("epoll_wait");
@@ -202,6 +201,7 @@ struct Server::Impl {
       fire_timers();
       reap();
     }
+    adopt_inbox();
     for (auto& [fd, t] : transfers)
       finish(*t, "server stopped");
     transfers.clear();
@@ -212,9 +212,9 @@ struct Server::Impl {
     if (fd == wake.get()) {
       std::uint64_t count = 0;
       if (read(fd, &count, sizeof count) < 0) count = 0;
-      return;
+      return adopt_inbox();
     }
-    for (auto& l : listeners) {
+    for (auto& l : shared.listeners) {
       if (l.fd.get() == fd) return receive_requests(l);
     }
     auto it = transfers.find(fd);
@@ -245,12 +245,13 @@ struct Server::Impl {
   }
 
   void reap() {
-    std::erase_if(transfers, [](const auto& entry) { return entry.second->finished; });
+    load.fetch_sub(std::erase_if(transfers, [](const auto& e) { return e.second->finished; }));
   }
 
   void receive_requests(Listener& l) {
-    // Bounded so a flood of requests cannot starve running transfers.
-    for (int i = 0; i < 64; ++i) {
+    // A few per wakeup: the other workers take the rest, and a flood of requests cannot
+    // starve running transfers.
+    for (int i = 0; i < 8; ++i) {
       sockaddr_storage from{};
       iovec iov{receive_buffer.data(), receive_buffer.size()};
       alignas(cmsghdr) std::array<char, 256> control{};
@@ -272,8 +273,42 @@ struct Server::Impl {
       wildcard.storage.ss_family = l.address.storage.ss_family;
       wildcard.length = l.address.length;
       a.to = destination_of(msg, l.address.family() == AF_INET6 ? wildcard : l.address);
-      handle_request(a);
+      if (auto transfer = accept_request(a)) hand_over(std::move(transfer));
     }
+  }
+
+  // To the worker with the fewest transfers, this one when it ties.
+  void hand_over(std::unique_ptr<Transfer> transfer) {
+    Worker* target = this;
+    for (auto& w : all) {
+      if (w->load.load() < target->load.load()) target = w.get();
+    }
+    target->load.fetch_add(1);
+    if (target == this) return adopt(std::move(transfer));
+    {
+      std::lock_guard lock(target->inbox_mutex);
+      target->inbox.push_back(std::move(transfer));
+    }
+    target->wake_up();
+  }
+
+  void adopt_inbox() {
+    std::vector<std::unique_ptr<Transfer>> arrived;
+    {
+      std::lock_guard lock(inbox_mutex);
+      arrived.swap(inbox);
+    }
+    for (auto& t : arrived)
+      adopt(std::move(t));
+  }
+
+  void adopt(std::unique_ptr<Transfer> transfer) {
+    watch(transfer->fd.get(), EPOLLIN);
+    Transfer& t = *transfer;
+    transfers.emplace(t.fd.get(), std::move(transfer));
+    auto now = Clock::now();
+    t.started = now;
+    apply(t, t.machine->start(now));
   }
 
   void refuse(const Arrival& a, TransferRecord record, ErrorCode code, const std::string& why) {
@@ -285,72 +320,73 @@ struct Server::Impl {
     } catch (const std::runtime_error& e) {
       record.error += std::string(" (not sent: ") + e.what() + ")";
     }
-    log(record);
+    shared.log(record);
   }
 
-  void log(const TransferRecord& record) {
-    if (config.on_transfer) config.on_transfer(record);
-  }
-
-  void handle_request(const Arrival& a) {
+  // A transfer ready to start, or nullptr when the request was refused (and logged).
+  std::unique_ptr<Transfer> accept_request(const Arrival& a) {
+    const ServerConfig& config = shared.config;
     TransferRecord record;
     record.client = a.from.to_string();
     auto decoded = decode(a.bytes);
     if (const auto* bad = std::get_if<DecodeError>(&decoded)) {
-      return refuse(a, record, ErrorCode::kIllegalOperation, "malformed request: " + bad->reason);
+      refuse(a, record, ErrorCode::kIllegalOperation, "malformed request: " + bad->reason);
+      return nullptr;
     }
     const auto* request = std::get_if<Request>(&std::get<Packet>(decoded));
     if (request == nullptr) {
-      return refuse(a, record, ErrorCode::kIllegalOperation,
-                    "expected a read request on the server port");
+      refuse(a, record, ErrorCode::kIllegalOperation, "expected a read request on the server port");
+      return nullptr;
     }
     record.file = request->filename;
     if (request->opcode == Opcode::kWrq) {
-      return refuse(a, record, ErrorCode::kAccessViolation,
-                    "this server is read-only: write requests are refused");
+      refuse(a, record, ErrorCode::kAccessViolation,
+             "this server is read-only: write requests are refused");
+      return nullptr;
     }
     if (request->mode == "mail") {
-      return refuse(a, record, ErrorCode::kIllegalOperation, "mail mode is not supported");
+      refuse(a, record, ErrorCode::kIllegalOperation, "mail mode is not supported");
+      return nullptr;
     }
     auto client = ClientAddress::from_sockaddr(a.from.get());
     Remapped mapped = config.map.apply(client, request->filename);
     if (mapped.refused) {
-      return refuse(a, record, ErrorCode::kAccessViolation,
-                    "access denied by map rule on line " + std::to_string(mapped.rule_line));
+      refuse(a, record, ErrorCode::kAccessViolation,
+             "access denied by map rule on line " + std::to_string(mapped.rule_line));
+      return nullptr;
     }
     auto confined = confine(mapped.name);
     if (const auto* no = std::get_if<PathRefused>(&confined)) {
-      return refuse(a, record, ErrorCode::kAccessViolation, "access denied: " + no->reason);
+      refuse(a, record, ErrorCode::kAccessViolation, "access denied: " + no->reason);
+      return nullptr;
     }
     record.path = std::get<std::string>(confined);
-    auto opened = Source::open(root.get(), record.path, request->mode == "netascii");
+    auto opened = Source::open(shared.root.get(), record.path, request->mode == "netascii");
     if (const auto* error = std::get_if<SourceError>(&opened)) {
-      return refuse(a, record, error->code, error->message);
+      refuse(a, record, error->code, error->message);
+      return nullptr;
     }
     auto transfer = std::make_unique<Transfer>();
     transfer->source = std::move(std::get<Source>(opened));
     auto negotiated = negotiate(request->options, transfer->source.size(), config.limits);
     if (const auto* why = std::get_if<std::string>(&negotiated)) {
-      return refuse(a, record, ErrorCode::kOptionRefused, *why);
+      refuse(a, record, ErrorCode::kOptionRefused, *why);
+      return nullptr;
     }
     try {
       transfer->fd = open_reply_socket(a);
     } catch (const std::runtime_error& e) {
       record.error = e.what();
-      return log(record);
+      shared.log(record);
+      return nullptr;
     }
     grow_buffer(transfer->fd.get(), SO_SNDBUFFORCE, SO_SNDBUF, kSendBuffer);
-    auto now = Clock::now();
     TransferConfig tc{transfer->source.size(), std::get<Negotiated>(negotiated), config.max_retries,
                       std::chrono::milliseconds(8000)};
     record.options = tc.params.oack;
     transfer->record = std::move(record);
-    transfer->started = now;
-    transfer->machine.emplace(std::move(tc), now);
-    watch(transfer->fd.get(), EPOLLIN);
-    Transfer& t = *transfer;
-    transfers.emplace(t.fd.get(), std::move(transfer));
-    apply(t, t.machine->start(now));
+    transfer->machine.emplace(std::move(tc), Clock::now());
+    return transfer;
   }
 
   // One datagram per wakeup: epoll is level-triggered, and clients send one ACK per window, so
@@ -450,7 +486,78 @@ struct Server::Impl {
       auto packet = encode(Error{ErrorCode::kNotDefined, error});
       send(t.fd.get(), packet.data(), packet.size(), 0);
     }
-    log(t.record);
+    shared.log(t.record);
+  }
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Shared shared;
+  std::vector<std::unique_ptr<Worker>> workers;
+
+  explicit Impl(ServerConfig c) {
+    shared.config = std::move(c);
+    const ServerConfig& config = shared.config;
+    shared.root.reset(::open(config.root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!shared.root) throw_errno("cannot open the root directory " + config.root.string());
+    if (config.listen.empty()) throw std::runtime_error("no address to listen on");
+    for (const auto& hp : config.listen) {
+      for (const auto& address : crossrig::resolve(hp, SOCK_DGRAM))
+        listen_on(address);
+    }
+    unsigned threads = config.threads;
+    if (threads == 0) threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    for (unsigned i = 0; i < threads; ++i)
+      workers.push_back(std::make_unique<Worker>(shared, workers));
+  }
+
+  void listen_on(const SocketAddress& address) {
+    Listener l;
+    l.fd.reset(socket(address.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!l.fd) throw_errno("socket for " + address.to_string());
+    if (address.family() == AF_INET6) {
+      set_option(l.fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
+    } else {
+      set_option(l.fd.get(), IPPROTO_IP, IP_PKTINFO, 1);
+    }
+    grow_buffer(l.fd.get(), SO_RCVBUFFORCE, SO_RCVBUF, 1 << 20);
+    if (bind(l.fd.get(), address.get(), address.length) != 0) {
+      throw_errno("cannot listen on " + address.to_string() +
+                  " (is another TFTP server using the port?)");
+    }
+    l.address.length = sizeof l.address.storage;
+    getsockname(l.fd.get(), l.address.get(), &l.address.length);
+    shared.listeners.push_back(std::move(l));
+  }
+
+  // Worker 0 runs on the calling thread, the others on threads of their own; the first
+  // failure stops them all and is rethrown once every thread has ended.
+  void run() {
+    std::mutex failure_mutex;
+    std::exception_ptr failure;
+    auto run_worker = [&](Worker& w) {
+      try {
+        w.run();
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        stop();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers.size(); ++i)
+      threads.emplace_back(run_worker, std::ref(*workers[i]));
+    run_worker(*workers[0]);
+    for (auto& t : threads)
+      t.join();
+    if (failure) std::rethrow_exception(failure);
+  }
+
+  void stop() {
+    shared.stopping.store(true);
+    for (auto& w : workers)
+      w->wake_up();
   }
 };
 
@@ -462,7 +569,7 @@ Server::~Server() {
 
 std::vector<SocketAddress> Server::local_addresses() const {
   std::vector<SocketAddress> out;
-  for (const auto& l : impl_->listeners)
+  for (const auto& l : impl_->shared.listeners)
     out.push_back(l.address);
   return out;
 }
@@ -482,9 +589,7 @@ void Server::start() {
 }
 
 void Server::stop() {
-  impl_->stopping.store(true);
-  std::uint64_t one = 1;
-  if (write(impl_->wake.get(), &one, sizeof one) < 0) one = 0;
+  impl_->stop();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
   if (auto failure = std::exchange(failure_, nullptr)) std::rethrow_exception(failure);
 }

@@ -20,13 +20,15 @@ struct ServerConfig {
   std::vector<crossrig::HostPort> listen;  ///< Addresses to listen on; port 0 picks one.
   MapRules map;                            ///< Per-client remapping of names.
   OptionLimits limits;
-  int max_retries = 6;  ///< Timeouts in a row before a transfer fails.
-  std::function<void(const TransferRecord&)> on_transfer;  ///< Called on the server's thread.
+  int max_retries = 6;   ///< Timeouts in a row before a transfer fails.
+  unsigned threads = 0;  ///< Event loops serving transfers; 0: one per CPU (at most 8).
+  /// Called on one of the server's threads, never two calls at once.
+  std::function<void(const TransferRecord&)> on_transfer;
 };
 
-/// A read-only TFTP server: one epoll loop, one UDP socket per transfer (a new ephemeral port,
-/// as RFC 1350 says), timers per transfer. Usable from another program: run() in a thread of
-/// its own (or start()), stop() from anywhere.
+/// A read-only TFTP server: one epoll loop per thread, each with its transfers, one UDP socket
+/// per transfer (a new ephemeral port, as RFC 1350 says), timers per transfer. Usable from
+/// another program: run() in a thread of its own (or start()), stop() from anywhere.
 class Server {
  public:
   /// Opens the root and binds the listening sockets; throws std::runtime_error saying what failed.

@@ -1,12 +1,17 @@
 #include "rig/tftp/tftp_server.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <thread>
 
+#include "common/unique_fd.h"
 #include "rig/tftp/tftp_client.h"
 
 namespace crossrig::rig::tftp {
@@ -30,20 +35,31 @@ class TftpServer : public ::testing::Test {
     server_.reset();
     fs::remove_all(root_);
   }
-  void serve(const std::string& host = "127.0.0.1", MapRules map = {}) {
+  void serve(const std::string& host = "127.0.0.1", MapRules map = {}, unsigned threads = 0) {
     ServerConfig c;
     c.root = root_;
     c.listen = {crossrig::HostPort{host, 0}};
     c.map = std::move(map);
+    c.threads = threads;
     c.on_transfer = [this](const TransferRecord& r) {
       std::lock_guard lock(mutex_);
       log_.push_back(r);
+      log_threads_.push_back(std::this_thread::get_id());
     };
     server_ = std::make_unique<Server>(std::move(c));
     address_ = server_->local_addresses().at(0);
     server_->start();
   }
-  std::vector<TransferRecord> log() {
+  // The log once at least `expected` transfers ended (a client is done before the server has
+  // read its last ACK), then the server stopped.
+  std::vector<TransferRecord> log(std::size_t expected = 0) {
+    for (int i = 0; i < 2000; ++i) {
+      {
+        std::lock_guard lock(mutex_);
+        if (log_.size() >= expected) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     server_->stop();
     return log_;
   }
@@ -54,6 +70,7 @@ class TftpServer : public ::testing::Test {
   crossrig::SocketAddress address_;
   std::mutex mutex_;
   std::vector<TransferRecord> log_;
+  std::vector<std::thread::id> log_threads_;  // the thread that logged each record
 };
 
 TEST_F(TftpServer, ServesLockstepAndWindowedTransfers) {
@@ -71,12 +88,14 @@ TEST_F(TftpServer, ServesLockstepAndWindowedTransfers) {
   EXPECT_EQ(b.data, content_);
   EXPECT_EQ(b.oack,
             (std::vector<Option>{{"blksize", "1468"}, {"tsize", "300000"}, {"windowsize", "16"}}));
-  auto records = log();
+  auto records = log(2);
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_TRUE(records[1].ok);
-  EXPECT_EQ(records[1].bytes, 300000u);
-  EXPECT_EQ(records[1].file, "/blob");
-  EXPECT_EQ(records[1].path, "blob");
+  // Loops log in the order they finish, which need not be the order of the downloads.
+  const TransferRecord& windowed_record = records[0].file == "/blob" ? records[0] : records[1];
+  EXPECT_TRUE(windowed_record.ok);
+  EXPECT_EQ(windowed_record.bytes, 300000u);
+  EXPECT_EQ(windowed_record.file, "/blob");
+  EXPECT_EQ(windowed_record.path, "blob");
 }
 
 TEST_F(TftpServer, ServesEmptyFilesAndWholeBlocks) {
@@ -110,10 +129,13 @@ TEST_F(TftpServer, RefusesWritesEscapesAndMissingFiles) {
   auto missing = fetch(address_, "nothing", {});
   EXPECT_EQ(missing.code, ErrorCode::kFileNotFound);
   EXPECT_TRUE(fetch(address_, "blob", {}).ok);
-  auto records = log();
+  auto records = log(3);
   ASSERT_EQ(records.size(), 3u);
-  EXPECT_FALSE(records[0].ok);
-  EXPECT_EQ(records[0].error, "access denied: file name contains '..'");
+  auto escaped = std::find_if(records.begin(), records.end(),
+                              [](const auto& r) { return r.file == "../etc/passwd"; });
+  ASSERT_NE(escaped, records.end());
+  EXPECT_FALSE(escaped->ok);
+  EXPECT_EQ(escaped->error, "access denied: file name contains '..'");
 }
 
 TEST_F(TftpServer, MapRulesRewriteAndRefuse) {
@@ -123,7 +145,7 @@ TEST_F(TftpServer, MapRulesRewriteAndRefuse) {
   auto r = fetch(address_, "kernel", {});
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.data, content_);
-  auto records = log();
+  auto records = log(1);
   EXPECT_EQ(records.at(0).path, "boards/b1/kernel");
 }
 
@@ -132,6 +154,46 @@ TEST_F(TftpServer, StopEndsRunningTransfersAndReturns) {
   server_->stop();
   auto records = log();
   EXPECT_TRUE(records.empty());
+}
+
+TEST_F(TftpServer, StalledClientHoldsNoOneUpAndTransfersSpreadOverThreads) {
+  serve("127.0.0.1", {}, 2);
+  // A client that asks, gets its first block and never acknowledges it.
+  crossrig::UniqueFd stalled(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  auto request = encode(Request{Opcode::kRrq, "blob", "octet", {}});
+  ASSERT_EQ(
+      sendto(stalled.get(), request.data(), request.size(), 0, address_.get(), address_.length),
+      static_cast<ssize_t>(request.size()));
+  std::vector<std::uint8_t> block(600);
+  ASSERT_EQ(recv(stalled.get(), block.data(), block.size(), 0), 516) << "first DATA block";
+
+  auto first = fetch(address_, "blob", {});
+  ASSERT_TRUE(first.ok) << first.error;
+  std::vector<FetchResult> results(8);
+  std::vector<std::thread> clients;
+  for (auto& r : results) {
+    clients.emplace_back([&r, this] {
+      FetchOptions o;
+      o.blksize = 1468;
+      o.windowsize = 4;
+      r = fetch(address_, "blob", o);
+    });
+  }
+  for (auto& c : clients)
+    c.join();
+  for (const auto& r : results) {
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.data, content_);
+  }
+  auto records = log(9);
+  ASSERT_EQ(records.size(), 10u) << "nine downloads and the stalled one, ended by stop()";
+  EXPECT_EQ(records.back().error, "server stopped");
+  std::size_t on_other_thread = 0;
+  for (std::size_t i = 0; i + 1 < records.size(); ++i) {
+    EXPECT_TRUE(records[i].ok) << records[i].error;
+    on_other_thread += log_threads_[i] != log_threads_.back();
+  }
+  EXPECT_GT(on_other_thread, 0u) << "the download after the stalled one went to the idle loop";
 }
 
 }  // namespace

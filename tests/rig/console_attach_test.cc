@@ -41,20 +41,9 @@ struct Pty {
   }
 };
 
-class ConsoleAttachTest : public ::testing::Test {
+class ConsoleAttachTest : public testing::ConsoleServeTest {
  protected:
-  std::vector<std::string> env() const {
-    return {"CROSSRIG_RUNTIME_DIR=" + (dir_.path() / "run").string()};
-  }
-  std::filesystem::path socket() const { return dir_.path() / "run/console/b1.sock"; }
-
-  void serve(const PlaybackPeer& peer) {
-    serve_.emplace(std::vector<std::string>{testing::rig_binary(), "console", "serve", "--name",
-                                            "b1", "--address", peer.address(), "--log-dir",
-                                            (dir_.path() / "logs").string()},
-                   env());
-    ASSERT_TRUE(testing::eventually([&] { return std::filesystem::exists(socket()); }, kWait));
-  }
+  void serve(const PlaybackPeer& peer) { ConsoleServeTest::serve(peer.address()); }
 
   // Runs rig with args, its output on a pipe; the exit code and the output.
   std::pair<int, std::string> run(std::vector<std::string> args) {
@@ -67,9 +56,6 @@ class ConsoleAttachTest : public ::testing::Test {
     std::string text = testing::read_to_end(out.get(), kWait);
     return {c.wait(kWait), text};
   }
-
-  testing::TempDir dir_;
-  std::optional<Child> serve_;
 };
 
 TEST_F(ConsoleAttachTest, PersonTypesThroughTheMultiplexerAndDetachesWithTildeDot) {

@@ -30,54 +30,49 @@ std::string boot_fixture() {
   return PlaybackPeer::crlf(text);
 }
 
+namespace {
+
+bench::ChildOptions child_options(const std::vector<std::string>& env, int stdio_fd) {
+  bench::ChildOptions o;
+  o.stdio_fd = stdio_fd;
+  o.env = env;
+  o.parent_death_signal = SIGTERM;
+  return o;
+}
+
+}  // namespace
+
 Child::Child(const std::vector<std::string>& args, const std::vector<std::string>& env,
-             int stdio_fd) {
-  pid_t parent = ::getpid();
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ > 0) return;
-  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (::getppid() != parent) ::_exit(127);
-  if (stdio_fd >= 0) {
-    ::setsid();
-    ::ioctl(stdio_fd, TIOCSCTTY, 0);
-    for (int fd : {0, 1, 2})
-      ::dup2(stdio_fd, fd);
-  }
-  for (const std::string& e : env)
-    ::putenv(const_cast<char*>(e.c_str()));
-  std::vector<char*> argv;
-  argv.reserve(args.size() + 1);
-  for (const std::string& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  ::execv(argv[0], argv.data());
-  ::_exit(127);
+             int stdio_fd)
+    : bench::ChildProcess(args, child_options(env, stdio_fd)) {}
+
+std::vector<std::string> ConsoleServeTest::env() const {
+  return {"CROSSRIG_RUNTIME_DIR=" + (dir_.path() / "run").string()};
 }
 
-Child::~Child() {
-  if (pid_ > 0 && !reaped_) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
+std::filesystem::path ConsoleServeTest::socket() const {
+  return dir_.path() / "run/console/b1.sock";
 }
 
-void Child::signal(int sig) const {
-  ::kill(pid_, sig);
+std::filesystem::path ConsoleServeTest::log_dir() const {
+  return dir_.path() / "logs";
 }
 
-int Child::wait(std::chrono::milliseconds timeout) {
-  auto end = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      reaped_ = true;
-      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    if (std::chrono::steady_clock::now() > end) return -1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+void ConsoleServeTest::serve(const std::string& peer_address,
+                             const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {rig_binary(), "console",    "serve",     "--name",          "b1",
+                                   "--address",  peer_address, "--log-dir", log_dir().string()};
+  args.insert(args.end(), extra.begin(), extra.end());
+  serve_.emplace(args, env());
+  ASSERT_TRUE(eventually([&] { return std::filesystem::exists(socket()); }, kWait))
+      << "rig console serve did not create " << socket();
+}
+
+void ConsoleServeTest::TearDown() {
+  if (!serve_) return;
+  serve_->signal(SIGTERM);
+  EXPECT_EQ(serve_->wait(kWait), 0) << "rig console serve did not stop cleanly on SIGTERM";
+  EXPECT_FALSE(std::filesystem::exists(socket())) << "the socket was left behind";
 }
 
 bool read_until(int fd, std::string& so_far, const std::string& text,

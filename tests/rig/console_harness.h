@@ -1,13 +1,16 @@
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "bench/harness/child_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace crossrig::rig::console::testing {
@@ -25,25 +28,32 @@ std::string boot_fixture();
 using test_support::TempDir;
 
 /// A child process running a program; killed with SIGKILL if still running when destroyed,
-/// and sent SIGTERM if the test process dies.
-class Child {
+/// and sent SIGTERM if the test process dies. The process helper is the benchmarks' own.
+class Child : public bench::ChildProcess {
  public:
   /// Starts args[0] with args; env entries "NAME=value" are added to the environment.
   /// stdio_fd >= 0 becomes its stdin, stdout and stderr (a pty or a pipe).
   Child(const std::vector<std::string>& args, const std::vector<std::string>& env,
         int stdio_fd = -1);
-  ~Child();
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  pid_t pid() const { return pid_; }
-  /// Waits for the exit; its exit status (128+signal when killed), or -1 after the timeout.
-  int wait(std::chrono::milliseconds timeout);
-  /// Sends a signal.
-  void signal(int sig) const;
+};
 
- private:
-  pid_t pid_ = -1;
-  bool reaped_ = false;
+/// A test running `rig console serve` for board b1 against a peer, with its runtime and log
+/// directories in a temporary directory; on tear-down it checks that SIGTERM stops it
+/// cleanly and that the socket goes away.
+class ConsoleServeTest : public ::testing::Test {
+ protected:
+  /// The environment every rig process of the test gets (its runtime directory).
+  std::vector<std::string> env() const;
+  /// The multiplexer's socket.
+  std::filesystem::path socket() const;
+  /// Where the boot logs go.
+  std::filesystem::path log_dir() const;
+  /// Starts the multiplexer against peer_address with extra options; waits for its socket.
+  void serve(const std::string& peer_address, const std::vector<std::string>& extra = {});
+  void TearDown() override;
+
+  TempDir dir_;
+  std::optional<Child> serve_;
 };
 
 /// Reads fd into so_far until it contains text; false after the timeout or at EOF.

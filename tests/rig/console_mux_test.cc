@@ -40,28 +40,11 @@ std::vector<std::string> unstamped_lines(const std::string& log) {
   return lines;
 }
 
-class ConsoleMuxTest : public ::testing::Test {
+class ConsoleMuxTest : public testing::ConsoleServeTest {
  protected:
-  std::filesystem::path socket() const { return dir_.path() / "run/console/b1.sock"; }
-  std::filesystem::path log_dir() const { return dir_.path() / "logs"; }
-
   void serve(const PlaybackPeer& peer, std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {testing::rig_binary(),
-                                     "console",
-                                     "serve",
-                                     "--name",
-                                     "b1",
-                                     "--address",
-                                     peer.address(),
-                                     "--log-dir",
-                                     log_dir().string(),
-                                     "--max-backoff",
-                                     "0.2"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    serve_.emplace(
-        args, std::vector<std::string>{"CROSSRIG_RUNTIME_DIR=" + (dir_.path() / "run").string()});
-    ASSERT_TRUE(testing::eventually([&] { return std::filesystem::exists(socket()); }, kWait))
-        << "rig console serve did not create " << socket();
+    extra.insert(extra.begin(), {"--max-backoff", "0.2"});
+    ConsoleServeTest::serve(peer.address(), extra);
   }
 
   UniqueFd reader(Hello hello = {}) {
@@ -69,16 +52,6 @@ class ConsoleMuxTest : public ::testing::Test {
     if (!fd) throw std::runtime_error("no multiplexer listening at " + socket().string());
     return std::move(*fd);
   }
-
-  void TearDown() override {
-    if (!serve_) return;
-    serve_->signal(SIGTERM);
-    EXPECT_EQ(serve_->wait(kWait), 0) << "rig console serve did not stop cleanly on SIGTERM";
-    EXPECT_FALSE(std::filesystem::exists(socket())) << "the socket was left behind";
-  }
-
-  testing::TempDir dir_;
-  std::optional<Child> serve_;
 };
 
 TEST_F(ConsoleMuxTest, EachBootGetsItsOwnStampedLogAndAPowerCutReconnects) {

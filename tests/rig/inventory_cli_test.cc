@@ -52,6 +52,8 @@ TEST(RigInventoryCli, BoardsJson) {
   EXPECT_EQ(j["boards"][0]["name"], "cell-qs22");
   EXPECT_EQ(j["boards"][0]["arch"], "ppc64");
   EXPECT_EQ(j["boards"][0]["console"], "192.168.50.2:7001");
+  EXPECT_EQ(j["boards"][0]["job"]["cmdline"], "console=hvc0");
+  EXPECT_TRUE(j["boards"][1]["job"].is_null());
   EXPECT_EQ(j["boards"][1]["power"], json({{"driver", "hs100"},
                                            {"address", "192.168.50.30"},
                                            {"outlet", "3"},

@@ -96,10 +96,12 @@ class RigRun : public ::testing::Test {
   std::string kernel_ = dir_.write("vmlinux-6.1", "kernel image");
   std::string ramdisk_ = dir_.write("initramfs-test.cpio", "ramdisk image");
 
-  std::string inventory(const std::string& console) {
+  // The board "cell" on console, with extra fields (e.g. its default job) added.
+  std::string inventory(const std::string& console, const std::string& extra = "") {
+    std::filesystem::create_directories(dir_.file("tftp"));
     return dir_.write(
         "inventory.yaml",
-        "boards:\n  cell:\n    arch: ppc64\n    boot: slof\n    console: " + console +
+        "boards:\n  cell:\n" + extra + "    arch: ppc64\n    boot: slof\n    console: " + console +
             "\n    tftp_dir: " + dir_.file("tftp") +
             "\n    kernel: vmlinux\n    off_time: 0\n    power:\n      driver: command\n"
             "      address: " +
@@ -125,6 +127,17 @@ TEST_F(RigRun, PassingJobStagesBootsCollectsAndPowersOff) {
   ASSERT_EQ(r.exit_code, kOk) << r.err;
   json j = json::parse(r.out);
   EXPECT_EQ(j["outcome"], "passed");
+  EXPECT_EQ(j["board"], "cell");
+  EXPECT_EQ(j["arch"], "ppc64");
+  EXPECT_EQ(j["result"], "pass");
+  EXPECT_EQ(j["tests"], json::parse(R"([
+      {"name":"ckpt-dump","result":"pass","measurement":"41","units":"ms"},
+      {"name":"ckpt-vsx","result":"skip"}])"));
+  for (const char* stage : {"firmware", "kernel", "job"}) {
+    ASSERT_TRUE(j["times"][stage].is_number()) << stage << " in " << j["times"];
+    EXPECT_GE(j["times"][stage].get<double>(), 0) << stage;
+  }
+  EXPECT_EQ(j["console_log"], dir_.file("job/console.log"));
   EXPECT_EQ(j["job_dir"], dir_.file("job"));
   EXPECT_EQ(j["results"], json::parse(R"([
       {"id":"ckpt-dump","result":"pass","measurement":"41","units":"ms"},
@@ -145,7 +158,54 @@ TEST_F(RigRun, PassingJobStagesBootsCollectsAndPowersOff) {
   EXPECT_NE(log.find("SLOF ****"), std::string::npos) << log;
   EXPECT_EQ(log.find("\x1b"), std::string::npos) << "escape sequences cleaned";
   EXPECT_NE(log.find("### rig: job passed: power off"), std::string::npos) << log;
-  EXPECT_EQ(json::parse(dir_.read("job/results.json"))["outcome"], "passed");
+  EXPECT_EQ(json::parse(dir_.read("job/results.json")), j) << "results.json holds the same";
+}
+
+TEST_F(RigRun, BoardWithoutFilesRunsItsDefaultJobFromTheInventory) {
+  EmulatedBoard board(relay_, {kGoodBoot});
+  // Paths relative to the inventory's directory, as a lab keeps its files beside it.
+  std::string inv = inventory(board.console(),
+                              "    job:\n      kernel: vmlinux-6.1\n"
+                              "      ramdisk: ./initramfs-test.cpio\n"
+                              "      cmdline: console=hvc0 quiet\n      timeout: 30\n");
+  CommandResult r =
+      rig({"run", "--board", "cell", "--inventory", inv, "--job-dir", dir_.file("job"), "--json"},
+          {"RIG_LOCK_DIR=" + dir_.file("locks")});
+  ASSERT_EQ(r.exit_code, kOk) << r.err;
+  EXPECT_EQ(json::parse(r.out)["result"], "pass");
+  EXPECT_EQ(dir_.read("tftp/vmlinux"), "kernel image");
+  EXPECT_EQ(dir_.read("tftp/initramfs-test.cpio"), "ramdisk image");
+  EXPECT_EQ(dir_.read("tftp/cmdline"), "console=hvc0 quiet\n");
+
+  CommandResult overridden = run(inv, {"--cmdline", "console=hvc1"});
+  ASSERT_EQ(overridden.exit_code, kOk) << overridden.err;
+  EXPECT_EQ(dir_.read("tftp/cmdline"), "console=hvc1\n") << "the command line wins";
+}
+
+TEST_F(RigRun, BoardWithoutFilesOrDefaultJobIsAUsageError) {
+  std::string inv = inventory("127.0.0.1:1");
+  CommandResult r = rig({"run", "--board", "cell", "--inventory", inv});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("board 'cell' has no default job in the inventory: give --kernel and "
+                       "--ramdisk, or add a job: mapping"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(RigRun, MissingTftpDirSaysHowItMustBeServed) {
+  EmulatedBoard board(relay_, {kGoodBoot});
+  std::string inv = inventory(board.console());
+  std::filesystem::remove(dir_.file("tftp"));
+  CommandResult r = run(inv, {"--json", "--timeout", "30"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("its tftp_dir " + dir_.file("tftp") + " does not exist"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("rig tftp --root"), std::string::npos) << r.err;
+  json j = json::parse(r.out);
+  EXPECT_EQ(j["result"], "error");
+  EXPECT_EQ(j["board"], "cell");
+  EXPECT_EQ(board.power_ons(), 0) << "nothing is switched on for a job that cannot boot";
+  EXPECT_FALSE(std::filesystem::exists(dir_.file("tftp"))) << "not created behind the user";
 }
 
 TEST_F(RigRun, HungBoardIsPowerCycledAndRetried) {
@@ -180,7 +240,11 @@ TEST_F(RigRun, BoardHungOnEveryAttemptGivesUp) {
   EXPECT_NE(r.out.find("cell: job gave-up after 2 attempt(s)"), std::string::npos) << r.out;
   EXPECT_EQ(board.power_ons(), 2);
   EXPECT_EQ(dir_.read("relay"), "OFF\n");
-  EXPECT_EQ(json::parse(dir_.read("job/results.json"))["outcome"], "gave-up");
+  json kept = json::parse(dir_.read("job/results.json"));
+  EXPECT_EQ(kept["outcome"], "gave-up");
+  EXPECT_EQ(kept["result"], "fail") << "a hung board is a failed result, with its console log";
+  EXPECT_TRUE(kept["times"]["kernel"].is_null()) << "the kernel never started the tests";
+  EXPECT_EQ(kept["console_log"], dir_.file("job/console.log"));
 }
 
 TEST_F(RigRun, FailedTestFailsTheJob) {

@@ -1,10 +1,7 @@
 #include "tests/rig/tftp_harness.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -24,30 +21,6 @@ std::string slurp(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-int spawn(const std::vector<std::string>& argv, const fs::path& out, const fs::path& err) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int in = open("/dev/null", O_RDONLY);
-    dup2(in, 0);
-    dup2(o, 1);
-    dup2(e, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int exit_code_of(int status) {
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 std::string hex(const unsigned char* digest, unsigned length) {
@@ -71,18 +44,14 @@ std::string digest_of(const void* data, std::size_t size) {
 
 CommandResult run(const std::vector<std::string>& argv, std::chrono::seconds limit) {
   TempDir dir("tftp-run");
-  int pid = spawn(argv, dir.path() / "out", dir.path() / "err");
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return {exit_code_of(status), slurp(dir.path() / "out"), slurp(dir.path() / "err")};
+  bench::ChildOptions options;
+  options.out = dir.path() / "out";
+  options.err = dir.path() / "err";
+  options.parent_death_signal = SIGKILL;
+  bench::ChildProcess child(argv, options);
+  int code = child.wait(limit);
+  if (code < 0) code = child.stop(SIGKILL);
+  return {code, slurp(dir.path() / "out"), slurp(dir.path() / "err")};
 }
 
 std::string rig_binary() {
@@ -126,7 +95,12 @@ RigTftp::RigTftp(const fs::path& root, std::vector<std::string> extra_args,
   std::vector<std::string> argv = {rig_binary(), "tftp", "--root", root.string(),
                                    "--listen",   listen, "--json"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  pid_ = spawn(argv, log_, log_.string() + ".err");
+  bench::ChildOptions options;
+  options.out = log_;
+  options.err = log_.string() + ".err";
+  options.parent_death_signal = SIGKILL;
+  options.stop_signal = SIGTERM;
+  process_.emplace(argv, options);
   for (int i = 0; i < 500; ++i) {
     std::ifstream in(log_);
     std::string line;
@@ -153,19 +127,11 @@ RigTftp::~RigTftp() {
 }
 
 bool RigTftp::running() const {
-  if (exit_code_ >= 0) return false;
-  siginfo_t info{};
-  return waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-         info.si_pid == 0;
+  return process_->running();
 }
 
 int RigTftp::stop() {
-  if (exit_code_ >= 0) return exit_code_;
-  kill(pid_, SIGTERM);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  exit_code_ = exit_code_of(status);
-  return exit_code_;
+  return process_->stop(SIGTERM);
 }
 
 std::vector<nlohmann::json> RigTftp::transfers() const {

@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "bench/harness/child_process.h"
 #include "common/host_port.h"
 #include "tests/support/temp_dir.h"
 
@@ -64,8 +66,7 @@ class RigTftp {
 
  private:
   std::filesystem::path log_;
-  int pid_ = -1;
-  int exit_code_ = -1;
+  std::optional<bench::ChildProcess> process_;
   std::uint16_t port_ = 0;
   crossrig::SocketAddress address_;
 };
