@@ -3,7 +3,8 @@
 # toolchains/lab-images wrote) straight from QEMU (TCG, no firmware) and checks what a user would
 # read on the console: the run started, every test the payload lists (SMOKE_HOST --list, the
 # payload built for this host) reported RESULT=pass, the run ended, and the guest powered itself
-# off. A guest that hangs is killed after LAB_BOOT_TIMEOUT seconds (default 480) and fails.
+# off. A kernel panic reboots at once, which -no-reboot turns into QEMU exiting; a guest that
+# hangs otherwise is killed after LAB_BOOT_TIMEOUT seconds (default 480) and fails.
 # Exit status 0 pass, 1 fail, 2 usage.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: direct_boot_test.sh ARCH SMOKE_HOST" >&2; exit 2; }
@@ -31,7 +32,7 @@ mkdir -p "$(dirname "$log")"
 echo "booting $arch: $kernel + $ramdisk; console log $log"
 rc=0
 timeout --kill-after=10 "${LAB_BOOT_TIMEOUT:-480}" "${qemu[@]}" -nographic -no-reboot \
-  -kernel "$kernel" -initrd "$ramdisk" -append "console=$console rdinit=/init" \
+  -kernel "$kernel" -initrd "$ramdisk" -append "console=$console rdinit=/init panic=-1" \
   </dev/null >"$log" 2>&1 || rc=$?
 tr -d '\r' <"$log" >"$log.txt"
 
@@ -46,7 +47,7 @@ done
 grep -qF '<LAVA_SIGNAL_ENDRUN smoke 1>' "$log.txt" || failures+=("no ENDRUN line")
 
 if [ ${#failures[@]} -gt 0 ]; then
-  printf 'FAIL %s: %s\n' "$arch" "${failures[@]}"
+  printf "FAIL $arch: %s\n" "${failures[@]}"
   echo "--- last 40 console lines ($log) ---"
   tail -n 40 "$log.txt"
   exit 1
