@@ -30,6 +30,12 @@ publish() {
   fi
 }
 
+# This machine's apt keeps no package cache, so each apt-cache call would parse every list again
+# (seconds of CPU each); keep one under the cache root, which apt rebuilds when the lists change.
+apt_opts=(-o "Dir::Cache::pkgcache=$cache_root/apt/pkgcache.bin"
+  -o "Dir::Cache::srcpkgcache=$cache_root/apt/srcpkgcache.bin")
+mkdir -p "$cache_root/apt"
+
 # Debian version of an installed package, or empty.
 installed_version() {
   dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true
