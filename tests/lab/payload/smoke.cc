@@ -2,8 +2,11 @@
 // kernel features the checkpoint engine relies on. The ramdisk's /init runs `smoke --list`, then
 // `smoke NAME` for each name, and reports exit status 0 as pass and anything else as fail.
 // Built statically for each guest by toolchains/lab-images, and natively by CMake for the host.
+#include <elf.h>
+#include <fcntl.h>
 #include <linux/sched.h>
 #include <linux/userfaultfd.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -11,9 +14,6 @@
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
-#include <elf.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
