@@ -89,6 +89,11 @@ std::string inventory_yaml(const LabPlan& plan) {
     y += "    kernel: " + quoted(std::string(b.type->kernel_name)) + "\n";
     y += "    ramdisk: " + quoted(kRamdiskName) + "\n";
     y += "    off_time: 1\n";
+    if (!b.kernel_file.empty()) {
+      // The lab's own images are each board's default job: `rig run --board NAME`.
+      y += "    job:\n      kernel: " + quoted(b.kernel_file) + "\n";
+      y += "      ramdisk: " + quoted(b.ramdisk_file) + "\n";
+    }
   }
   return y;
 }

@@ -53,25 +53,27 @@ class EmulatedBoard {
   int power_ons() const { return power_ons_.load(); }
 
  private:
-  std::string relay_state() const {
-    std::ifstream in(relay_);
-    std::string s;
-    std::getline(in, s);
-    return s;
+  // Power-ons are counted from the on command's log, not by sampling the relay: with off_time
+  // 0 an off-on cycle can be shorter than any sampling interval on a loaded machine.
+  int ons_logged() const {
+    std::ifstream in(relay_ + ".ons");
+    int n = 0;
+    for (std::string line; std::getline(in, line);)
+      ++n;
+    return n;
   }
 
   void serve(int fd) {
-    std::string last = relay_state();
+    int seen = ons_logged();
     while (!stop_) {
       pollfd p{fd, POLLIN, 0};
       if (poll(&p, 1, 10) > 0) {
         char buf[256];
         if (read(fd, buf, sizeof buf) <= 0) return;
       }
-      std::string now = relay_state();
-      if (now.empty() || now == last) continue;
-      last = now;
-      if (now != "ON") continue;
+      int now = ons_logged();
+      if (now == seen) continue;
+      seen = now;
       int n = power_ons_++;
       const auto& boot = boots_[std::min<std::size_t>(n, boots_.size() - 1)];
       for (const auto& line : boot) {
@@ -106,7 +108,8 @@ class RigRun : public ::testing::Test {
             "\n    kernel: vmlinux\n    off_time: 0\n    power:\n      driver: command\n"
             "      address: " +
             relay_ +
-            "\n      on: echo ON > {address}\n      off: echo OFF > {address}\n"
+            "\n      on: echo ON > {address} && echo on >> {address}.ons\n      off: echo OFF > "
+            "{address}\n"
             "      state: grep -qx ON {address}\n      confirm_interval: 0.05\n");
   }
 

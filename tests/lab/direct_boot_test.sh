@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# direct_boot_test.sh ARCH SMOKE_HOST: boots ARCH's lab kernel and ramdisk (from the manifest
+# toolchains/lab-images wrote) straight from QEMU (TCG, no firmware) and checks what a user would
+# read on the console: the run started, every test the payload lists (SMOKE_HOST --list, the
+# payload built for this host) reported RESULT=pass, the run ended, and the guest powered itself
+# off. A kernel panic reboots at once, which -no-reboot turns into QEMU exiting; a guest that
+# hangs otherwise is killed after LAB_BOOT_TIMEOUT seconds (default 480) and fails.
+# Exit status 0 pass, 1 fail, 2 usage.
+set -euo pipefail
+[ $# -eq 2 ] || { echo "usage: direct_boot_test.sh ARCH SMOKE_HOST" >&2; exit 2; }
+arch=$1 smoke_host=$2
+manifest=${XDG_CACHE_HOME:-$HOME/.cache}/crossrig/lab/$arch/manifest.json
+[ -f "$manifest" ] || { echo "FAIL: no $manifest; run toolchains/lab-images $arch" >&2; exit 1; }
+
+field() {
+  sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$manifest"
+}
+kernel=$(field kernel)
+ramdisk=$(field ramdisk)
+
+# The board each arch stands for, as the lab's QEMU machines are defined, and its serial console.
+case $arch in
+  x86_64) qemu=(qemu-system-x86_64 -M q35 -m 512) console=ttyS0 ;;
+  aarch64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57 -m 512) console=ttyAMA0 ;;
+  ppc64 | ppc64le) qemu=(qemu-system-ppc64 -M pseries,x-vof=on -m 1024) console=hvc0 ;;
+  s390x) qemu=(qemu-system-s390x -M s390-ccw-virtio -m 512) console=ttysclp0 ;;
+  *) echo "usage: unknown arch $arch" >&2; exit 2 ;;
+esac
+
+log=${LAB_LOG_DIR:-$PWD}/direct-boot-$arch.log
+mkdir -p "$(dirname "$log")"
+echo "booting $arch: $kernel + $ramdisk; console log $log"
+rc=0
+timeout --kill-after=10 "${LAB_BOOT_TIMEOUT:-480}" "${qemu[@]}" -nographic -no-reboot \
+  -kernel "$kernel" -initrd "$ramdisk" -append "console=$console rdinit=/init panic=-1" \
+  </dev/null >"$log" 2>&1 || rc=$?
+tr -d '\r' <"$log" >"$log.txt"
+
+failures=()
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || failures+=("guest did not power off within ${LAB_BOOT_TIMEOUT:-480} s (hung)")
+[ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] || [ "$rc" -eq 0 ] || failures+=("QEMU exited with status $rc")
+grep -qF '<LAVA_SIGNAL_STARTRUN smoke 1>' "$log.txt" || failures+=("no STARTRUN line")
+for t in $("$smoke_host" --list); do
+  grep -qF "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$t RESULT=pass>" "$log.txt" ||
+    failures+=("test case $t did not report RESULT=pass")
+done
+grep -qF '<LAVA_SIGNAL_ENDRUN smoke 1>' "$log.txt" || failures+=("no ENDRUN line")
+
+if [ ${#failures[@]} -gt 0 ]; then
+  printf "FAIL $arch: %s\n" "${failures[@]}"
+  echo "--- last 40 console lines ($log) ---"
+  tail -n 40 "$log.txt"
+  exit 1
+fi
+grep -F '<LAVA_SIGNAL_' "$log.txt"
+echo "PASS $arch"
