@@ -32,6 +32,7 @@
 #include "common/unique_fd.h"
 #include "rig/boot/uboot_image.h"
 #include "rig/console/console_paths.h"
+#include "rig/inventory/board_fields.h"
 #include "rig/inventory/vocabulary.h"
 #include "rig/jobs/stage_files.h"
 #include "rig/lab/process.h"
@@ -58,18 +59,6 @@ std::string read_text(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string shell_quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
 }
 
 std::string status_text(int status) {
@@ -273,8 +262,8 @@ void Supervisor::start_services() {
   for (const auto& b : plan_.boards)
     plug_argv.insert(plug_argv.end(), {"--device", "HS100:127.0.0.1:0,name=" + b.name});
   plug_argv.insert(plug_argv.end(),
-                   {"--on-change", shell_quoted(config_.rig_exe) + " lab relay --state-dir " +
-                                       shell_quoted(state) + " \"$PLUGSIM_DEVICE\""});
+                   {"--on-change", shell_quote(config_.rig_exe) + " lab relay --state-dir " +
+                                       shell_quote(state) + " \"$PLUGSIM_DEVICE\""});
   pid_t plugs = start_service("plugsim", plug_argv, plug_log);
   std::size_t ready_lines = 0;
   wait_for("plugsim", plugs, plug_log, [&] {

@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "plugctl/sim/plugsim_process.h"
+#include "tests/support/file_text.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -21,17 +21,11 @@ namespace {
 namespace fs = std::filesystem;
 using crossrig::plugsim::CommandResult;
 using crossrig::plugsim::run_command;
+using crossrig::test_support::file_text;
 using crossrig::test_support::TempDir;
 using namespace std::chrono_literals;
 
 const std::string kRig = CROSSRIG_BINARY_DIR "/bin/rig";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class RigLab : public ::testing::Test {
  protected:
@@ -118,12 +112,12 @@ TEST_F(RigLab, UpPowerCycleDownLeavesNothingBehind) {
   EXPECT_EQ(boards[0]["running"], false);
 
   fs::path state = dir_.path() / "run/rig/lab";
-  auto lab = nlohmann::json::parse(read_text(state / "lab.json"));
+  auto lab = nlohmann::json::parse(file_text(state / "lab.json"));
   std::string netns = lab["netns"];
   int supervisor = lab["supervisor_pid"];
   EXPECT_TRUE(fs::exists("/run/netns/" + netns));
   // rig finds the lab's inventory first.
-  EXPECT_EQ(read_text(dir_.path() / "run/rig/lab-inventory"),
+  EXPECT_EQ(file_text(dir_.path() / "run/rig/lab-inventory"),
             (state / "inventory.yaml").string() + "\n");
 
   CommandResult again = run({"lab", "up", "--boards", "x86_64"});

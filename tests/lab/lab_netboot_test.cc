@@ -6,12 +6,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "plugctl/sim/plugsim_process.h"
+#include "tests/support/file_text.h"
 #include "tests/support/temp_dir.h"
 
 namespace {
@@ -19,16 +18,10 @@ namespace {
 namespace fs = std::filesystem;
 using crossrig::plugsim::CommandResult;
 using crossrig::plugsim::run_command;
+using crossrig::test_support::file_text;
 using crossrig::test_support::TempDir;
 
 const std::string kRig = CROSSRIG_BINARY_DIR "/bin/rig";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 nlohmann::json lab_board(const std::string& name) {
   CommandResult status = run_command({kRig, "lab", "status", "--json"}, std::chrono::seconds(60));
@@ -72,7 +65,7 @@ void board_passes(const std::string& name, const std::string& arch, const std::s
   }
   std::string log_path = report["console_log"].get<std::string>();
   EXPECT_EQ(log_path.front(), '/') << "console_log must be absolute";
-  std::string log = read_text(log_path);
+  std::string log = file_text(log_path);
   EXPECT_NE(log.find(firmware), std::string::npos) << "no firmware banner in the console log";
   EXPECT_NE(log.find("Linux version"), std::string::npos);
   EXPECT_EQ(lab_board(name)["power"], "off") << "the job powers its board off";
@@ -104,7 +97,7 @@ TEST(LabNetboot, WrongKernelFailsWithItsConsoleLog) {
   EXPECT_EQ(report["result"], "fail");
   EXPECT_EQ(report["outcome"], "gave-up");
   EXPECT_EQ(report["attempts"].back()["end"], "timed out in firmware");
-  std::string log = read_text(report["console_log"].get<std::string>());
+  std::string log = file_text(report["console_log"].get<std::string>());
   EXPECT_NE(log.find("iPXE"), std::string::npos);
   EXPECT_EQ(log.find("Linux version"), std::string::npos);
   EXPECT_EQ(lab_board("qemu-x86_64")["power"], "off");
