@@ -24,12 +24,14 @@
 #include <fstream>
 #include <iostream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/support/file_text.h"
+
 namespace fs = std::filesystem;
+using crossrig::test_support::file_text;
 
 namespace {
 
@@ -49,13 +51,6 @@ void remove_image_root() {
   }
   remove_image_root();
   std::exit(1);
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd = {}) {
@@ -99,7 +94,7 @@ int run(const std::vector<std::string>& argv, const fs::path& log) {
 // Waits for the tracee's pidfile; the bound only stops a broken tracee from hanging ctest.
 pid_t wait_pidfile(const fs::path& pidfile, pid_t child) {
   for (int i = 0; i < 3000; ++i) {
-    if (fs::exists(pidfile)) return std::stoi(slurp(pidfile));
+    if (fs::exists(pidfile)) return std::stoi(file_text(pidfile));
     if (waitpid(child, nullptr, WNOHANG) == child) {
       g_live.erase(child);
       fail("tracee exited before writing its pidfile");
@@ -112,7 +107,7 @@ pid_t wait_pidfile(const fs::path& pidfile, pid_t child) {
 void expect_pass(pid_t pid, const fs::path& outfile, const std::string& stage) {
   kill(pid, SIGTERM);
   int code = wait_exit(pid);
-  std::string out = slurp(outfile);
+  std::string out = file_text(outfile);
   if (out.rfind("PASS", 0) != 0)
     fail(stage + ": tracee exited with " + std::to_string(code) +
          " and reported: " + (out.empty() ? "nothing" : out));
@@ -126,10 +121,10 @@ void restore_and_check(const std::string& ckpt, const fs::path& img, pid_t pid,
   int rc = run({ckpt, "restore", "-D", img.string(), "-d", "--pidfile", rpid.string()}, log);
   if (rc != 0) {
     g_live.erase(pid);
-    fail("ckpt restore exited with " + std::to_string(rc) + "; log:\n" + slurp(log));
+    fail("ckpt restore exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
   }
-  if (std::stoi(slurp(rpid)) != pid)
-    fail("restored with PID " + slurp(rpid) + ", not " + std::to_string(pid));
+  if (std::stoi(file_text(rpid)) != pid)
+    fail("restored with PID " + file_text(rpid) + ", not " + std::to_string(pid));
   expect_pass(pid, outfile, "after restore");
 }
 
@@ -170,7 +165,7 @@ void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pi
   int rc = run({ckpt, "restore", "-D", img.string(), "-d"}, log);
   if (rc != want_rc)
     fail("restore of a bad image exited with " + std::to_string(rc) + ", expected " +
-         std::to_string(want_rc) + "; log:\n" + slurp(log));
+         std::to_string(want_rc) + "; log:\n" + file_text(log));
   if (!pid_held && kill(pid, 0) == 0 && waitpid(pid, nullptr, WNOHANG) == 0)
     fail("a failed restore left process " + std::to_string(pid) + " behind");
 }
@@ -244,9 +239,9 @@ int main(int argc, char** argv) {
     int rc = run({ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()}, log);
     if (rc != 3)
       fail("dump of a task it must refuse exited with " + std::to_string(rc) +
-           " instead of 3; log:\n" + slurp(log));
-    if (slurp(log).find(refusal) == std::string::npos)
-      fail("the refusal does not say \"" + refusal + "\"; log:\n" + slurp(log));
+           " instead of 3; log:\n" + file_text(log));
+    if (file_text(log).find(refusal) == std::string::npos)
+      fail("the refusal does not say \"" + refusal + "\"; log:\n" + file_text(log));
     if (fs::exists(img)) fail("a refused dump left the image directory " + img.string());
     expect_pass(pid, outfile, "after a refused dump");
     fs::remove_all(work);
@@ -257,7 +252,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> dump = {ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()};
   if (leave_running) dump.push_back("--leave-running");
   int rc = run(dump, log);
-  if (rc != 0) fail("ckpt dump exited with " + std::to_string(rc) + "; log:\n" + slurp(log));
+  if (rc != 0) fail("ckpt dump exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
   if (leave_running) {
     expect_pass(pid, outfile, "after dump --leave-running");
   } else {
@@ -282,8 +277,8 @@ int main(int argc, char** argv) {
   if (fault == "pid-taken") {
     pid_t holder = occupy_pid(pid);
     expect_restore_fails(ckpt, img, pid, 5, log, true);
-    if (slurp(log).find("is taken by another process") == std::string::npos)
-      fail("restore did not say the PID is taken; log:\n" + slurp(log));
+    if (file_text(log).find("is taken by another process") == std::string::npos)
+      fail("restore did not say the PID is taken; log:\n" + file_text(log));
     kill(holder, SIGKILL);
     wait_exit(holder);
   } else if (!fault.empty()) {

@@ -21,12 +21,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/support/file_text.h"
+
 namespace fs = std::filesystem;
+using crossrig::test_support::file_text;
 
 namespace {
 
@@ -39,13 +41,6 @@ std::vector<pid_t> g_live;
   while (waitpid(-1, nullptr, __WALL) > 0) {
   }
   std::exit(1);
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 // A new pseudo-terminal: its master and the path of its slave.
@@ -113,7 +108,7 @@ int run(const std::vector<std::string>& argv, const fs::path& log) {
 // Waits for a file to appear; the bound only stops a broken run from hanging ctest.
 std::string wait_file(const fs::path& p, const std::string& what) {
   for (int i = 0; i < 3000; ++i) {
-    if (fs::exists(p) && !slurp(p).empty()) return slurp(p);
+    if (fs::exists(p) && !file_text(p).empty()) return file_text(p);
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   fail(what + " never appeared");
@@ -161,7 +156,8 @@ int main(int argc, char** argv) {
   g_live.push_back(pid);
 
   int rc = run({ckpt, "dump", "-t", std::to_string(pid), "-D", img.string(), "--shell-job"}, log);
-  if (rc != 0) fail("ckpt dump --shell-job exited with " + std::to_string(rc) + ":\n" + slurp(log));
+  if (rc != 0)
+    fail("ckpt dump --shell-job exited with " + std::to_string(rc) + ":\n" + file_text(log));
   // The first shell reaps the killed job and exits; its terminal goes away.
   waitpid(shell1, nullptr, 0);
   close(master1);
@@ -174,18 +170,18 @@ int main(int argc, char** argv) {
   }
   g_live.push_back(shell2);
   if (std::stoi(wait_file(restored, "restore's pidfile")) != pid)
-    fail("restored with PID " + slurp(restored) + ", not " + std::to_string(pid));
+    fail("restored with PID " + file_text(restored) + ", not " + std::to_string(pid));
   kill(pid, SIGTERM);
   std::string shown = read_until(master2, "tracee on " + tty2);
   if (shown.find("tracee on " + tty2) == std::string::npos)
     fail("the restored tracee did not write to terminal 2 (" + tty2 + "); it showed: " + shown +
-         "\noutfile: " + slurp(outfile));
+         "\noutfile: " + file_text(outfile));
   std::string answer = "answer\n";
   if (write(master2, answer.data(), answer.size()) != static_cast<ssize_t>(answer.size()))
     fail("cannot type on terminal 2");
   int status = 0;
   waitpid(shell2, &status, 0);
-  std::string out = slurp(outfile);
+  std::string out = file_text(outfile);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || out.rfind("PASS", 0) != 0)
     fail("ckpt restore --shell-job ended with status " + std::to_string(status) +
          ", the tracee reported: " + (out.empty() ? "nothing" : out) +

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/tracees/start_gate.h"
 #include "tests/tracees/tracee.h"
 
 namespace crossrig::tracee {
@@ -60,39 +61,20 @@ std::string check_thread(const std::string& who, int ppid_errno) {
   return why.empty() ? std::string() : who + ": " + why;
 }
 
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
-int g_ready = 0;
-bool g_go = false;
+StartGate g_gate;
 pthread_t g_threads[2];
 std::string g_result[2];
 std::string g_setup_error;
 
-void wait_for_go() {
-  pthread_mutex_lock(&g_lock);
-  ++g_ready;
-  pthread_cond_broadcast(&g_cond);
-  while (!g_go)
-    pthread_cond_wait(&g_cond, &g_lock);
-  pthread_mutex_unlock(&g_lock);
-}
-
-void wait_ready(int n) {
-  pthread_mutex_lock(&g_lock);
-  while (g_ready < n)
-    pthread_cond_wait(&g_cond, &g_lock);
-  pthread_mutex_unlock(&g_lock);
-}
-
 void* thread1(void*) {
   if (!add_filter(SYS_getppid, SYS_getppid, 44)) g_result[0] = "thread 1 could not install C";
-  wait_for_go();
+  g_gate.arrive_and_wait();
   if (g_result[0].empty()) g_result[0] = check_thread("thread 1", 44);
   return nullptr;
 }
 
 void* thread2(void*) {
-  wait_for_go();
+  g_gate.arrive_and_wait();
   g_result[1] = check_thread("thread 2", 43);
   return nullptr;
 }
@@ -101,19 +83,16 @@ void setup() {
   prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
   if (!add_filter(SYS_getppid, SYS_getsid, 42)) g_setup_error = "filter A refused";
   pthread_create(&g_threads[0], nullptr, thread1, nullptr);
-  wait_ready(1);
+  g_gate.wait_arrived(1);
   if (!add_filter(SYS_getppid, SYS_getppid, 43)) g_setup_error = "filter B refused";
   pthread_create(&g_threads[1], nullptr, thread2, nullptr);
-  wait_ready(2);
+  g_gate.wait_arrived(2);
 }
 
 std::optional<std::string> check() {
   if (!g_setup_error.empty()) return g_setup_error;
   std::string main_why = check_thread("main thread", 43);
-  pthread_mutex_lock(&g_lock);
-  g_go = true;
-  pthread_cond_broadcast(&g_cond);
-  pthread_mutex_unlock(&g_lock);
+  g_gate.open();
   for (pthread_t t : g_threads)
     pthread_join(t, nullptr);
   for (const std::string& why : {main_why, g_result[0], g_result[1]})

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <string>
 
+#include "tests/tracees/start_gate.h"
 #include "tests/tracees/tracee.h"
 
 namespace crossrig::tracee {
@@ -40,21 +41,13 @@ bool drop_net_raw() {
   return syscall(SYS_capset, &head, data) == 0;
 }
 
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
-int g_ready = 0;
-bool g_go = false;
+StartGate g_gate;
 std::string g_before[3], g_result[3];
 pthread_t g_threads[2];
 
 void wait_for_go(int i) {
   g_before[i] = creds();
-  pthread_mutex_lock(&g_lock);
-  ++g_ready;
-  pthread_cond_broadcast(&g_cond);
-  while (!g_go)
-    pthread_cond_wait(&g_cond, &g_lock);
-  pthread_mutex_unlock(&g_lock);
+  g_gate.arrive_and_wait();
   std::string now = creds();
   if (now != g_before[i])
     g_result[i] = "thread " + std::to_string(i) + " credentials changed:\n" + now + "instead of\n" +
@@ -82,10 +75,7 @@ void setup() {
   pthread_create(&g_threads[0], nullptr, thread1, nullptr);
   pthread_create(&g_threads[1], nullptr, thread2, nullptr);
   g_before[0] = creds();
-  pthread_mutex_lock(&g_lock);
-  while (g_ready < 2)
-    pthread_cond_wait(&g_cond, &g_lock);
-  pthread_mutex_unlock(&g_lock);
+  g_gate.wait_arrived(2);
 }
 
 std::optional<std::string> check() {
@@ -93,10 +83,7 @@ std::optional<std::string> check() {
   if (g_before[0] == g_before[1] || g_before[0] == g_before[2] || g_before[1] == g_before[2])
     return "threads had equal credentials before the dump";
   if (creds() != g_before[0]) return "main thread credentials changed:\n" + creds();
-  pthread_mutex_lock(&g_lock);
-  g_go = true;
-  pthread_cond_broadcast(&g_cond);
-  pthread_mutex_unlock(&g_lock);
+  g_gate.open();
   for (pthread_t t : g_threads)
     pthread_join(t, nullptr);
   for (const std::string& why : g_result)

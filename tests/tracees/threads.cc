@@ -6,16 +6,14 @@
 
 #include <string>
 
+#include "tests/tracees/start_gate.h"
 #include "tests/tracees/tracee.h"
 
 namespace crossrig::tracee {
 namespace {
 
 constexpr int kThreads = 3;
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
-bool g_go = false;
-int g_ready = 0;
+StartGate g_gate;
 thread_local int t_value = -1;
 pthread_t g_threads[kThreads];
 std::string g_result[kThreads];
@@ -27,12 +25,7 @@ void* worker(void* arg) {
   sigemptyset(&mine);
   sigaddset(&mine, SIGRTMIN + i);
   pthread_sigmask(SIG_BLOCK, &mine, nullptr);
-  pthread_mutex_lock(&g_lock);
-  ++g_ready;
-  pthread_cond_broadcast(&g_cond);
-  while (!g_go)
-    pthread_cond_wait(&g_cond, &g_lock);
-  pthread_mutex_unlock(&g_lock);
+  g_gate.arrive_and_wait();
   sigset_t now;
   pthread_sigmask(SIG_SETMASK, nullptr, &now);
   if (t_value != 1000 + i) {
@@ -48,17 +41,11 @@ void* worker(void* arg) {
 void setup() {
   for (long i = 0; i < kThreads; ++i)
     pthread_create(&g_threads[i], nullptr, worker, reinterpret_cast<void*>(i));
-  pthread_mutex_lock(&g_lock);
-  while (g_ready < kThreads)
-    pthread_cond_wait(&g_cond, &g_lock);
-  pthread_mutex_unlock(&g_lock);
+  g_gate.wait_arrived(kThreads);
 }
 
 std::optional<std::string> check() {
-  pthread_mutex_lock(&g_lock);
-  g_go = true;
-  pthread_cond_broadcast(&g_cond);
-  pthread_mutex_unlock(&g_lock);
+  g_gate.open();
   for (int i = 0; i < kThreads; ++i)
     pthread_join(g_threads[i], nullptr);
   for (int i = 0; i < kThreads; ++i)
