@@ -15,9 +15,10 @@ namespace crossrig::rig::lab {
 
 namespace {
 
-// Only async-signal-safe calls between fork and exec.
+// Only async-signal-safe calls between fork and exec: everything that allocates is made
+// before the fork (moved has one slot per entry of fds).
 [[noreturn]] void exec_child(const std::vector<char*>& argv, int out_fd,
-                             const std::vector<std::pair<int, int>>& fds) {
+                             const std::vector<std::pair<int, int>>& fds, std::vector<int>& moved) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -27,15 +28,28 @@ namespace {
   dup2(out_fd >= 0 ? out_fd : null, 1);
   dup2(out_fd >= 0 ? out_fd : null, 2);
   // First move every inherited descriptor out of the way of the targets, then place them.
-  std::vector<int> moved;
-  for (const auto& [from, to] : fds) {
-    (void)to;
-    moved.push_back(fcntl(from, F_DUPFD_CLOEXEC, 100));
-  }
+  for (std::size_t i = 0; i < fds.size(); ++i)
+    moved[i] = fcntl(fds[i].first, F_DUPFD_CLOEXEC, 100);
   for (std::size_t i = 0; i < fds.size(); ++i)
     dup2(moved[i], fds[i].second);
   execvp(argv[0], argv.data());
   _exit(127);
+}
+
+// Starts argv with its stdout and stderr on out_fd (/dev/null when -1) and fds placed.
+pid_t fork_exec(const std::vector<std::string>& argv, int out_fd,
+                const std::vector<std::pair<int, int>>& fds) {
+  std::vector<std::string> args = argv;
+  std::vector<char*> cargs;
+  cargs.reserve(args.size() + 1);
+  for (auto& a : args)
+    cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  std::vector<int> moved(fds.size(), -1);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("cannot fork for " + argv[0] + ": " + std::strerror(errno));
+  if (pid == 0) exec_child(cargs, out_fd, fds, moved);
+  return pid;
 }
 
 }  // namespace
@@ -50,12 +64,6 @@ std::string command_text(const std::vector<std::string>& argv) {
 }
 
 pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
-  std::vector<std::string> args = argv;
-  std::vector<char*> cargs;
-  cargs.reserve(args.size() + 1);
-  for (auto& a : args)
-    cargs.push_back(a.data());
-  cargs.push_back(nullptr);
   crossrig::UniqueFd out;
   if (!options.log_file.empty()) {
     out.reset(open(options.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
@@ -63,10 +71,7 @@ pid_t spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
       throw std::runtime_error("cannot open " + options.log_file + ": " + std::strerror(errno));
     }
   }
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("cannot fork for " + argv[0] + ": " + std::strerror(errno));
-  if (pid == 0) exec_child(cargs, out.get(), options.fds);
-  return pid;
+  return fork_exec(argv, out.get(), options.fds);
 }
 
 void run_to_end(const std::vector<std::string>& argv) {
@@ -74,15 +79,7 @@ void run_to_end(const std::vector<std::string>& argv) {
   if (pipe2(pipe_fds, O_CLOEXEC) != 0)
     throw std::runtime_error("pipe: " + std::string(std::strerror(errno)));
   crossrig::UniqueFd read_end(pipe_fds[0]), write_end(pipe_fds[1]);
-  std::vector<std::string> args = argv;
-  std::vector<char*> cargs;
-  cargs.reserve(args.size() + 1);
-  for (auto& a : args)
-    cargs.push_back(a.data());
-  cargs.push_back(nullptr);
-  pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("cannot fork for " + argv[0] + ": " + std::strerror(errno));
-  if (pid == 0) exec_child(cargs, write_end.get(), {});
+  pid_t pid = fork_exec(argv, write_end.get(), {});
   write_end.reset();
   std::string output;
   char buf[4096];
