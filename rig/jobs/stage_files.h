@@ -6,8 +6,6 @@
 
 #include "rig/inventory/board.h"
 
-#include "rig/inventory/board.h"
-
 namespace crossrig::rig {
 
 /// The files one job boots with: absolute paths of the kernel, ramdisk and dtb, and the
