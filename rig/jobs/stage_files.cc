@@ -32,6 +32,11 @@ void publish(const std::string& temp, const std::string& dir, const std::string&
   }
 }
 
+// Files are named as the inventory says, or after the given file.
+std::string staged_name(const std::optional<std::string>& inventory_name, const std::string& path) {
+  return inventory_name.value_or(fs::path(path).filename().string());
+}
+
 }  // namespace
 
 void stage_file(const std::string& source, const std::string& dir, const std::string& name) {
@@ -76,26 +81,19 @@ void write_file_atomically(const std::string& dir, const std::string& name,
   publish(temp, dir, name);
 }
 
-void stage_boot_files(const Board& board, const std::string& kernel, const std::string& ramdisk) {
+void stage_boot_files(const Board& board, const std::string& kernel, const std::string& ramdisk,
+                      const std::optional<std::string>& dtb) {
   std::ifstream in(*board.tftp_dir + "/cmdline");
   std::stringstream text;
   text << in.rdbuf();
   auto request =
       boot::board_boot_request(board, kernel, ramdisk, boot::cmdline_from_file_text(text.str()));
+  request.dtb = dtb;
   for (const auto& file : boot::boot_files(request)) {
     fs::path path = fs::path(*board.tftp_dir) / file.path;
     write_file_atomically(path.parent_path().string(), path.filename().string(), file.bytes);
   }
 }
-
-namespace {
-
-// Files are named as the inventory says, or after the given file.
-std::string staged_name(const std::optional<std::string>& inventory_name, const std::string& path) {
-  return inventory_name.value_or(fs::path(path).filename().string());
-}
-
-}  // namespace
 
 void check_tftp_dir(const Board& board) {
   if (!board.tftp_dir) {
@@ -124,12 +122,17 @@ std::vector<std::string> stage_job(const Board& board, const JobFiles& files) {
   };
   put(files.kernel, board.kernel);
   put(files.ramdisk, board.ramdisk);
-  if (files.dtb) put(*files.dtb, board.dtb);
+  // Without a dtb file for this job, one the inventory names may already be in tftp_dir.
+  std::optional<std::string> dtb = board.dtb;
+  if (files.dtb) {
+    put(*files.dtb, board.dtb);
+    dtb = staged.back();
+  }
   if (files.cmdline) {
     write_file_atomically(dir, "cmdline", *files.cmdline + "\n");
     staged.push_back("cmdline");
   }
-  stage_boot_files(board, staged[0], staged[1]);
+  stage_boot_files(board, staged[0], staged[1], dtb);
   return staged;
 }
 

@@ -36,9 +36,10 @@ void write_file_atomically(const std::string& dir, const std::string& name,
                            const std::string& text);
 
 /// Writes the files the board's firmware reads before the kernel (rig/boot: U-Boot script,
-/// pxelinux configs, iPXE script) into its tftp_dir for the staged kernel and ramdisk names,
-/// with the command line of tftp_dir/cmdline. Throws std::invalid_argument or
+/// pxelinux configs, iPXE script) into its tftp_dir for the staged kernel, ramdisk and dtb
+/// names, with the command line of tftp_dir/cmdline. Throws std::invalid_argument or
 /// std::runtime_error.
-void stage_boot_files(const Board& board, const std::string& kernel, const std::string& ramdisk);
+void stage_boot_files(const Board& board, const std::string& kernel, const std::string& ramdisk,
+                      const std::optional<std::string>& dtb);
 
 }  // namespace crossrig::rig

@@ -62,11 +62,30 @@ TEST_F(StageFiles, BootFilesCarryTheStagedNamesAndTheCmdlineFile) {
   b.mac = "00:1a:64:5c:13:a0";
   b.tftp_dir = (dir_ / "cell").string();
   write_file_atomically(*b.tftp_dir, "cmdline", "console=hvc0 rdinit=/init\n");
-  stage_boot_files(b, "zImage.pseries", "ramdisk.cpio.gz");
+  stage_boot_files(b, "zImage.pseries", "ramdisk.cpio.gz", std::nullopt);
   std::string config = read(dir_ / "cell/pxelinux.cfg/01-00-1a-64-5c-13-a0");
   EXPECT_NE(config.find("KERNEL cell/zImage.pseries\n"), std::string::npos) << config;
   EXPECT_NE(config.find("APPEND console=hvc0 rdinit=/init\n"), std::string::npos) << config;
   EXPECT_EQ(read(dir_ / "cell/pxelinux.cfg/default"), config);
+}
+
+TEST_F(StageFiles, UbootScriptLoadsTheDtbStagedForTheJob) {
+  Board b;
+  b.name = "rpi4";
+  b.arch = Arch::kAarch64;
+  b.boot = BootMethod::kUboot;
+  b.tftp_dir = (dir_ / "rpi4").string();
+  fs::create_directories(*b.tftp_dir);
+  for (const char* f : {"Image", "initrd.gz", "bcm2711-rpi-4-b.dtb"})
+    std::ofstream(dir_ / "src" / f) << f;
+  JobFiles files{(dir_ / "src/Image").string(), (dir_ / "src/initrd.gz").string(),
+                 (dir_ / "src/bcm2711-rpi-4-b.dtb").string(), "console=ttyS0"};
+  stage_job(b, files);
+  EXPECT_EQ(read(dir_ / "rpi4/bcm2711-rpi-4-b.dtb"), "bcm2711-rpi-4-b.dtb");
+  std::string script = read(dir_ / "rpi4/boot.scr.uimg");
+  EXPECT_NE(script.find("tftpboot ${fdt_addr_r} rpi4/bcm2711-rpi-4-b.dtb"), std::string::npos)
+      << script;
+  EXPECT_NE(script.find("setenv bootargs 'console=ttyS0'"), std::string::npos) << script;
 }
 
 }  // namespace
