@@ -12,6 +12,7 @@
 
 #include "common/unique_fd.h"
 #include "rig/boot/board_boot.h"
+#include "rig/boot/slof_kernel.h"
 
 namespace fs = std::filesystem;
 
@@ -35,6 +36,25 @@ void publish(const std::string& temp, const std::string& dir, const std::string&
 // Files are named as the inventory says, or after the given file.
 std::string staged_name(const std::optional<std::string>& inventory_name, const std::string& path) {
   return inventory_name.value_or(fs::path(path).filename().string());
+}
+
+// SLOF cannot load a ppc64 vmlinux as Linux links it (rig/boot/slof_kernel.h): such a kernel is
+// staged in the form SLOF loads, anything else as it is.
+void stage_kernel(const Board& board, const std::string& source, const std::string& dir,
+                  const std::string& name) {
+  if (board.boot != BootMethod::kSlof) return stage_file(source, dir, name);
+  std::ifstream in(source, std::ios::binary);
+  if (!in) return stage_file(source, dir, name);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  std::optional<std::string> loadable;
+  try {
+    loadable = boot::slof_loadable_kernel(bytes.str());
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(source + ": " + e.what() + "; give a complete vmlinux or zImage");
+  }
+  if (!loadable) return stage_file(source, dir, name);
+  write_file_atomically(dir, name, *loadable);
 }
 
 }  // namespace
@@ -120,7 +140,8 @@ std::vector<std::string> stage_job(const Board& board, const JobFiles& files) {
     staged.push_back(staged_name(name, source));
     stage_file(source, dir, staged.back());
   };
-  put(files.kernel, board.kernel);
+  staged.push_back(staged_name(board.kernel, files.kernel));
+  stage_kernel(board, files.kernel, dir, staged.back());
   put(files.ramdisk, board.ramdisk);
   // Without a dtb file for this job, one the inventory names may already be in tftp_dir.
   std::optional<std::string> dtb = board.dtb;

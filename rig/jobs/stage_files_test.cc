@@ -88,5 +88,41 @@ TEST_F(StageFiles, UbootScriptLoadsTheDtbStagedForTheJob) {
   EXPECT_NE(script.find("setenv bootargs 'console=ttyS0'"), std::string::npos) << script;
 }
 
+TEST_F(StageFiles, SlofBoardRefusesACutOffVmlinuxAndStagesOtherKernelsAsTheyAre) {
+  Board b;
+  b.name = "cell";
+  b.arch = Arch::kPpc64;
+  b.boot = BootMethod::kSlof;
+  b.tftp_dir = (dir_ / "cell").string();
+  fs::create_directories(*b.tftp_dir);
+  // A big-endian ppc64 ELF64 header whose program headers lie past the end of the file.
+  std::string header(64, '\0');
+  header.replace(0, 4,
+                 "\x7f"
+                 "ELF");
+  header[4] = 2;
+  header[5] = 2;
+  header[19] = 21;
+  header[39] = 64;
+  header[55] = 56;
+  header[57] = 1;
+  std::ofstream(dir_ / "src/vmlinux", std::ios::binary) << header;
+  std::ofstream(dir_ / "src/initrd.gz") << "initrd";
+  JobFiles cut{(dir_ / "src/vmlinux").string(), (dir_ / "src/initrd.gz").string(), {}, {}};
+  try {
+    stage_job(b, cut);
+    ADD_FAILURE() << "a cut-off vmlinux was staged";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("src/vmlinux"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "cell/vmlinux"));
+
+  std::ofstream(dir_ / "src/zImage.pseries") << "not an ELF SLOF would load, but the user's";
+  JobFiles other{(dir_ / "src/zImage.pseries").string(), (dir_ / "src/initrd.gz").string(), {}, {}};
+  stage_job(b, other);
+  EXPECT_EQ(read(dir_ / "cell/zImage.pseries"), "not an ELF SLOF would load, but the user's");
+}
+
 }  // namespace
 }  // namespace crossrig::rig
