@@ -98,7 +98,8 @@ std::string inventory_yaml(const LabPlan& plan) {
   return y;
 }
 
-std::vector<std::string> qemu_args(const LabBoard& board, int tap_fd, int console_fd) {
+std::vector<std::string> qemu_args(const LabBoard& board, int tap_fd, int console_fd,
+                                   const std::string& cmdline) {
   const BoardType& t = *board.type;
   std::vector<std::string> a{std::string(t.qemu),
                              "-machine",
@@ -117,6 +118,7 @@ std::vector<std::string> qemu_args(const LabBoard& board, int tap_fd, int consol
     a.insert(a.end(),
              {"-drive", "if=pflash,unit=1,format=raw,file=" + board.run_dir + "/flash1.img"});
   }
+  if (t.boot == BootMethod::kSlof) a.insert(a.end(), {"-prom-env", "boot-file=" + cmdline});
   a.insert(a.end(), {"-chardev",
                      "socket,id=console,fd=" + std::to_string(console_fd) + ",server=on,wait=off",
                      "-serial", "chardev:console"});

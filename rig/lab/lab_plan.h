@@ -54,8 +54,11 @@ std::string dnsmasq_config(const LabPlan& plan);
 std::string inventory_yaml(const LabPlan& plan);
 
 /// QEMU's command line for a board whose tap and console listening socket are the given
-/// inherited descriptors.
-std::vector<std::string> qemu_args(const LabBoard& board, int tap_fd, int console_fd);
+/// inherited descriptors. A SLOF board carries `cmdline` in its NVRAM (boot-file): SLOF as
+/// QEMU 7.2 ships it puts a pxelinux APPEND into /chosen and then restores the boot command's
+/// arguments over it, so the NVRAM is where its kernel command line has to come from.
+std::vector<std::string> qemu_args(const LabBoard& board, int tap_fd, int console_fd,
+                                   const std::string& cmdline);
 
 /// The U-Boot environment saved in an aarch64 board's flash: its MAC, load addresses, and a
 /// boot command that takes the DHCP boot file (the board's script image) and runs it.

@@ -72,18 +72,29 @@ bool has(const std::vector<std::string>& args, const std::string& arg) {
 
 TEST(LabPlan, QemuUsesTheInheritedTapAndConsoleSocket) {
   LabPlan plan = two_boards();
-  auto x86 = qemu_args(plan.boards[0], 3, 4);
+  auto x86 = qemu_args(plan.boards[0], 3, 4, "console=ttyS0");
   EXPECT_EQ(x86[0], "qemu-system-x86_64");
   EXPECT_TRUE(has(x86, "tap,id=net0,fd=3"));
   EXPECT_TRUE(has(x86, "socket,id=console,fd=4,server=on,wait=off"));
   EXPECT_TRUE(has(x86, "virtio-net-pci,netdev=net0,mac=52:54:00:72:69:10,bootindex=1"));
   EXPECT_TRUE(has(x86, "unix:/run/rig/lab/boards/qemu-x86_64/qmp.sock,server=on,wait=off"));
   EXPECT_TRUE(has(x86, "-no-reboot"));
-  auto arm = qemu_args(plan.boards[1], 3, 4);
+  auto arm = qemu_args(plan.boards[1], 3, 4, "console=ttyAMA0");
   EXPECT_TRUE(has(arm, "/usr/lib/u-boot/qemu_arm64/u-boot.bin"));
   EXPECT_TRUE(
       has(arm, "if=pflash,unit=1,format=raw,file=/run/rig/lab/boards/qemu-aarch64/flash1.img"));
   EXPECT_TRUE(has(arm, "virtio-net-pci,netdev=net0,mac=52:54:00:72:69:11"));
+  EXPECT_FALSE(has(arm, "-prom-env"));
+}
+
+TEST(LabPlan, SlofBoardsTakeTheCommandLineFromNvram) {
+  std::vector<Arch> pseries{Arch::kPpc64, Arch::kPpc64le};
+  for (const auto& board : plan_lab("/x", "n", pseries).boards) {
+    auto args = qemu_args(board, 3, 4, "console=hvc0 rdinit=/init lab.job=7");
+    auto at = std::find(args.begin(), args.end(), "-prom-env");
+    ASSERT_NE(at, args.end()) << board.name;
+    EXPECT_EQ(at[1], "boot-file=console=hvc0 rdinit=/init lab.job=7") << board.name;
+  }
 }
 
 TEST(LabPlan, UbootEnvironmentCarriesTheMacAndBootsTheDhcpFile) {

@@ -30,6 +30,7 @@
 
 #include "common/net_io.h"
 #include "common/unique_fd.h"
+#include "rig/boot/board_boot.h"
 #include "rig/boot/uboot_image.h"
 #include "rig/console/console_paths.h"
 #include "rig/inventory/board_fields.h"
@@ -342,7 +343,9 @@ void Supervisor::power_on(const LabBoard& board) {
   if (running(board.name)) return;
   crossrig::UniqueFd tap = open_tap(board.tap);
   constexpr int kTapFd = 3, kConsoleFd = 4;
-  auto argv = qemu_args(board, kTapFd, kConsoleFd);
+  // Read at each power-on: a job stages its own command line before switching the board on.
+  auto argv = qemu_args(board, kTapFd, kConsoleFd,
+                        boot::cmdline_from_file_text(read_text(board.tftp_dir + "/cmdline")));
   pid_t pid =
       spawn(argv, {board.run_dir + "/qemu.log",
                    {{tap.get(), kTapFd}, {console_listeners_[board.name].get(), kConsoleFd}}});
