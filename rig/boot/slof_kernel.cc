@@ -14,6 +14,10 @@ constexpr std::uint32_t kPtLoad = 1, kPfR = 4;
 constexpr std::uint64_t kSegmentAlign = 0x10000;
 constexpr std::uint64_t kSlofLoadBase = 0x4000;
 constexpr std::uint64_t kBaseAlign = 16 << 20;
+// Kernels have a handful; each costs up to kSegmentAlign of padding in what we write.
+constexpr std::size_t kMaxSegments = 64;
+// SLOF and the kernel's entry run in real mode, in the first few GiB of memory.
+constexpr std::uint64_t kMaxSpan = std::uint64_t{4} << 30;
 
 std::uint64_t align_up(std::uint64_t v, std::uint64_t a) {
   return (v + a - 1) / a * a;
@@ -94,6 +98,12 @@ std::optional<std::string> slof_loadable_kernel(std::string_view elf) {
     loads.push_back(s);
   }
   require(!loads.empty(), "it has no loadable segment");
+  require(loads.size() <= kMaxSegments,
+          "it has " + std::to_string(loads.size()) + " loadable segments; a kernel has a few");
+  std::uint64_t on_file = 0;
+  for (const auto& s : loads)
+    on_file += s.filesz;
+  require(on_file <= elf.size(), "its segments overlap in the file");
   if (std::all_of(loads.begin(), loads.end(), [](const Segment& s) { return s.vaddr == s.paddr; }))
     return std::nullopt;
 
@@ -115,6 +125,8 @@ std::optional<std::string> slof_loadable_kernel(std::string_view elf) {
   std::uint64_t end = headers, top = 0;
   for (const auto& s : loads) {
     std::uint64_t rel = s.paddr - lowest;
+    require(rel <= kMaxSpan && s.memsz <= kMaxSpan - rel,
+            "its segments span more than 4 GiB of physical memory");
     offsets.push_back(align_up(end, kSegmentAlign) + rel % kSegmentAlign);
     end = offsets.back() + s.filesz;
     top = std::max(top, rel + s.memsz);

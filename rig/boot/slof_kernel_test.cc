@@ -171,6 +171,21 @@ TEST(SlofKernel, CutOffOrInconsistentKernelsAreRefusedWithTheReason) {
                  "larger on file than in memory");
   expect_refused(make_elf(false, 21, 2, kKernelBase, {{4, kKernelBase, 0, text, 0x4000}}),
                  "no loadable segment");
+  expect_refused(
+      make_elf(false, 21, 2, kKernelBase,
+               {{1, kKernelBase, 0, text, 0x4000},
+                {1, kKernelBase + (std::uint64_t{8} << 30), std::uint64_t{8} << 30, text, 0x4000}}),
+      "more than 4 GiB");
+  std::string twice = make_elf(
+      false, 21, 2, kKernelBase,
+      {{1, kKernelBase, 0, text, 0x4000}, {1, kKernelBase + 0x4000, 0x4000, text, 0x4000}});
+  put(twice, 64 + 56 + 8, 8, 0x10000, false);
+  put(twice, 64 + 56 + 32, 8, twice.size() - 0x10000, false);
+  put(twice, 64 + 56 + 40, 8, twice.size(), false);
+  put(twice, 64 + 8, 8, 0x10000, false);
+  put(twice, 64 + 32, 8, twice.size() - 0x10000, false);
+  put(twice, 64 + 40, 8, twice.size(), false);
+  expect_refused(twice, "overlap in the file");
 }
 
 }  // namespace
