@@ -23,7 +23,7 @@ constexpr std::array<BoardType, 5> kTypes{{
      "/usr/lib/u-boot/qemu_arm64/u-boot.bin", true, "virtio-net-pci", false, "ttyAMA0",
      BootMethod::kUboot, "Image"},
     {Arch::kPpc64, "qemu-system-ppc64", kPseries, "", 1024, "", false, "spapr-vlan", true, "hvc0",
-     BootMethod::kSlof, "zImage.pseries"},
+     BootMethod::kSlof, "vmlinux"},
     {Arch::kPpc64le, "qemu-system-ppc64", kPseries, "", 1024, "", false, "spapr-vlan", true, "hvc0",
      BootMethod::kSlof, "vmlinux"},
     {Arch::kS390x, "qemu-system-s390x", "s390-ccw-virtio", "", 512, "", false, "virtio-net-ccw",

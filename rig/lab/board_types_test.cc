@@ -25,7 +25,7 @@ TEST(BoardTypes, ConsolesAndKernelsAreWhatEachFirmwareAndKernelUse) {
   EXPECT_EQ(board_type(Arch::kPpc64).console, "hvc0");
   EXPECT_EQ(board_type(Arch::kS390x).console, "ttysclp0");
   EXPECT_EQ(board_type(Arch::kAarch64).kernel_name, "Image");
-  EXPECT_EQ(board_type(Arch::kPpc64).kernel_name, "zImage.pseries");
+  EXPECT_EQ(board_type(Arch::kPpc64).kernel_name, "vmlinux");
   // Only U-Boot keeps its MAC in a flash environment; the others take QEMU's.
   for (const auto& t : board_types())
     EXPECT_EQ(t.uboot_env_flash, t.boot == BootMethod::kUboot);

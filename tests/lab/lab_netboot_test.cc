@@ -77,6 +77,12 @@ TEST(LabNetboot, X86_64ThroughIpxe) {
 TEST(LabNetboot, Aarch64ThroughUboot) {
   board_passes("qemu-aarch64", "aarch64", "U-Boot");
 }
+TEST(LabNetboot, Ppc64leThroughSlof) {
+  board_passes("qemu-ppc64le", "ppc64le", "Open Firmware");
+}
+TEST(LabNetboot, Ppc64ThroughSlof) {
+  board_passes("qemu-ppc64", "ppc64", "Open Firmware");
+}
 TEST(LabNetboot, S390xThroughS390Netboot) {
   board_passes("qemu-s390x", "s390x", "Network boot");
 }
