@@ -150,9 +150,10 @@ int main(int argc, char** argv) {
     if (rc != 3)
       fail("ckpt dump of a shell's job without --shell-job exited with " + std::to_string(rc) +
            " instead of 3:\n" + said);
-    for (const std::string& want : {"fd 0 on terminal " + tty1, std::string("--shell-job")})
+    for (const std::string& want : {"fd 0 on terminal " + tty1, std::string("--shell-job")}) {
       if (said.find(want) == std::string::npos)
         fail("the refusal does not say \"" + want + "\":\n" + said);
+    }
     if (fs::exists(img)) fail("a refused dump left the image directory " + img.string());
     finish_on_terminal(pid, master1, tty1, "terminal 1", outfile);
     int status = 0;
