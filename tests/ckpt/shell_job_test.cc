@@ -6,8 +6,10 @@
 // read what is typed; ckpt restore then exits with its status 0.
 // With --expect-refusal, `ckpt dump` without --shell-job must refuse the job (exit 3), naming
 // its fd, the terminal and --shell-job, and leave it running as before: still the foreground
-// job on terminal 1, where it answers.
-//   shell_job_test --ckpt PATH --tracee PATH --workdir DIR [--expect-refusal]
+// job on terminal 1, where it answers. With --dump-session the whole session is dumped from
+// the shell, its leader, without --shell-job and with --leave-running: the terminal is the
+// tree's own, so the dump must succeed, and the job answers on terminal 1 afterwards.
+//   shell_job_test --ckpt PATH --tracee PATH --workdir DIR [--expect-refusal|--dump-session]
 // It is a child subreaper, so the killed tracee's PID is free again for the restore.
 #include <fcntl.h>
 #include <poll.h>
@@ -111,11 +113,13 @@ std::string finish_on_terminal(pid_t pid, int master, const std::string& tty,
 
 int main(int argc, char** argv) {
   std::string ckpt, tracee, workdir;
-  bool expect_refusal = false;
+  bool expect_refusal = false, dump_session = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--expect-refusal")
       expect_refusal = true;
+    else if (a == "--dump-session")
+      dump_session = true;
     else if (i + 1 < argc && a == "--ckpt")
       ckpt = argv[++i];
     else if (i + 1 < argc && a == "--tracee")
@@ -127,7 +131,7 @@ int main(int argc, char** argv) {
   }
   if (ckpt.empty() || tracee.empty() || workdir.empty()) {
     std::cerr << "usage: shell_job_test --ckpt PATH --tracee PATH --workdir DIR "
-                 "[--expect-refusal]\n";
+                 "[--expect-refusal|--dump-session]\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -144,7 +148,15 @@ int main(int argc, char** argv) {
   pid_t pid = std::stoi(wait_file(pidfile, "the tracee's pidfile"));
   live().insert(pid);
 
-  if (expect_refusal) {
+  if (dump_session) {
+    int rc = run(
+        {ckpt, "dump", "-t", std::to_string(shell1), "-D", img.string(), "--leave-running"}, log);
+    if (rc != 0)
+      fail("ckpt dump of the whole session from its leader exited with " + std::to_string(rc) +
+           ":\n" + file_text(log));
+    if (!fs::exists(img / ("pages-" + std::to_string(pid) + ".img")))
+      fail("the session's image lacks the job's pages");
+  } else if (expect_refusal) {
     int rc = run({ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()}, log);
     std::string said = file_text(log);
     if (rc != 3)
@@ -155,15 +167,18 @@ int main(int argc, char** argv) {
         fail("the refusal does not say \"" + want + "\":\n" + said);
     }
     if (fs::exists(img)) fail("a refused dump left the image directory " + img.string());
+    std::cout << said;
+  }
+  if (expect_refusal || dump_session) {
     finish_on_terminal(pid, master1, tty1, "terminal 1", outfile);
     int status = 0;
     waitpid(shell1, &status, 0);
     live().erase(shell1);
     std::string out = file_text(outfile);
     if (out.rfind("PASS", 0) != 0)
-      fail("after the refused dump the tracee reported: " + (out.empty() ? "nothing" : out));
+      fail("after the dump the tracee reported: " + (out.empty() ? "nothing" : out));
     fs::remove_all(work);
-    std::cout << said << "PASS\n";
+    std::cout << "PASS\n";
     return 0;
   }
 
