@@ -86,10 +86,10 @@ int cmd_dump(const std::vector<std::string>& args) {
       "images-dir,D", po::value<std::string>(), "image directory (created; may exist empty)")(
       "leave-running", "let the process run on after the dump instead of killing it")(
       "shell-job",
-      "the process is a shell job on a terminal (accepted as CRIU does; the image always "
-      "records which fds are on the controlling terminal)")("json", "print the result as JSON")(
-      "verbose,v", "say more")("log-file,o", po::value<std::string>(),
-                               "append messages to this file");
+      "the process is a job of a shell on a terminal: without it a process holding a "
+      "terminal of a session led from outside the dumped tree is refused")(
+      "json", "print the result as JSON")("verbose,v", "say more")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -99,7 +99,7 @@ int cmd_dump(const std::vector<std::string>& args) {
   if (!vm.count("tree") || !vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "dump needs -t PID and -D DIR (see ckpt dump --help)");
   DumpOptions o{vm["tree"].as<int>(), vm["images-dir"].as<std::string>(),
-                vm.count("leave-running") > 0};
+                vm.count("leave-running") > 0, vm.count("shell-job") > 0};
   DumpResult r = dump(o);
   if (vm.count("json")) {
     std::cout << nlohmann::json{{"pid", o.pid},

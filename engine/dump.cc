@@ -14,6 +14,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "common/hex.h"
@@ -25,6 +26,7 @@
 #include "engine/ptrace_task.h"
 #include "engine/seccomp.h"
 #include "engine/task_info.h"
+#include "engine/terminal.h"
 #include "engine/vma_class.h"
 
 namespace crossrig::engine {
@@ -377,6 +379,15 @@ DumpResult dump(const DumpOptions& opts) {
   auto tree = collect_tree(pid);
   if (tree.front().zombie)
     throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
+  if (!opts.shell_job) {
+    std::vector<pid_t> live;
+    std::set<pid_t> members;
+    for (const TreeNode& n : tree) {
+      members.insert(n.pid);
+      if (!n.zombie) live.push_back(n.pid);
+    }
+    refuse_foreign_terminals(live, members);
+  }
 
   ImageWriter image(opts.dir);
   DumpResult result;

@@ -12,6 +12,8 @@ struct DumpOptions {
   pid_t pid = 0;
   std::string dir;
   bool leave_running = false;
+  /// The task is a job of a shell: its terminals may belong to a session outside the tree.
+  bool shell_job = false;
 };
 
 /// Figures a dump reports.
@@ -20,8 +22,9 @@ struct DumpResult {
   std::size_t vmas = 0;
 };
 
-/// Dumps the process into opts.dir. On any failure the process runs on exactly as before and
-/// no image directory is left; throws CkptError.
+/// Dumps the process into opts.dir. Without opts.shell_job a task holding a terminal of a
+/// session led from outside the tree is refused (kUnsupported). On any failure the process runs on
+/// exactly as before and no image directory is left; throws CkptError.
 DumpResult dump(const DumpOptions& opts);
 
 }  // namespace crossrig::engine

@@ -20,8 +20,6 @@ std::string proc_path(pid_t pid, const std::string& file) {
   return "/proc/" + std::to_string(pid) + "/" + file;
 }
 
-namespace {
-
 std::vector<int> list_numeric_dir(const std::string& path) {
   std::vector<int> out;
   DIR* d = ::opendir(path.c_str());
@@ -40,6 +38,8 @@ std::string read_link(const std::string& path) {
   if (n < 0) throw_errno("reading link " + path);
   return std::string(buf, static_cast<std::size_t>(n));
 }
+
+namespace {
 
 // tty: the device number of the task's controlling terminal, 0 for none.
 FdImage read_fd(pid_t pid, int fd, std::uint64_t tty) {

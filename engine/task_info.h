@@ -13,6 +13,12 @@ namespace crossrig::engine {
 /// Path of a file under /proc/PID/.
 std::string proc_path(pid_t pid, const std::string& file);
 
+/// The numeric entries of a directory (pids, tids, fds), sorted.
+std::vector<int> list_numeric_dir(const std::string& path);
+
+/// The target of a symbolic link (a /proc fd, cwd, exe ...).
+std::string read_link(const std::string& path);
+
 /// Thread ids of a process.
 std::vector<int> list_threads(pid_t pid);
 

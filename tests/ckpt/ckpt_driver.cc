@@ -10,7 +10,6 @@
 // leaving it running and no image.
 // It is a child subreaper, so the restored task (whose parent, ckpt restore -d, exits) is
 // reparented to it and reaped here. Every process it started is killed on failure.
-#include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -23,80 +22,36 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "tests/ckpt/test_process.h"
 #include "tests/support/file_text.h"
 
 namespace fs = std::filesystem;
+using crossrig::ckpt_test::fail;
+using crossrig::ckpt_test::live;
+using crossrig::ckpt_test::run;
+using crossrig::ckpt_test::spawn;
+using crossrig::ckpt_test::wait_exit;
 using crossrig::test_support::file_text;
 
 namespace {
 
-std::set<pid_t> g_live;  // processes to kill if the driver gives up
-fs::path g_image_root;   // an image directory of ours outside the workdir, removed at exit
+fs::path g_image_root;  // an image directory of ours outside the workdir, removed at exit
 
 void remove_image_root() {
   std::error_code ec;
   if (!g_image_root.empty()) fs::remove_all(g_image_root, ec);
 }
 
-[[noreturn]] void fail(const std::string& why) {
-  std::cerr << "FAIL: " << why << "\n";
-  for (pid_t p : g_live)
-    kill(p, SIGKILL);
-  while (waitpid(-1, nullptr, 0) > 0) {
-  }
-  remove_image_root();
-  std::exit(1);
-}
-
-pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd = {}) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
-    int in = open("/dev/null", O_RDONLY);
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    close_range(3, ~0U, 0);
-    std::vector<char*> args;
-    for (const auto& a : argv)
-      args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  if (pid < 0) fail("fork failed");
-  return pid;
-}
-
-int wait_exit(pid_t pid) {
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) fail("waitpid " + std::to_string(pid) + ": " + std::strerror(errno));
-  }
-  g_live.erase(pid);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-int run(const std::vector<std::string>& argv, const fs::path& log) {
-  std::ofstream(log, std::ios::app) << "$";
-  for (const auto& a : argv)
-    std::ofstream(log, std::ios::app) << " " << a;
-  std::ofstream(log, std::ios::app) << "\n";
-  return wait_exit(spawn(argv, log));
-}
-
 // Waits for the tracee's pidfile; the bound only stops a broken tracee from hanging ctest.
 pid_t wait_pidfile(const fs::path& pidfile, pid_t child) {
   for (int i = 0; i < 3000; ++i) {
-    if (fs::exists(pidfile)) return std::stoi(file_text(pidfile));
+    if (fs::exists(pidfile) && !file_text(pidfile).empty()) return std::stoi(file_text(pidfile));
     if (waitpid(child, nullptr, WNOHANG) == child) {
-      g_live.erase(child);
+      live().erase(child);
       fail("tracee exited before writing its pidfile");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -117,10 +72,10 @@ void expect_pass(pid_t pid, const fs::path& outfile, const std::string& stage) {
 void restore_and_check(const std::string& ckpt, const fs::path& img, pid_t pid,
                        const fs::path& work, const fs::path& outfile, const fs::path& log) {
   fs::path rpid = work / "restored.pid";
-  g_live.insert(pid);
+  live().insert(pid);
   int rc = run({ckpt, "restore", "-D", img.string(), "-d", "--pidfile", rpid.string()}, log);
   if (rc != 0) {
-    g_live.erase(pid);
+    live().erase(pid);
     fail("ckpt restore exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
   }
   if (std::stoi(file_text(rpid)) != pid)
@@ -141,7 +96,7 @@ pid_t occupy_pid(pid_t pid) {
   }
   if (r < 0)
     fail("cannot take PID " + std::to_string(pid) + " for the test: " + std::strerror(errno));
-  g_live.insert(static_cast<pid_t>(r));
+  live().insert(static_cast<pid_t>(r));
   return static_cast<pid_t>(r);
 }
 
@@ -201,6 +156,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
+  crossrig::ckpt_test::at_fail(remove_image_root);
   fs::path work = workdir;
   fs::remove_all(work);
   fs::create_directories(work);
@@ -216,7 +172,7 @@ int main(int argc, char** argv) {
 
   pid_t child =
       spawn({tracee, "--pidfile", pidfile.string(), "--outfile", outfile.string()}, log, work);
-  g_live.insert(child);
+  live().insert(child);
   pid_t pid = wait_pidfile(pidfile, child);
 
   if (fault.starts_with("dump-phase:")) {

@@ -4,7 +4,12 @@
 // --shell-job`. The restored tracee must have its stdio on terminal 2 as its controlling
 // terminal, be the foreground job there in that shell's session, say so on the terminal and
 // read what is typed; ckpt restore then exits with its status 0.
-//   shell_job_test --ckpt PATH --tracee PATH --workdir DIR
+// With --expect-refusal, `ckpt dump` without --shell-job must refuse the job (exit 3), naming
+// its fd, the terminal and --shell-job, and leave it running as before: still the foreground
+// job on terminal 1, where it answers. With --dump-session the whole session is dumped from
+// the shell, its leader, without --shell-job and with --leave-running: the terminal is the
+// tree's own, so the dump must succeed, and the job answers on terminal 1 afterwards.
+//   shell_job_test --ckpt PATH --tracee PATH --workdir DIR [--expect-refusal|--dump-session]
 // It is a child subreaper, so the killed tracee's PID is free again for the restore.
 #include <fcntl.h>
 #include <poll.h>
@@ -25,23 +30,18 @@
 #include <thread>
 #include <vector>
 
+#include "tests/ckpt/test_process.h"
 #include "tests/support/file_text.h"
 
 namespace fs = std::filesystem;
+using crossrig::ckpt_test::exec;
+using crossrig::ckpt_test::fail;
+using crossrig::ckpt_test::live;
+using crossrig::ckpt_test::run;
+using crossrig::ckpt_test::wait_file;
 using crossrig::test_support::file_text;
 
 namespace {
-
-std::vector<pid_t> g_live;
-
-[[noreturn]] void fail(const std::string& why) {
-  std::cerr << "FAIL: " << why << "\n";
-  for (pid_t p : g_live)
-    kill(p, SIGKILL);
-  while (waitpid(-1, nullptr, __WALL) > 0) {
-  }
-  std::exit(1);
-}
 
 // A new pseudo-terminal: its master and the path of its slave.
 std::pair<int, std::string> open_pty() {
@@ -63,15 +63,6 @@ void become_shell(const std::string& tty) {
   close_range(3, ~0U, 0);  // nothing of ours leaks into the job, as from a real shell
 }
 
-[[noreturn]] void exec(const std::vector<std::string>& argv) {
-  std::vector<char*> args;
-  for (const auto& a : argv)
-    args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  execv(args[0], args.data());
-  _exit(127);
-}
-
 // The first shell: runs argv as a job in its own process group, in the foreground.
 pid_t start_job_shell(const std::string& tty, const std::vector<std::string>& argv) {
   pid_t shell = fork();
@@ -90,30 +81,6 @@ pid_t start_job_shell(const std::string& tty, const std::vector<std::string>& ar
   _exit(0);
 }
 
-int run(const std::vector<std::string>& argv, const fs::path& log) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(out, 2);
-    exec(argv);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-// Waits for a file to appear; the bound only stops a broken run from hanging ctest.
-std::string wait_file(const fs::path& p, const std::string& what) {
-  for (int i = 0; i < 3000; ++i) {
-    if (fs::exists(p) && !file_text(p).empty()) return file_text(p);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  fail(what + " never appeared");
-}
-
 // Reads the master until text appears in what the terminal showed; returns all of it.
 std::string read_until(int master, const std::string& text) {
   std::string seen;
@@ -127,18 +94,44 @@ std::string read_until(int master, const std::string& text) {
   return seen;
 }
 
+// Asks the tracee to finish: it says on its terminal which one it is on and reads a line
+// typed there. Returns what the terminal showed.
+std::string finish_on_terminal(pid_t pid, int master, const std::string& tty,
+                               const std::string& which, const fs::path& outfile) {
+  kill(pid, SIGTERM);
+  std::string shown = read_until(master, "tracee on " + tty);
+  if (shown.find("tracee on " + tty) == std::string::npos)
+    fail("the tracee did not write to " + which + " (" + tty + "); it showed: " + shown +
+         "\noutfile: " + file_text(outfile));
+  std::string answer = "answer\n";
+  if (write(master, answer.data(), answer.size()) != static_cast<ssize_t>(answer.size()))
+    fail("cannot type on " + which);
+  return shown;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string ckpt, tracee, workdir;
-  for (int i = 1; i + 1 < argc; i += 2) {
+  bool expect_refusal = false, dump_session = false;
+  for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--ckpt") ckpt = argv[i + 1];
-    if (a == "--tracee") tracee = argv[i + 1];
-    if (a == "--workdir") workdir = argv[i + 1];
+    if (a == "--expect-refusal")
+      expect_refusal = true;
+    else if (a == "--dump-session")
+      dump_session = true;
+    else if (i + 1 < argc && a == "--ckpt")
+      ckpt = argv[++i];
+    else if (i + 1 < argc && a == "--tracee")
+      tracee = argv[++i];
+    else if (i + 1 < argc && a == "--workdir")
+      workdir = argv[++i];
+    else
+      ckpt.clear();  // an unknown option must not turn the refusal test into the plain one
   }
   if (ckpt.empty() || tracee.empty() || workdir.empty()) {
-    std::cerr << "usage: shell_job_test --ckpt PATH --tracee PATH --workdir DIR\n";
+    std::cerr << "usage: shell_job_test --ckpt PATH --tracee PATH --workdir DIR "
+                 "[--expect-refusal|--dump-session]\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -151,9 +144,43 @@ int main(int argc, char** argv) {
   auto [master1, tty1] = open_pty();
   pid_t shell1 =
       start_job_shell(tty1, {tracee, "--pidfile", pidfile.string(), "--outfile", outfile.string()});
-  g_live.push_back(shell1);
+  live().insert(shell1);
   pid_t pid = std::stoi(wait_file(pidfile, "the tracee's pidfile"));
-  g_live.push_back(pid);
+  live().insert(pid);
+
+  if (dump_session) {
+    int rc = run(
+        {ckpt, "dump", "-t", std::to_string(shell1), "-D", img.string(), "--leave-running"}, log);
+    if (rc != 0)
+      fail("ckpt dump of the whole session from its leader exited with " + std::to_string(rc) +
+           ":\n" + file_text(log));
+    if (!fs::exists(img / ("pages-" + std::to_string(pid) + ".img")))
+      fail("the session's image lacks the job's pages");
+  } else if (expect_refusal) {
+    int rc = run({ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()}, log);
+    std::string said = file_text(log);
+    if (rc != 3)
+      fail("ckpt dump of a shell's job without --shell-job exited with " + std::to_string(rc) +
+           " instead of 3:\n" + said);
+    for (const std::string& want : {"fd 0 on terminal " + tty1, std::string("--shell-job")}) {
+      if (said.find(want) == std::string::npos)
+        fail("the refusal does not say \"" + want + "\":\n" + said);
+    }
+    if (fs::exists(img)) fail("a refused dump left the image directory " + img.string());
+    std::cout << said;
+  }
+  if (expect_refusal || dump_session) {
+    finish_on_terminal(pid, master1, tty1, "terminal 1", outfile);
+    int status = 0;
+    waitpid(shell1, &status, 0);
+    live().erase(shell1);
+    std::string out = file_text(outfile);
+    if (out.rfind("PASS", 0) != 0)
+      fail("after the dump the tracee reported: " + (out.empty() ? "nothing" : out));
+    fs::remove_all(work);
+    std::cout << "PASS\n";
+    return 0;
+  }
 
   int rc = run({ckpt, "dump", "-t", std::to_string(pid), "-D", img.string(), "--shell-job"}, log);
   if (rc != 0)
@@ -168,17 +195,10 @@ int main(int argc, char** argv) {
     become_shell(tty2);
     exec({ckpt, "restore", "-D", img.string(), "--shell-job", "--pidfile", restored.string()});
   }
-  g_live.push_back(shell2);
+  live().insert(shell2);
   if (std::stoi(wait_file(restored, "restore's pidfile")) != pid)
     fail("restored with PID " + file_text(restored) + ", not " + std::to_string(pid));
-  kill(pid, SIGTERM);
-  std::string shown = read_until(master2, "tracee on " + tty2);
-  if (shown.find("tracee on " + tty2) == std::string::npos)
-    fail("the restored tracee did not write to terminal 2 (" + tty2 + "); it showed: " + shown +
-         "\noutfile: " + file_text(outfile));
-  std::string answer = "answer\n";
-  if (write(master2, answer.data(), answer.size()) != static_cast<ssize_t>(answer.size()))
-    fail("cannot type on terminal 2");
+  std::string shown = finish_on_terminal(pid, master2, tty2, "terminal 2", outfile);
   int status = 0;
   waitpid(shell2, &status, 0);
   std::string out = file_text(outfile);

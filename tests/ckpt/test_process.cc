@@ -1,0 +1,106 @@
+#include "tests/ckpt/test_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "tests/support/file_text.h"
+
+namespace crossrig::ckpt_test {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::vector<std::function<void()>>& cleanups() {
+  static std::vector<std::function<void()>> c;
+  return c;
+}
+}  // namespace
+
+std::set<pid_t>& live() {
+  static std::set<pid_t> pids;
+  return pids;
+}
+
+void at_fail(std::function<void()> cleanup) {
+  cleanups().push_back(std::move(cleanup));
+}
+
+void fail(const std::string& why) {
+  std::cerr << "FAIL: " << why << "\n";
+  for (pid_t p : live())
+    kill(p, SIGKILL);
+  while (waitpid(-1, nullptr, __WALL) > 0) {
+  }
+  for (auto& c : cleanups())
+    c();
+  std::exit(1);
+}
+
+void exec(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execv(args[0], args.data());
+  _exit(127);
+}
+
+pid_t spawn(const std::vector<std::string>& argv, const fs::path& log, const fs::path& cwd) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    int in = open("/dev/null", O_RDONLY);
+    int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    close_range(3, ~0U, 0);
+    exec(argv);
+  }
+  if (pid < 0) fail(std::string("fork failed: ") + std::strerror(errno));
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) fail("waitpid " + std::to_string(pid) + ": " + std::strerror(errno));
+  }
+  live().erase(pid);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run(const std::vector<std::string>& argv, const fs::path& log) {
+  {
+    std::ofstream line(log, std::ios::app);
+    line << "$";
+    for (const auto& a : argv)
+      line << " " << a;
+    line << "\n";
+  }
+  return wait_exit(spawn(argv, log));
+}
+
+std::string wait_file(const fs::path& path, const std::string& what) {
+  for (int i = 0; i < 3000; ++i) {
+    if (fs::exists(path)) {
+      std::string text = test_support::file_text(path);
+      if (!text.empty()) return text;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  fail(what + " never appeared");
+}
+
+}  // namespace crossrig::ckpt_test
