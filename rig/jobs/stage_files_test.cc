@@ -25,6 +25,17 @@ class StageFiles : public ::testing::Test {
     fs::create_directories(dir_ / "src");
   }
   void TearDown() override { fs::remove_all(dir_); }
+
+  // A board whose tftp_dir is dir_/NAME, created.
+  Board board(const std::string& name, Arch arch, BootMethod boot) {
+    Board b;
+    b.name = name;
+    b.arch = arch;
+    b.boot = boot;
+    b.tftp_dir = (dir_ / name).string();
+    fs::create_directories(*b.tftp_dir);
+    return b;
+  }
 };
 
 TEST_F(StageFiles, LinksOrCopiesUnderTheGivenName) {
@@ -55,12 +66,8 @@ TEST_F(StageFiles, WritesTextAtomically) {
 }
 
 TEST_F(StageFiles, BootFilesCarryTheStagedNamesAndTheCmdlineFile) {
-  Board b;
-  b.name = "cell";
-  b.arch = Arch::kPpc64;
-  b.boot = BootMethod::kSlof;
+  Board b = board("cell", Arch::kPpc64, BootMethod::kSlof);
   b.mac = "00:1a:64:5c:13:a0";
-  b.tftp_dir = (dir_ / "cell").string();
   write_file_atomically(*b.tftp_dir, "cmdline", "console=hvc0 rdinit=/init\n");
   stage_boot_files(b, "zImage.pseries", "ramdisk.cpio.gz", std::nullopt);
   std::string config = read(dir_ / "cell/pxelinux.cfg/01-00-1a-64-5c-13-a0");
@@ -70,12 +77,7 @@ TEST_F(StageFiles, BootFilesCarryTheStagedNamesAndTheCmdlineFile) {
 }
 
 TEST_F(StageFiles, UbootScriptLoadsTheDtbStagedForTheJob) {
-  Board b;
-  b.name = "rpi4";
-  b.arch = Arch::kAarch64;
-  b.boot = BootMethod::kUboot;
-  b.tftp_dir = (dir_ / "rpi4").string();
-  fs::create_directories(*b.tftp_dir);
+  Board b = board("rpi4", Arch::kAarch64, BootMethod::kUboot);
   for (const char* f : {"Image", "initrd.gz", "bcm2711-rpi-4-b.dtb"})
     std::ofstream(dir_ / "src" / f) << f;
   JobFiles files{(dir_ / "src/Image").string(), (dir_ / "src/initrd.gz").string(),
@@ -89,12 +91,7 @@ TEST_F(StageFiles, UbootScriptLoadsTheDtbStagedForTheJob) {
 }
 
 TEST_F(StageFiles, SlofBoardRefusesACutOffVmlinuxAndStagesOtherKernelsAsTheyAre) {
-  Board b;
-  b.name = "cell";
-  b.arch = Arch::kPpc64;
-  b.boot = BootMethod::kSlof;
-  b.tftp_dir = (dir_ / "cell").string();
-  fs::create_directories(*b.tftp_dir);
+  Board b = board("cell", Arch::kPpc64, BootMethod::kSlof);
   // A big-endian ppc64 ELF64 header whose program headers lie past the end of the file.
   std::string header(64, '\0');
   header.replace(0, 4,
