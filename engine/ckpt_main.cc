@@ -105,12 +105,14 @@ int cmd_dump(const std::vector<std::string>& args) {
     std::cout << nlohmann::json{{"pid", o.pid},
                                 {"dir", o.dir},
                                 {"pages_bytes", r.pages_bytes},
+                                {"pages_by_task", r.pages_by_task},
                                 {"vmas", r.vmas}}
                      .dump()
               << "\n";
   } else if (vm.count("verbose")) {
     std::cerr << "dumped process " << o.pid << " into " << o.dir << ": " << r.vmas << " mappings, "
-              << r.pages_bytes << " bytes of pages\n";
+              << r.pages_bytes << " bytes of pages, " << r.pages_by_task
+              << " of them written by the task itself\n";
   }
   return 0;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -109,6 +110,11 @@ class Session {
   std::int64_t sys(std::string_view name, std::initializer_list<std::uint64_t> args) {
     return sys(leader(), name, args);
   }
+  /// Starts a syscall in the leader and returns while it runs; sys_finish() waits for it.
+  void sys_start(std::string_view name, std::initializer_list<std::uint64_t> args) {
+    leader().t.syscall_start(insn_, arch::syscall_nr(arch::native_arch(), name), args);
+  }
+  std::int64_t sys_finish() { return leader().t.syscall_finish(); }
   void map_scratch() {
     std::int64_t r =
         sys("mmap", {0, page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0});
@@ -123,6 +129,30 @@ class Session {
     scratch_ = RemoteAddr();
   }
   RemoteAddr scratch() const { return scratch_; }
+
+  /// Opens path for writing inside the task; returns the task's fd, or nullopt if the task
+  /// cannot reach it as the same file (another root or mount namespace, no access, no free
+  /// fd). The fd is closed again when the task is put back or killed.
+  std::optional<int> open_in_task(const PagesWriter& file) {
+    const std::string& path = file.path();
+    if (scratch_.null() || path.size() >= page()) return std::nullopt;
+    write_remote(pid_, scratch_,
+                 std::span(reinterpret_cast<const std::uint8_t*>(path.c_str()), path.size() + 1));
+    std::int64_t fd = sys(
+        "openat", {static_cast<std::uint64_t>(AT_FDCWD), scratch_.addr(), O_WRONLY | O_CLOEXEC, 0});
+    if (fd < 0) return std::nullopt;
+    task_fd_ = static_cast<int>(fd);
+    if (!file.same_file(proc_path(pid_, "fd/" + std::to_string(fd)))) {
+      close_in_task();
+      return std::nullopt;
+    }
+    return task_fd_;
+  }
+  void close_in_task() {
+    if (task_fd_ < 0) return;
+    sys("close", {static_cast<std::uint64_t>(task_fd_)});
+    task_fd_ = -1;
+  }
 
   /// Lets the task go on running as before.
   void resume() {
@@ -157,7 +187,10 @@ class Session {
   }
   void put_back() {
     try {
-      if (!insn_.null()) unmap_scratch();
+      if (!insn_.null()) {
+        close_in_task();
+        unmap_scratch();
+      }
     } catch (const std::exception&) {
       // The task died under us; nothing is left to put back.
     }
@@ -177,6 +210,7 @@ class Session {
   pid_t pid_;
   std::vector<Held> held_;
   RemoteAddr insn_, scratch_;
+  int task_fd_ = -1;
   bool done_ = false;
 };
 
@@ -243,28 +277,110 @@ std::vector<SigactionImage> read_sigactions(Session& s) {
   return out;
 }
 
-// Copies the pages of runs out of the task into the pages file.
-void copy_pages(pid_t pid, int mem_fd, const VmaImage& vma, const std::vector<PageRun>& runs,
-                PagesWriter& out, std::vector<PagemapEntry>& pagemap,
-                std::vector<std::uint8_t>& buf) {
-  const std::size_t ps = arch::native_arch().page_size;
-  for (const PageRun& run : runs) {
-    pagemap.push_back({run.vaddr, run.npages, out.size()});
-    std::uint64_t end = run.vaddr + run.npages * ps;
-    for (std::uint64_t at = run.vaddr; at < end; at += kChunk) {
-      std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, end - at));
-      if (vma.prot & PROT_READ) {
-        read_remote(pid, RemoteAddr(at), std::span(buf.data(), len));
-      } else if (::pread(mem_fd, buf.data(), len, static_cast<off_t>(at)) !=
-                 static_cast<ssize_t>(len)) {
-        // Unreadable ranges (PROT_NONE) come through /proc/PID/mem, which may force access.
-        throw_errno("reading protected memory at " + std::to_string(at) + " of process " +
-                    std::to_string(pid));
+// Copies runs of pages into the pages file. Where the task could open the file, the task
+// writes its own pages (injected pwrite64): one copy straight into the page cache, where ckpt
+// reading them would copy twice and pin every page; ckpt hashes the previous chunk from the
+// file meanwhile. Otherwise, and for unreadable ranges, ckpt reads the task's memory.
+class PageCopier {
+ public:
+  PageCopier(Session& s, pid_t pid, int mem_fd, PagesWriter& out)
+      : s_(s), pid_(pid), mem_fd_(mem_fd), out_(out), task_fd_(s.open_in_task(out)) {}
+
+  std::uint64_t bytes_by_task() const { return by_task_; }
+
+  void copy(const VmaImage& vma, const std::vector<PageRun>& runs,
+            std::vector<PagemapEntry>& pagemap) {
+    const std::size_t ps = arch::native_arch().page_size;
+    const bool readable = vma.prot & PROT_READ;
+    for (const PageRun& run : runs) {
+      pagemap.push_back({run.vaddr, run.npages, out_.size()});
+      std::uint64_t end = run.vaddr + run.npages * ps;
+      std::size_t step = readable && task_fd_ ? kTaskChunk : kChunk;
+      for (std::uint64_t at = run.vaddr; at < end; at += step) {
+        std::size_t len = static_cast<std::size_t>(std::min<std::uint64_t>(step, end - at));
+        if (readable && task_fd_) {
+          task_write(at, len);
+        } else {
+          out_.hash_written(out_.size());
+          read_here(readable, at, len);
+          out_.append(std::span(buf_.data(), len));
+        }
       }
-      out.append(std::span(buf.data(), len));
     }
   }
-}
+
+  /// Hashes what the task wrote last and closes its handle on the file.
+  void finish() {
+    out_.hash_written(out_.size());
+    s_.close_in_task();
+  }
+
+ private:
+  // Large enough that the injection (a few ptrace round trips) costs nothing per byte, small
+  // enough that the chunk ckpt hashes is still in the CPU's last-level cache.
+  static constexpr std::size_t kTaskChunk = 8 << 20;
+
+  void task_write(std::uint64_t at, std::size_t len) {
+    std::uint64_t off = out_.reserve(len);
+    s_.sys_start("pwrite64", {static_cast<std::uint64_t>(*task_fd_), at, len, off});
+    try {
+      out_.hash_written(off);
+    } catch (...) {
+      s_.sys_finish();
+      throw;
+    }
+    std::int64_t n = s_.sys_finish();
+    for (std::size_t done = 0;;) {
+      if (n == -EFAULT) {
+        // A page the task cannot read back (e.g. a file mapping past its file's end): the
+        // dump fails on it as ckpt's own read would, naming the address.
+        read_here_at(at + done, len - done, off + done);
+        return;
+      }
+      if (n <= 0)
+        throw CkptError(CkptError::kSystem,
+                        "the task wrote only " + std::to_string(done) + " of " +
+                            std::to_string(len) + " bytes at " + std::to_string(at) +
+                            " into image file " + out_.path() + ": " +
+                            std::strerror(n < 0 ? static_cast<int>(-n) : ENOSPC) + " (disk full?)");
+      done += static_cast<std::size_t>(n);
+      by_task_ += static_cast<std::uint64_t>(n);
+      if (done == len) return;
+      n = s_.sys("pwrite64",
+                 {static_cast<std::uint64_t>(*task_fd_), at + done, len - done, off + done});
+    }
+  }
+
+  // Reads [at, at + len) of the task into the reserved range at off of the file.
+  void read_here_at(std::uint64_t at, std::size_t len, std::uint64_t off) {
+    for (std::size_t done = 0; done < len;) {
+      std::size_t n = std::min(kChunk, len - done);
+      read_here(true, at + done, n);
+      out_.write_reserved(off + done, std::span(buf_.data(), n));
+      done += n;
+    }
+  }
+
+  void read_here(bool readable, std::uint64_t at, std::size_t len) {
+    buf_.resize(std::max(buf_.size(), len));
+    if (readable) {
+      read_remote(pid_, RemoteAddr(at), std::span(buf_.data(), len));
+    } else if (::pread(mem_fd_, buf_.data(), len, static_cast<off_t>(at)) !=
+               static_cast<ssize_t>(len)) {
+      // Unreadable ranges (PROT_NONE) come through /proc/PID/mem, which may force access.
+      throw_errno("reading protected memory at " + std::to_string(at) + " of process " +
+                  std::to_string(pid_));
+    }
+  }
+
+  Session& s_;
+  pid_t pid_;
+  int mem_fd_;
+  PagesWriter& out_;
+  std::optional<int> task_fd_;
+  std::uint64_t by_task_ = 0;
+  std::vector<std::uint8_t> buf_;
+};
 
 // One process of the tree as /proc shows it.
 struct TreeNode {
@@ -327,7 +443,6 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, DumpResult&
   std::vector<CoreImage> cores;
   for (Held& h : s.threads())
     cores.push_back(read_core(s, h, pid, task.seccomp_filters));
-  s.unmap_scratch();
 
   enter_phase("core");
   for (const auto& info : s.leader().t.peek_siginfo(true))
@@ -340,22 +455,24 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, DumpResult&
   UniqueFd mem_fd(::open(proc_path(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC));
   if (!pagemap_fd || !mem_fd) throw_errno("opening pagemap/mem of process " + std::to_string(pid));
   std::vector<PagemapEntry> pagemap;
-  std::vector<std::uint8_t> buf(kChunk);
   std::vector<std::uint64_t> entries;
+  PageCopier copier(s, pid, mem_fd.get(), pages);
   for (auto& [vma, filter] : vmas) {
     mm.vmas.push_back(vma);
     if (!filter) continue;
-    enter_phase("memory");
+    enter_phase("pages");
     std::size_t npages = (vma.end - vma.start) / a.page_size;
     entries.resize(npages);
     ssize_t want = static_cast<ssize_t>(npages * sizeof(std::uint64_t));
     if (::pread(pagemap_fd.get(), entries.data(), static_cast<std::size_t>(want),
                 static_cast<off_t>(vma.start / a.page_size * sizeof(std::uint64_t))) != want)
       throw_errno("reading pagemap of process " + std::to_string(pid));
-    copy_pages(pid, mem_fd.get(), vma, pages_to_dump(vma.start, entries, *filter, a.page_size),
-               pages, pagemap, buf);
+    copier.copy(vma, pages_to_dump(vma.start, entries, *filter, a.page_size), pagemap);
   }
+  copier.finish();
+  s.unmap_scratch();
   result.pages_bytes += pages.size();
+  result.pages_by_task += copier.bytes_by_task();
   result.vmas += mm.vmas.size();
   image.add_pages(pages_name, pages);
 

@@ -19,6 +19,9 @@ struct DumpOptions {
 /// Figures a dump reports.
 struct DumpResult {
   std::uint64_t pages_bytes = 0;
+  /// Of those, the bytes the tasks wrote into the image themselves (the fast path); the
+  /// rest ckpt read out of them.
+  std::uint64_t pages_by_task = 0;
   std::size_t vmas = 0;
 };
 

@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "common/hex.h"
 #include "engine/ckpt_error.h"
@@ -83,21 +85,70 @@ nlohmann::json verify_inventory(const std::string& text) {
   return body;
 }
 
-PagesWriter::PagesWriter(UniqueFd fd, std::string name)
-    : fd_(std::move(fd)), name_(std::move(name)), state_(XXH3_createState(), XXH3_freeState) {
-  XXH3_64bits_reset(state_.get());
+PagesWriter::PagesWriter(UniqueFd fd, std::string name, std::string path)
+    : fd_(std::move(fd)), name_(std::move(name)), path_(std::move(path)) {}
+
+void PagesWriter::pwrite_whole(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
+  for (std::size_t done = 0; done < bytes.size();) {
+    ssize_t n = ::pwrite(fd_.get(), bytes.data() + done, bytes.size() - done,
+                         static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw_errno("writing image file " + name_ + " (disk full?)");
+    done += static_cast<std::size_t>(n);
+  }
 }
 
 void PagesWriter::append(std::span<const std::uint8_t> bytes) {
-  XXH3_64bits_update(state_.get(), bytes.data(), bytes.size());
-  write_whole(fd_.get(), bytes, name_);
+  if (hashed_ != size_) throw std::logic_error("PagesWriter::append before hashing " + name_);
+  pwrite_whole(size_, bytes);
+  hash_.update(bytes);
   size_ += bytes.size();
+  hashed_ = size_;
+}
+
+void PagesWriter::write_reserved(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
+  if (offset < hashed_ || offset + bytes.size() > size_)
+    throw std::logic_error("PagesWriter::write_reserved outside the reserved range of " + name_);
+  pwrite_whole(offset, bytes);
+}
+
+std::uint64_t PagesWriter::reserve(std::uint64_t len) {
+  std::uint64_t at = size_;
+  size_ += len;
+  return at;
+}
+
+void PagesWriter::hash_written(std::uint64_t end) {
+  // Read back in pieces that stay in cache while hashed; the bytes were just written, so
+  // they come from the page cache, and what is hashed is what the file holds.
+  constexpr std::size_t kPiece = 512 << 10;
+  if (buf_.size() < kPiece) buf_.resize(kPiece);
+  while (hashed_ < end) {
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(kPiece, end - hashed_));
+    ssize_t n = ::pread(fd_.get(), buf_.data(), want, static_cast<off_t>(hashed_));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw_errno("reading back image file " + name_);
+    if (n == 0)
+      throw CkptError(CkptError::kSystem, "image file " + name_ + " ends at " +
+                                              std::to_string(hashed_) +
+                                              " bytes, before what was written into it");
+    hash_.update(std::span(buf_.data(), static_cast<std::size_t>(n)));
+    hashed_ += static_cast<std::uint64_t>(n);
+  }
+}
+
+bool PagesWriter::same_file(const std::string& proc_fd_path) const {
+  struct stat mine {
+  }, theirs{};
+  return ::fstat(fd_.get(), &mine) == 0 && ::stat(proc_fd_path.c_str(), &theirs) == 0 &&
+         mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
 }
 
 FileSum PagesWriter::finish() {
+  if (hashed_ != size_) throw std::logic_error("PagesWriter::finish before hashing " + name_);
   if (::fsync(fd_.get()) != 0 && errno != EINVAL) throw_errno("syncing image file " + name_);
   fd_.reset();
-  return {"xxh3", xxh3_hex(XXH3_64bits_digest(state_.get())), size_};
+  return {"xxh3", xxh3_hex(hash_.digest()), size_};
 }
 
 ImageWriter::ImageWriter(std::string dir)
@@ -124,9 +175,10 @@ void ImageWriter::write_json(const std::string& name, const nlohmann::json& doc)
 }
 
 PagesWriter ImageWriter::open_pages(const std::string& name) {
-  UniqueFd fd(::open((tmp_ + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
+  std::string path = fs::absolute(tmp_ + "/" + name).string();
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) throw_errno("creating image file " + name);
-  return PagesWriter(std::move(fd), name);
+  return PagesWriter(std::move(fd), name, std::move(path));
 }
 
 void ImageWriter::add_pages(const std::string& name, PagesWriter& pages) {

@@ -2,16 +2,16 @@
 // The image directory: JSON metadata files plus raw page files, each with a checksum listed
 // in inventory.json (SHA-256 for metadata, XXH3-64 for pages), itself sealed by SHA-256.
 
-#include <xxhash.h>
-
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.h"
+#include "engine/page_hash.h"
 
 namespace crossrig::engine {
 
@@ -35,20 +35,36 @@ nlohmann::json make_inventory(nlohmann::json fields, const std::map<std::string,
 /// Checks the seal and format version of an inventory; returns its body or throws kBadImage.
 nlohmann::json verify_inventory(const std::string& text);
 
-/// A raw page file being written, checksummed as the bytes go out.
+/// A raw page file being written, checksummed as the bytes go out. Bytes come either through
+/// append() or from another writer (the dumped task writing its own memory) into ranges
+/// reserved here and hashed from the file once written.
 class PagesWriter {
  public:
-  PagesWriter(UniqueFd fd, std::string name);
-  /// Appends bytes; throws naming the file on a short write (full disk).
+  PagesWriter(UniqueFd fd, std::string name, std::string path);
+  /// Appends bytes; throws naming the file on a short write (full disk). Every reserved
+  /// range must have been hashed.
   void append(std::span<const std::uint8_t> bytes);
+  /// Reserves the next len bytes of the file for another writer; returns their offset.
+  std::uint64_t reserve(std::uint64_t len);
+  /// Writes bytes into a reserved range (for a range its writer could not write).
+  void write_reserved(std::uint64_t offset, std::span<const std::uint8_t> bytes);
+  /// Hashes the reserved bytes up to end, which their writer has written.
+  void hash_written(std::uint64_t end);
   std::uint64_t size() const { return size_; }
+  /// Absolute path of the file, for another writer to open.
+  const std::string& path() const { return path_; }
+  /// Whether fd refers to this file (as another process opened it, seen through /proc).
+  bool same_file(const std::string& proc_fd_path) const;
   FileSum finish();
 
  private:
   UniqueFd fd_;
-  std::string name_;
-  std::uint64_t size_ = 0;
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> state_;
+  std::string name_, path_;
+  void pwrite_whole(std::uint64_t offset, std::span<const std::uint8_t> bytes);
+
+  std::uint64_t size_ = 0, hashed_ = 0;
+  PageHash hash_;
+  std::vector<std::uint8_t> buf_;
 };
 
 /// Writes an image into DIR.tmp-PID and renames it to DIR on commit(); removes it otherwise.

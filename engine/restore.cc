@@ -16,7 +16,6 @@
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -29,6 +28,7 @@
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
 #include "engine/image.h"
+#include "engine/page_hash.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
 #include "engine/ptrace_task.h"
@@ -454,8 +454,7 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
       map, [size](void* p) { ::munmap(p, static_cast<std::size_t>(size)); });
   std::span<const std::uint8_t> file(static_cast<const std::uint8_t*>(map),
                                      static_cast<std::size_t>(size));
-  std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> st(XXH3_createState(), XXH3_freeState);
-  XXH3_64bits_reset(st.get());
+  PageHash hash;
   std::uint64_t remote_fd = b.sys(
       "openat",
       {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(img.pages_path), O_RDONLY | O_CLOEXEC, 0},
@@ -470,7 +469,7 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
     });
     if (skip) {
       // The parent already filled this shared memory; only check the bytes.
-      XXH3_64bits_update(st.get(), file.data() + p.offset, len);
+      hash.update(file.subspan(p.offset, len));
       continue;
     }
     const VmaImage* vma = vma_at(img.mm, p.vaddr);
@@ -482,7 +481,7 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
     for (std::size_t done = 0; done < len;) {
       auto chunk = file.subspan(p.offset + done, std::min(kChunk, len - done));
       b.sys_start("pread64", {remote_fd, p.vaddr + done, chunk.size(), p.offset + done});
-      XXH3_64bits_update(st.get(), chunk.data(), chunk.size());
+      hash.update(chunk);
       std::uint64_t got = b.sys_finish("pread64", img.pages_path);
       while (got < chunk.size()) {
         std::uint64_t n = b.sys(
@@ -495,7 +494,7 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
     }
   }
   b.sys("close", {remote_fd}, img.pages_path);
-  if (XXH3_64bits_digest(st.get()) != img.pages_xxh3)
+  if (hash.digest() != img.pages_xxh3)
     throw CkptError(CkptError::kBadImage, img.pages_path + " fails its XXH3 check (corrupted)");
 }
 

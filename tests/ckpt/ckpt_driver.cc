@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -125,6 +126,21 @@ void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pi
     fail("a failed restore left process " + std::to_string(pid) + " behind");
 }
 
+// What a failed dump must leave as it found it, beyond what the tracee checks itself: the
+// task's mappings and open files (a dump injects a scratch mapping and, while it copies
+// pages, an fd on the image).
+std::string mappings_and_fds(pid_t pid) {
+  fs::path proc = "/proc/" + std::to_string(pid);
+  std::string out = file_text(proc / "maps");
+  std::vector<std::string> fds;
+  for (const auto& e : fs::directory_iterator(proc / "fd"))
+    fds.push_back(e.path().filename().string() + " -> " + fs::read_symlink(e.path()).string());
+  std::sort(fds.begin(), fds.end());
+  for (const std::string& fd : fds)
+    out += "fd " + fd + "\n";
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +192,7 @@ int main(int argc, char** argv) {
   pid_t pid = wait_pidfile(pidfile, child);
 
   if (fault.starts_with("dump-phase:")) {
+    std::string before = mappings_and_fds(pid);
     pid_t dumper = spawn({"/usr/bin/env", "CKPT_FAULT_PHASE=" + fault.substr(11), ckpt, "dump",
                           "-t", std::to_string(pid), "-D", img.string()},
                          log);
@@ -185,6 +202,9 @@ int main(int argc, char** argv) {
     for (const auto& e : fs::directory_iterator(img.parent_path()))
       if (e.path().filename().string().starts_with("img.tmp"))
         fail("a failed dump left " + e.path().string());
+    if (std::string after = mappings_and_fds(pid); after != before)
+      fail("a failed dump changed the task's mappings or fds; before:\n" + before + "after:\n" +
+           after);
     expect_pass(pid, outfile, "after a dump failing at " + fault);
     fs::remove_all(work);
     remove_image_root();
