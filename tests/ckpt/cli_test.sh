@@ -35,8 +35,11 @@ pid=$(cat "$work/pid") || fail "tracee wrote no pidfile"
 # leave-running comes from the configuration file only.
 echo "# test config" > ckpt.conf
 echo "leave-running" >> ckpt.conf
-CKPT_CONFIG=$work/ckpt.conf expect_rc 0 "$ckpt" dump -t "$pid" -D "$work/img"
+CKPT_CONFIG=$work/ckpt.conf expect_rc 0 "$ckpt" dump -t "$pid" -D "$work/img" --json
 kill -0 "$pid" 2>/dev/null || fail "leave-running from the config file was ignored"
+# A task of ckpt's own user opens the image and writes its pages itself (the fast path).
+python3 -c 'import json,sys; d=json.load(open("out.txt")); assert d["pages_bytes"] > 0 and d["pages_by_task"] == d["pages_bytes"], d' \
+  || fail "dump --json: the task did not write its own pages: $(cat out.txt)"
 
 expect_rc 0 "$ckpt" show "$work/img" --json
 python3 -c 'import json,sys; d=json.load(open("out.txt")); assert d["inventory"]["arch"]=="x86_64"; assert d["processes"]' \
@@ -59,5 +62,27 @@ PY
 expect_rc 4 "$ckpt" restore -D "$work/img" -d
 grep -q "is for arch 'aarch64'" err.txt || fail "foreign image refused without naming its arch: $(cat err.txt)"
 kill -0 "$child" 2>/dev/null && fail "a refused restore created a process"
+
+# A task of another user cannot open the image (its directory is root's, mode 0700): ckpt
+# reads the pages itself, and the restored task still finds its state intact.
+mkdir -p "$work/nobody" && chmod 0777 "$work/nobody"
+(
+  for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+  exec setpriv --reuid=65534 --regid=65534 --clear-groups \
+    "$tracee" --pidfile "$work/nobody/pid" --outfile "$work/nobody/out" </dev/null >/dev/null 2>&1
+) &
+child=$!
+for _ in $(seq 3000); do [ -s "$work/nobody/pid" ] && break; sleep 0.01; done
+pid=$(cat "$work/nobody/pid") || fail "nobody's tracee wrote no pidfile"
+expect_rc 0 "$ckpt" dump -t "$pid" -D "$work/img-nobody" --json
+python3 -c 'import json,sys; d=json.load(open("out.txt")); assert d["pages_bytes"] > 0 and d["pages_by_task"] == 0, d' \
+  || fail "dump --json of a task that cannot open the image: $(cat out.txt)"
+wait "$child" 2>/dev/null
+expect_rc 0 "$ckpt" restore -D "$work/img-nobody" -d
+[ "$(stat -c %u /proc/"$pid")" = 65534 ] || fail "the restored task is not nobody's"
+kill -TERM "$pid"
+for _ in $(seq 3000); do [ -s "$work/nobody/out" ] && break; sleep 0.01; done
+pid=
+grep -q PASS "$work/nobody/out" || fail "nobody's tracee after restore: $(cat "$work/nobody/out")"
 rm -rf "$work"
 echo PASS
