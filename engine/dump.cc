@@ -5,13 +5,17 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -60,6 +64,36 @@ RemoteAddr find_syscall_insn(pid_t pid, const std::vector<MapsEntry>& maps) {
   }
   throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) +
                                                " has no syscall instruction in executable memory");
+}
+
+// Sends fd with one byte to the datagram socket bound at addr; false if nobody listens there.
+bool send_fd(int fd, const sockaddr_un& addr, socklen_t addr_len) {
+  UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!sock) return false;
+  char byte = 0;
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr_un*>(&addr);
+  msg.msg_namelen = addr_len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  return ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) == 1;
+}
+
+// Whether path (a /proc/PID/fd link) names the file open as fd.
+bool same_file(int fd, const std::string& path) {
+  struct stat mine {
+  }, theirs{};
+  return ::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &theirs) == 0 &&
+         mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
 }
 
 // One seized thread with the state it must get back.
@@ -130,23 +164,63 @@ class Session {
   }
   RemoteAddr scratch() const { return scratch_; }
 
-  /// Opens path for writing inside the task; returns the task's fd, or nullopt if the task
-  /// cannot reach it as the same file (another root or mount namespace, no access, no free
-  /// fd). The fd is closed again when the task is put back or killed.
-  std::optional<int> open_in_task(const PagesWriter& file) {
-    const std::string& path = file.path();
-    if (scratch_.null() || path.size() >= page()) return std::nullopt;
-    write_remote(pid_, scratch_,
-                 std::span(reinterpret_cast<const std::uint8_t*>(path.c_str()), path.size() + 1));
-    std::int64_t fd = sys(
-        "openat", {static_cast<std::uint64_t>(AT_FDCWD), scratch_.addr(), O_WRONLY | O_CLOEXEC, 0});
-    if (fd < 0) return std::nullopt;
-    task_fd_ = static_cast<int>(fd);
-    if (!file.same_file(proc_path(pid_, "fd/" + std::to_string(fd)))) {
-      close_in_task();
-      return std::nullopt;
+  /// Hands one of ckpt's descriptors to the task: SCM_RIGHTS to a datagram socket the task
+  /// binds to an abstract address, so no file permission, root or mount namespace of the
+  /// task stands in the way (a task in another network namespace cannot be reached). Returns
+  /// the task's fd, or nullopt; it is closed again when the task is put back or killed.
+  std::optional<int> pass_fd(int fd) {
+    if (scratch_.null() || task_fd_ >= 0) return std::nullopt;
+    // The scratch page holds the address, then the task's msghdr, iovec, byte and cmsg.
+    struct Layout {
+      sockaddr_un addr;
+      msghdr msg;
+      iovec iov;
+      char byte;
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    };
+    static_assert(sizeof(Layout) <= 4096);
+    Layout l{};
+    l.addr.sun_family = AF_UNIX;
+    std::string name = "crossrig-ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(pid_);
+    std::memcpy(l.addr.sun_path + 1, name.data(), name.size());
+    const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    auto remote = [&](const void* field) {
+      return scratch_.addr() + static_cast<std::uint64_t>(static_cast<const char*>(field) -
+                                                          reinterpret_cast<const char*>(&l));
+    };
+    l.iov = {reinterpret_cast<void*>(remote(&l.byte)), 1};
+    l.msg.msg_iov = reinterpret_cast<iovec*>(remote(&l.iov));
+    l.msg.msg_iovlen = 1;
+    l.msg.msg_control = reinterpret_cast<void*>(remote(l.control));
+    l.msg.msg_controllen = sizeof l.control;
+    write_remote(pid_, scratch_, std::span(reinterpret_cast<const std::uint8_t*>(&l), sizeof l));
+
+    std::int64_t sock = sys("socket", {AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0});
+    if (sock < 0) return std::nullopt;
+    const auto task_sock = static_cast<std::uint64_t>(sock);
+    std::optional<int> got;
+    if (sys("bind", {task_sock, remote(&l.addr), addr_len}) == 0 && send_fd(fd, l.addr, addr_len) &&
+        sys("recvmsg", {task_sock, remote(&l.msg), MSG_CMSG_CLOEXEC | MSG_DONTWAIT}) == 1) {
+      Layout back{};
+      read_remote(pid_, scratch_, std::span(reinterpret_cast<std::uint8_t*>(&back), sizeof back));
+      // The control pointer in the copy read back is the task's; walk ckpt's own copy.
+      back.msg.msg_control = back.control;
+      const cmsghdr* c = CMSG_FIRSTHDR(&back.msg);
+      if (c != nullptr && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+          c->cmsg_len == CMSG_LEN(sizeof(int))) {
+        int theirs = -1;
+        std::memcpy(&theirs, CMSG_DATA(c), sizeof theirs);
+        task_fd_ = theirs;
+        // Anyone in the network namespace may send to that address first: only the file
+        // ckpt sent will do.
+        if (same_file(fd, proc_path(pid_, "fd/" + std::to_string(theirs))))
+          got = theirs;
+        else
+          close_in_task();
+      }
     }
-    return task_fd_;
+    sys("close", {task_sock});
+    return got;
   }
   void close_in_task() {
     if (task_fd_ < 0) return;
@@ -277,14 +351,14 @@ std::vector<SigactionImage> read_sigactions(Session& s) {
   return out;
 }
 
-// Copies runs of pages into the pages file. Where the task could open the file, the task
-// writes its own pages (injected pwrite64): one copy straight into the page cache, where ckpt
+// Copies runs of pages into the pages file. Where ckpt could hand the file to the task, the
+// task writes its own pages (injected pwrite64): one copy straight into the page cache, where ckpt
 // reading them would copy twice and pin every page; ckpt hashes the previous chunk from the
 // file meanwhile. Otherwise, and for unreadable ranges, ckpt reads the task's memory.
 class PageCopier {
  public:
   PageCopier(Session& s, pid_t pid, int mem_fd, PagesWriter& out)
-      : s_(s), pid_(pid), mem_fd_(mem_fd), out_(out), task_fd_(s.open_in_task(out)) {}
+      : s_(s), pid_(pid), mem_fd_(mem_fd), out_(out), task_fd_(s.pass_fd(out.fd())) {}
 
   std::uint64_t bytes_by_task() const { return by_task_; }
 

@@ -137,13 +137,6 @@ void PagesWriter::hash_written(std::uint64_t end) {
   }
 }
 
-bool PagesWriter::same_file(const std::string& proc_fd_path) const {
-  struct stat mine {
-  }, theirs{};
-  return ::fstat(fd_.get(), &mine) == 0 && ::stat(proc_fd_path.c_str(), &theirs) == 0 &&
-         mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
-}
-
 FileSum PagesWriter::finish() {
   if (hashed_ != size_) throw std::logic_error("PagesWriter::finish before hashing " + name_);
   if (::fsync(fd_.get()) != 0 && errno != EINVAL) throw_errno("syncing image file " + name_);

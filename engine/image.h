@@ -51,10 +51,9 @@ class PagesWriter {
   /// Hashes the reserved bytes up to end, which their writer has written.
   void hash_written(std::uint64_t end);
   std::uint64_t size() const { return size_; }
-  /// Absolute path of the file, for another writer to open.
+  /// The open file, to hand to another writer.
+  int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
-  /// Whether fd refers to this file (as another process opened it, seen through /proc).
-  bool same_file(const std::string& proc_fd_path) const;
   FileSum finish();
 
  private:

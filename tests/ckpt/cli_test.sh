@@ -63,26 +63,41 @@ expect_rc 4 "$ckpt" restore -D "$work/img" -d
 grep -q "is for arch 'aarch64'" err.txt || fail "foreign image refused without naming its arch: $(cat err.txt)"
 kill -0 "$child" 2>/dev/null && fail "a refused restore created a process"
 
-# A task of another user cannot open the image (its directory is root's, mode 0700): ckpt
-# reads the pages itself, and the restored task still finds its state intact.
-mkdir -p "$work/nobody" && chmod 0777 "$work/nobody"
-(
-  for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
-  exec setpriv --reuid=65534 --regid=65534 --clear-groups \
-    "$tracee" --pidfile "$work/nobody/pid" --outfile "$work/nobody/out" </dev/null >/dev/null 2>&1
-) &
-child=$!
-for _ in $(seq 3000); do [ -s "$work/nobody/pid" ] && break; sleep 0.01; done
-pid=$(cat "$work/nobody/pid") || fail "nobody's tracee wrote no pidfile"
-expect_rc 0 "$ckpt" dump -t "$pid" -D "$work/img-nobody" --json
-python3 -c 'import json,sys; d=json.load(open("out.txt")); assert d["pages_bytes"] > 0 and d["pages_by_task"] == 0, d' \
-  || fail "dump --json of a task that cannot open the image: $(cat out.txt)"
-wait "$child" 2>/dev/null
-expect_rc 0 "$ckpt" restore -D "$work/img-nobody" -d
-[ "$(stat -c %u /proc/"$pid")" = 65534 ] || fail "the restored task is not nobody's"
-kill -TERM "$pid"
-for _ in $(seq 3000); do [ -s "$work/nobody/out" ] && break; sleep 0.01; done
-pid=
-grep -q PASS "$work/nobody/out" || fail "nobody's tracee after restore: $(cat "$work/nobody/out")"
+# Tracee $1 started through the command "${@:2}", in its own directory; sets pid.
+start_in() {
+  local dir=$work/$1; shift
+  mkdir -p "$dir" && chmod 0777 "$dir"
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    exec "$@" "$tracee" --pidfile "$dir/pid" --outfile "$dir/out" </dev/null >/dev/null 2>&1
+  ) &
+  child=$!
+  for _ in $(seq 3000); do [ -s "$dir/pid" ] && break; sleep 0.01; done
+  pid=$(cat "$dir/pid") || fail "tracee in $dir wrote no pidfile"
+}
+# Dumps (killing), restores and checks the tracee in $1; $2 is the Python test of
+# dump --json's object d.
+dump_restore_in() {
+  local dir=$work/$1
+  expect_rc 0 "$ckpt" dump -t "$pid" -D "$dir/img" --json
+  python3 -c "import json; d=json.load(open('out.txt')); assert $2, d" \
+    || fail "dump --json of the tracee in $dir: $(cat out.txt)"
+  wait "$child" 2>/dev/null
+  expect_rc 0 "$ckpt" restore -D "$dir/img" -d
+  kill -TERM "$pid"
+  for _ in $(seq 3000); do [ -s "$dir/out" ] && break; sleep 0.01; done
+  pid=
+  grep -q PASS "$dir/out" || fail "tracee in $dir after restore: $(cat "$dir/out")"
+}
+
+# Another user's task gets the image file from ckpt (SCM_RIGHTS) and writes its own pages,
+# though it could not open the image directory (root's, mode 0700).
+start_in nobody setpriv --reuid=65534 --regid=65534 --clear-groups
+dump_restore_in nobody 'd["pages_bytes"] > 0 and d["pages_by_task"] == d["pages_bytes"]'
+[ "$(stat -c %u "$work/nobody/out")" = 65534 ] || fail "the restored task did not run as nobody"
+
+# A task in another network namespace cannot be reached: ckpt reads its pages itself.
+start_in netns unshare --net
+dump_restore_in netns 'd["pages_bytes"] > 0 and d["pages_by_task"] == 0'
 rm -rf "$work"
 echo PASS
