@@ -13,6 +13,8 @@ const Arch& x86() {
 }
 
 TEST(X86_64, SyscallTableMatchesLibcNumbers) {
+  EXPECT_EQ(syscall_nr(x86(), "read"), SYS_read);
+  EXPECT_EQ(syscall_nr(x86(), "mmap"), SYS_mmap);
   EXPECT_EQ(syscall_nr(x86(), "read"), 0);
   EXPECT_EQ(syscall_nr(x86(), "mmap"), 9);
   EXPECT_EQ(syscall_nr(x86(), "clone3"), 435);
@@ -54,6 +56,15 @@ TEST(X86_64, RestartBlockUsesRestartSyscallOnlyInTheSameTask) {
   x86().restart_fixup(fresh, RestartTarget::kNewTask);
   EXPECT_EQ(fresh.syscall_ret(), -4);
   EXPECT_EQ(fresh.pc(), 0x1002u);
+}
+
+TEST(X86_64, RestartNoHandAndNoIntrRewindLikeRestartSys) {
+  for (std::int64_t code : {-513, -514}) {
+    Regs r = interrupted(code, 7);
+    x86().restart_fixup(r, RestartTarget::kSameTask);
+    EXPECT_EQ(r.get("rax"), 7u);
+    EXPECT_EQ(r.pc(), 0x1000u);
+  }
 }
 
 TEST(X86_64, NoSyscallNoChange) {
