@@ -123,15 +123,35 @@ ProcImage load_process(const ImageReader& r, int pid, int ppid) {
   return img;
 }
 
-Image load(const ImageReader& r) {
+}  // namespace
+
+void check_host_fits(const std::string& dir, const nlohmann::json& inv) {
   const arch::Arch& host = arch::native_arch();
-  const auto& inv = r.inventory();
-  std::string arch_name = inv.value("arch", "");
-  if (arch_name != host.name)
-    throw CkptError(CkptError::kBadImage, "image " + r.dir() + " is for arch '" + arch_name +
-                                              "'; this host is " + std::string(host.name));
-  if (inv.value("page_size", std::size_t{0}) != host.page_size)
-    throw CkptError(CkptError::kBadImage, "image page size differs from this host's");
+  const std::string arch_name = inv.value("arch", "");
+  if (arch_name != host.name) {
+    throw CkptError(CkptError::kBadImage, "image " + dir + " was dumped on arch " + arch_name +
+                                              " (" + inv.value("endianness", "?") +
+                                              "-endian); this host is " + std::string(host.name) +
+                                              ": restore it on a " + arch_name + " machine");
+  }
+  const auto image_page = inv.value("page_size", std::size_t{0});
+  const auto host_page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  if (image_page != host_page || host_page != host.page_size) {
+    throw CkptError(
+        CkptError::kBadImage,
+        "image " + dir + " has " + std::to_string(image_page) + "-byte pages; this " +
+            std::string(host.name) + " kernel uses " + std::to_string(host_page) + "-byte pages" +
+            (host_page != host.page_size
+                 ? " and ckpt supports " + std::to_string(host.page_size) + "-byte ones"
+                 : "") +
+            ": restore it under a kernel built with " + std::to_string(image_page) + "-byte pages");
+  }
+}
+
+namespace {
+
+Image load(const ImageReader& r) {
+  check_host_fits(r.dir(), r.inventory());
   Image img;
   try {
     auto tree = r.json("tree.json");
