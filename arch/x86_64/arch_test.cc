@@ -13,8 +13,6 @@ const Arch& x86() {
 }
 
 TEST(X86_64, SyscallTableMatchesLibcNumbers) {
-  EXPECT_EQ(syscall_nr(x86(), "read"), SYS_read);
-  EXPECT_EQ(syscall_nr(x86(), "mmap"), SYS_mmap);
   EXPECT_EQ(syscall_nr(x86(), "read"), 0);
   EXPECT_EQ(syscall_nr(x86(), "mmap"), 9);
   EXPECT_EQ(syscall_nr(x86(), "clone3"), 435);
