@@ -69,6 +69,9 @@ struct Arch {
   /// Registers holding the thread pointer, high half first where it takes two (s390x).
   std::span<const std::string_view> tls;
   std::span<const SyscallEntry> syscalls;  ///< Generated from the kernel's table.
+  /// mmap reads its six arguments from a block of words in memory whose address is its one
+  /// argument (s390x's sys_old_mmap).
+  bool mmap_takes_block;
   /// Turns registers stopped in an interrupted syscall into the ones the task must resume
   /// with, the way the kernel would restart it when no handler runs.
   void (*restart_fixup)(Regs& regs, RestartTarget target);

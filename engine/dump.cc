@@ -110,8 +110,12 @@ class Session {
     return sys(leader(), name, args);
   }
   void map_scratch() {
-    std::int64_t r =
-        sys("mmap", {0, page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0});
+    // An arch that takes mmap's arguments in memory gets them below the stack pointer, where
+    // the stopped task keeps nothing (inject_mmap puts the bytes back).
+    const RemoteAddr block((leader().orig.sp() - 256) & ~std::uint64_t{15});
+    std::int64_t r = inject_mmap(
+        leader().t, insn_,
+        {0, page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0}, block);
     if (r < 0 && r > -4096)
       throw CkptError(CkptError::kSystem,
                       "injected mmap failed in process " + std::to_string(pid_));

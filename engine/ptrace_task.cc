@@ -284,6 +284,22 @@ void write_remote(pid_t pid, RemoteAddr addr, std::span<const std::uint8_t> byte
   }
 }
 
+std::int64_t inject_mmap(Tracee& t, RemoteAddr insn, const std::array<std::uint64_t, 6>& args,
+                         RemoteAddr block) {
+  const arch::Arch& a = arch::native_arch();
+  const int nr = arch::syscall_nr(a, "mmap");
+  if (!a.mmap_takes_block)
+    return t.syscall(insn, nr, {args[0], args[1], args[2], args[3], args[4], args[5]});
+  std::array<std::uint8_t, sizeof args> saved{};
+  read_remote(t.tid(), block, saved);
+  // The kernel reads the block as native words: injection only runs on the native arch.
+  write_remote(t.tid(), block,
+               std::span(reinterpret_cast<const std::uint8_t*>(args.data()), sizeof args));
+  std::int64_t r = t.syscall(insn, nr, {block.addr()});
+  write_remote(t.tid(), block, saved);
+  return r;
+}
+
 std::string read_file(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("opening " + path);

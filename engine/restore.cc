@@ -303,6 +303,10 @@ class Builder {
   std::uint64_t sys_finish(std::string_view name, const std::string& object) {
     return checked(name, t_.syscall_finish(), object);
   }
+  /// Injects mmap, its arguments passed in the scratch page where the arch takes them so.
+  std::uint64_t mmap(const std::array<std::uint64_t, 6>& args, const std::string& object) {
+    return checked("mmap", inject_mmap(t_, RemoteAddr(helper_), args, scratch()), object);
+  }
   /// Copies bytes into the scratch page and returns its address.
   std::uint64_t put(std::span<const std::uint8_t> bytes) {
     if (bytes.size() > arch::native_arch().page_size)
@@ -389,20 +393,18 @@ void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep) 
     if (!(v.kind == "file" && v.shared)) prot |= PROT_READ | PROT_WRITE;
     std::string what = anon ? "anonymous mapping" : "mapping of " + v.path;
     if (anon) {
-      b.sys("mmap",
-            {v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
-             static_cast<std::uint64_t>(flags), ~0ULL, 0},
-            what);
+      b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
+              static_cast<std::uint64_t>(flags), ~0ULL, 0},
+             what);
     } else {
       bool rw = v.shared && (v.prot & PROT_WRITE);
       std::uint64_t fd = b.sys("openat",
                                {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(v.path),
                                 static_cast<std::uint64_t>(rw ? O_RDWR : O_RDONLY), 0},
                                v.path);
-      b.sys("mmap",
-            {v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
-             static_cast<std::uint64_t>(flags), fd, v.offset},
-            what);
+      b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
+              static_cast<std::uint64_t>(flags), fd, v.offset},
+             what);
       b.sys("close", {fd}, v.path);
     }
   }
@@ -706,8 +708,8 @@ void restore_seccomp(Builder& b, const ProcImage& p) {
   const std::uint64_t page = arch::native_arch().page_size;
   const std::uint64_t len = (sizeof(sock_fprog) + longest + page - 1) / page * page;
   const std::uint64_t area =
-      b.sys("mmap", {0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0},
-            "seccomp filter buffer");
+      b.mmap({0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0},
+             "seccomp filter buffer");
   auto install = [&](Tracee& t, const SeccompFilter& f, std::uint64_t flags, int tid) {
     sock_fprog prog{};
     prog.len = static_cast<unsigned short>(f.insns.size() / sizeof(sock_filter));

@@ -77,6 +77,7 @@ const Arch kAarch64 = {
     .error_flag = {},
     .tls = kTls,
     .syscalls = kSyscalls,
+    .mmap_takes_block = false,
     .restart_fixup = restart_fixup,
     .fp_incompatibility = fp_size_differs,
 };

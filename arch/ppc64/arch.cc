@@ -49,6 +49,7 @@ const Arch kPpc64 = {
     .error_flag = {"ccr", powerpc::kCr0So},
     .tls = powerpc::kTls,
     .syscalls = kSyscalls,
+    .mmap_takes_block = false,
     .restart_fixup = powerpc::restart_fixup,
     .fp_incompatibility = fp_size_differs,
 };

@@ -99,6 +99,7 @@ const Arch kS390x = {
     .error_flag = {},
     .tls = kTls,
     .syscalls = kSyscalls,
+    .mmap_takes_block = true,
     .restart_fixup = restart_fixup,
     .fp_incompatibility = fp_size_differs,
 };

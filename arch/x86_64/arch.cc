@@ -109,6 +109,7 @@ const Arch kX86_64 = {
     .error_flag = {},
     .tls = kTls,
     .syscalls = kSyscalls,
+    .mmap_takes_block = false,
     .restart_fixup = restart_fixup,
     .fp_incompatibility = fp_incompatibility,
 };
