@@ -380,13 +380,14 @@ DumpResult dump(const DumpOptions& opts) {
   const pid_t pid = opts.pid;
   enter_phase("check");
   // Page runs, pagemap offsets and the inventory all count in the table's page size.
-  if (const long host_page = ::sysconf(_SC_PAGESIZE); host_page != static_cast<long>(a.page_size))
+  if (const long host_page = ::sysconf(_SC_PAGESIZE); host_page != static_cast<long>(a.page_size)) {
     throw CkptError(CkptError::kUnsupported,
                     "this " + std::string(a.name) + " kernel uses " + std::to_string(host_page) +
                         "-byte pages; ckpt's " + std::string(a.name) + " table assumes " +
                         std::to_string(a.page_size) + " (arch/" + std::string(a.name) +
                         "/arch.cc): run a kernel with " + std::to_string(a.page_size) +
                         "-byte pages");
+  }
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
   auto tree = collect_tree(pid);
   if (tree.front().zombie)

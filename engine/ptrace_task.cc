@@ -101,9 +101,10 @@ arch::Regs Tracee::get_regs() const {
   for (const arch::Regset& rs : regs.arch().regsets) {
     // A kernel may fill less than asked (an older one with a shorter regset); the rest stays 0.
     iovec iov{rest.data(), rs.size};
-    if (::ptrace(PTRACE_GETREGSET, tid_, as_data(rs.note), &iov) != 0)
+    if (::ptrace(PTRACE_GETREGSET, tid_, as_data(rs.note), &iov) != 0) {
       throw_errno("reading registers (regset " + std::to_string(rs.note) + ") of thread " +
                   std::to_string(tid_));
+    }
     rest = rest.subspan(rs.size);
   }
   return regs;
@@ -113,9 +114,10 @@ void Tracee::set_regs(const arch::Regs& regs) {
   std::span<const std::uint8_t> rest = regs.bytes();
   for (const arch::Regset& rs : regs.arch().regsets) {
     iovec iov{const_cast<std::uint8_t*>(rest.data()), rs.size};
-    if (::ptrace(PTRACE_SETREGSET, tid_, as_data(rs.note), &iov) != 0)
+    if (::ptrace(PTRACE_SETREGSET, tid_, as_data(rs.note), &iov) != 0) {
       throw_errno("writing registers (regset " + std::to_string(rs.note) + ") of thread " +
                   std::to_string(tid_));
+    }
     rest = rest.subspan(rs.size);
   }
 }

@@ -35,10 +35,11 @@ const arch::Arch* image_arch(const nlohmann::json& inventory) {
   const arch::Arch* a = arch::find_arch(name);
   if (a == nullptr) return nullptr;
   const std::string endian = a->endian == arch::Endian::kBig ? "big" : "little";
-  if (inventory.value("endianness", endian) != endian)
+  if (inventory.value("endianness", endian) != endian) {
     throw CkptError(CkptError::kBadImage, "image inventory says arch " + name + " is " +
                                               inventory.value("endianness", "") + "-endian, but " +
                                               name + " is " + endian + "-endian");
+  }
   return a;
 }
 
@@ -76,9 +77,10 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
                      inv.value("format_version", 0), inv.value("arch", "?"),
                      inv.value("endianness", "?"), inv.value("page_size", 0),
                      inv.value("kernel_release", "?"), inv.value("created_by", "?"));
-  if (a == nullptr)
+  if (a == nullptr) {
     out << "this ckpt has no register table for arch " << inv.value("arch", "?")
         << ": registers are listed by name, undecoded\n";
+  }
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false))
       out << fmt::format("\nzombie {} (child of {}) wait status {:#x}\n", p.value("pid", 0),
