@@ -22,6 +22,18 @@ struct RegDesc {
   std::uint32_t size;
 };
 
+/// A regset of named registers as PTRACE_GETREGSET sees it: ELF note type and size in bytes.
+struct Regset {
+  unsigned note;
+  std::uint32_t size;
+};
+
+/// A register and a value for it.
+struct RegValue {
+  std::string_view reg;  ///< Empty: the arch has no such register.
+  std::uint64_t value;
+};
+
 /// One system call of the arch's table, generated from the kernel headers.
 struct SyscallEntry {
   std::string_view name;
@@ -38,23 +50,42 @@ enum class RestartTarget {
 struct Arch {
   std::string_view name;  ///< uname -m spelling: "x86_64", "aarch64", ...
   Endian endian;
-  std::size_t page_size;
+  std::size_t page_size;  ///< The page size of the kernels crossrig runs on for this arch.
   std::span<const std::uint8_t> syscall_insn;  ///< Bytes of one syscall instruction.
   std::size_t insn_align;                      ///< Alignment an instruction needs.
-  std::span<const RegDesc> gp_regs;            ///< Layout of the NT_PRSTATUS regset.
-  std::size_t gp_size;                         ///< Size of the NT_PRSTATUS regset.
-  unsigned fp_note;                            ///< ELF note type of the FP/vector regset.
-  std::string_view pc, sp, nr, orig_nr, ret;   ///< Register names of the syscall ABI.
+  /// Regsets holding gp_regs, laid back to back in Regs::bytes(); NT_PRSTATUS first. Others
+  /// hold what NT_PRSTATUS lacks (aarch64's syscall number and thread pointer).
+  std::span<const Regset> regsets;
+  std::span<const RegDesc> gp_regs;  ///< Named registers, offsets into those regsets.
+  unsigned fp_note;                  ///< ELF note type of the FP/vector regset.
+  std::string_view pc, sp, nr, ret;  ///< Register names of the syscall ABI.
   std::array<std::string_view, 6> args;
-  std::string_view tls;  ///< Register holding the thread pointer (fs_base, tpidr, ...).
-  std::span<const SyscallEntry> syscalls;  ///< Empty when this host cannot inject for it.
+  /// Written before a syscall is injected: the kernel then takes the task for one in no
+  /// syscall and restarts nothing on its way back to user space (x86_64 orig_rax = -1).
+  RegValue no_syscall;
+  /// When (reg & value) != 0 after a syscall, ret holds a positive errno (ppc64's CR0.SO);
+  /// with no reg, ret holds -errno on failure.
+  RegValue error_flag;
+  /// Registers holding the thread pointer, high half first where it takes two (s390x).
+  std::span<const std::string_view> tls;
+  std::span<const SyscallEntry> syscalls;  ///< Generated from the kernel's table.
+  /// mmap reads its six arguments from a block of words in memory whose address is its one
+  /// argument (s390x's sys_old_mmap).
+  bool mmap_takes_block;
   /// Turns registers stopped in an interrupted syscall into the ones the task must resume
-  /// with, the way the kernel would restart it.
+  /// with, the way the kernel would restart it when no handler runs.
   void (*restart_fixup)(Regs& regs, RestartTarget target);
   /// Why an FP regset dumped on one CPU cannot be loaded on this CPU; nullopt if it can.
   std::optional<std::string> (*fp_incompatibility)(std::span<const std::uint8_t> image_fp,
                                                    std::span<const std::uint8_t> host_fp);
 };
+
+/// Bytes of all the arch's regsets together (the size of Regs::bytes()).
+std::size_t regs_size(const Arch& arch);
+
+/// fp_incompatibility of arches whose FP regset has a fixed layout: only the size can differ.
+std::optional<std::string> fp_size_differs(std::span<const std::uint8_t> image_fp,
+                                           std::span<const std::uint8_t> host_fp);
 
 /// The arch with this name, or nullptr if crossrig has no table for it.
 const Arch* find_arch(std::string_view name);

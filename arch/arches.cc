@@ -5,11 +5,11 @@
 
 namespace crossrig::arch {
 
-extern const Arch kX86_64;
+extern const Arch kX86_64, kAarch64, kPpc64, kPpc64le, kS390x;
 
 namespace {
 // Adding an arch: copy arch/x86_64/, fill it in, and list it here.
-const Arch* const kAll[] = {&kX86_64};
+const Arch* const kAll[] = {&kX86_64, &kAarch64, &kPpc64, &kPpc64le, &kS390x};
 }  // namespace
 
 std::span<const Arch* const> all_arches() {

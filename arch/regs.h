@@ -16,22 +16,23 @@ class Regs {
   explicit Regs(const Arch& arch);
 
   const Arch& arch() const { return *arch_; }
-  /// The raw regset as PTRACE_GETREGSET(NT_PRSTATUS) sees it.
+  /// The arch's regsets back to back, each as PTRACE_GETREGSET sees it.
   std::span<std::uint8_t> bytes() { return bytes_; }
   std::span<const std::uint8_t> bytes() const { return bytes_; }
 
   /// Value of the named register; throws std::out_of_range on an unknown name.
   std::uint64_t get(std::string_view name) const;
+  /// Value of the named register sign-extended from its width.
+  std::int64_t get_signed(std::string_view name) const;
   /// Sets the named register; throws std::out_of_range on an unknown name.
   void set(std::string_view name, std::uint64_t value);
 
   std::uint64_t pc() const { return get(arch_->pc); }
   std::uint64_t sp() const { return get(arch_->sp); }
-  /// Return value of the last syscall, sign-extended.
-  std::int64_t syscall_ret() const { return static_cast<std::int64_t>(get(arch_->ret)); }
-  /// Number of the syscall the task was stopped in, or negative if none.
-  std::int64_t orig_syscall_nr() const { return static_cast<std::int64_t>(get(arch_->orig_nr)); }
-  /// Loads a syscall number and its arguments into the ABI registers.
+  /// Return value of the last syscall: the result, or -errno on failure, on every arch.
+  std::int64_t syscall_ret() const;
+  /// Loads a syscall number and its arguments into the ABI registers, and tells the kernel
+  /// the task is in no syscall it would restart (Arch::no_syscall).
   void set_syscall(int nr, std::span<const std::uint64_t> args);
 
  private:

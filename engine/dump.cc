@@ -150,8 +150,12 @@ class Session {
   }
   std::int64_t sys_finish() { return leader().t.syscall_finish(); }
   void map_scratch() {
-    std::int64_t r =
-        sys("mmap", {0, page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0});
+    // An arch that takes mmap's arguments in memory gets them below the stack pointer, where
+    // the stopped task keeps nothing (inject_mmap puts the bytes back).
+    const RemoteAddr block((leader().orig.sp() - 256) & ~std::uint64_t{15});
+    std::int64_t r = inject_mmap(
+        leader().t, insn_,
+        {0, page(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0}, block);
     if (r < 0 && r > -4096)
       throw CkptError(CkptError::kSystem,
                       "injected mmap failed in process " + std::to_string(pid_));
@@ -566,6 +570,15 @@ DumpResult dump(const DumpOptions& opts) {
   const arch::Arch& a = arch::native_arch();
   const pid_t pid = opts.pid;
   enter_phase("check");
+  // Page runs, pagemap offsets and the inventory all count in the table's page size.
+  if (const long host_page = ::sysconf(_SC_PAGESIZE); host_page != static_cast<long>(a.page_size)) {
+    throw CkptError(CkptError::kUnsupported,
+                    "this " + std::string(a.name) + " kernel uses " + std::to_string(host_page) +
+                        "-byte pages; ckpt's " + std::string(a.name) + " table assumes " +
+                        std::to_string(a.page_size) + " (arch/" + std::string(a.name) +
+                        "/arch.cc): run a kernel with " + std::to_string(a.page_size) +
+                        "-byte pages");
+  }
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
   auto tree = collect_tree(pid);
   if (tree.front().zombie)

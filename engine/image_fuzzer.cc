@@ -1,5 +1,6 @@
-// Feeds arbitrary bytes to the decoders of image files: the inventory seal check and the
-// JSON → image structs conversions, which must only ever throw their documented errors.
+// Feeds arbitrary bytes to the decoders of image files: the inventory seal check, the
+// JSON → image structs conversions and the register decoding of every arch (`ckpt show`),
+// which must only ever throw their documented errors.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@
 #include "engine/ckpt_error.h"
 #include "engine/image.h"
 #include "engine/seccomp.h"
+#include "engine/show.h"
 #include "engine/task_image.h"
 
 using namespace crossrig::engine;
@@ -38,6 +40,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     regs_from_names(crossrig::arch::native_arch(), core.regs);
   } catch (const nlohmann::json::exception&) {
   } catch (const CkptError&) {
+  }
+  try {
+    image_arch(j);
+  } catch (const nlohmann::json::exception&) {
+  } catch (const CkptError&) {
+  }
+  for (const crossrig::arch::Arch* a : crossrig::arch::all_arches()) {
+    try {
+      decode_core(*a, j);
+    } catch (const nlohmann::json::exception&) {
+    } catch (const CkptError&) {
+    }
   }
   return 0;
 }

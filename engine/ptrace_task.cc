@@ -97,18 +97,29 @@ Tracee::~Tracee() {
 
 arch::Regs Tracee::get_regs() const {
   arch::Regs regs(arch::native_arch());
-  auto b = regs.bytes();
-  iovec iov{b.data(), b.size()};
-  if (::ptrace(PTRACE_GETREGSET, tid_, as_data(NT_PRSTATUS), &iov) != 0)
-    throw_errno("reading registers of thread " + std::to_string(tid_));
+  std::span<std::uint8_t> rest = regs.bytes();
+  for (const arch::Regset& rs : regs.arch().regsets) {
+    // A kernel may fill less than asked (an older one with a shorter regset); the rest stays 0.
+    iovec iov{rest.data(), rs.size};
+    if (::ptrace(PTRACE_GETREGSET, tid_, as_data(rs.note), &iov) != 0) {
+      throw_errno("reading registers (regset " + std::to_string(rs.note) + ") of thread " +
+                  std::to_string(tid_));
+    }
+    rest = rest.subspan(rs.size);
+  }
   return regs;
 }
 
 void Tracee::set_regs(const arch::Regs& regs) {
-  auto b = regs.bytes();
-  iovec iov{const_cast<std::uint8_t*>(b.data()), b.size()};
-  if (::ptrace(PTRACE_SETREGSET, tid_, as_data(NT_PRSTATUS), &iov) != 0)
-    throw_errno("writing registers of thread " + std::to_string(tid_));
+  std::span<const std::uint8_t> rest = regs.bytes();
+  for (const arch::Regset& rs : regs.arch().regsets) {
+    iovec iov{const_cast<std::uint8_t*>(rest.data()), rs.size};
+    if (::ptrace(PTRACE_SETREGSET, tid_, as_data(rs.note), &iov) != 0) {
+      throw_errno("writing registers (regset " + std::to_string(rs.note) + ") of thread " +
+                  std::to_string(tid_));
+    }
+    rest = rest.subspan(rs.size);
+  }
 }
 
 std::vector<std::uint8_t> Tracee::get_fp() const {
@@ -208,7 +219,6 @@ void Tracee::syscall_start(RemoteAddr insn, int nr, std::initializer_list<std::u
   arch::Regs regs = get_regs();
   const arch::Arch& a = regs.arch();
   regs.set(a.pc, insn.addr());
-  regs.set(a.orig_nr, ~0ULL);
   regs.set_syscall(nr, std::span(args.begin(), args.size()));
   set_regs(regs);
   if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
@@ -274,6 +284,22 @@ void write_remote(pid_t pid, RemoteAddr addr, std::span<const std::uint8_t> byte
     if (n <= 0) throw_errno("writing memory of process " + std::to_string(pid));
     done += static_cast<std::size_t>(n);
   }
+}
+
+std::int64_t inject_mmap(Tracee& t, RemoteAddr insn, const std::array<std::uint64_t, 6>& args,
+                         RemoteAddr block) {
+  const arch::Arch& a = arch::native_arch();
+  const int nr = arch::syscall_nr(a, "mmap");
+  if (!a.mmap_takes_block)
+    return t.syscall(insn, nr, {args[0], args[1], args[2], args[3], args[4], args[5]});
+  std::array<std::uint8_t, sizeof args> saved{};
+  read_remote(t.tid(), block, saved);
+  // The kernel reads the block as native words: injection only runs on the native arch.
+  write_remote(t.tid(), block,
+               std::span(reinterpret_cast<const std::uint8_t*>(args.data()), sizeof args));
+  std::int64_t r = t.syscall(insn, nr, {block.addr()});
+  write_remote(t.tid(), block, saved);
+  return r;
 }
 
 std::string read_file(const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstdint>
 #include <initializer_list>
 #include <span>
@@ -75,6 +76,12 @@ class Tracee {
 
 /// Reads len bytes at addr of process pid into out; throws on a short read.
 void read_remote(pid_t pid, RemoteAddr addr, std::span<std::uint8_t> out);
+
+/// Injects mmap with these arguments into t at insn. Where the arch takes them in memory
+/// (Arch::mmap_takes_block) they are written at block, 48 bytes of the task's writable memory,
+/// whose contents are put back after the call.
+std::int64_t inject_mmap(Tracee& t, RemoteAddr insn, const std::array<std::uint64_t, 6>& args,
+                         RemoteAddr block);
 /// Writes bytes at addr of process pid; throws on a short write.
 void write_remote(pid_t pid, RemoteAddr addr, std::span<const std::uint8_t> bytes);
 

@@ -123,15 +123,35 @@ ProcImage load_process(const ImageReader& r, int pid, int ppid) {
   return img;
 }
 
-Image load(const ImageReader& r) {
+}  // namespace
+
+void check_host_fits(const std::string& dir, const nlohmann::json& inv) {
   const arch::Arch& host = arch::native_arch();
-  const auto& inv = r.inventory();
-  std::string arch_name = inv.value("arch", "");
-  if (arch_name != host.name)
-    throw CkptError(CkptError::kBadImage, "image " + r.dir() + " is for arch '" + arch_name +
-                                              "'; this host is " + std::string(host.name));
-  if (inv.value("page_size", std::size_t{0}) != host.page_size)
-    throw CkptError(CkptError::kBadImage, "image page size differs from this host's");
+  const std::string arch_name = inv.value("arch", "");
+  if (arch_name != host.name) {
+    throw CkptError(CkptError::kBadImage, "image " + dir + " was dumped on arch " + arch_name +
+                                              " (" + inv.value("endianness", "?") +
+                                              "-endian); this host is " + std::string(host.name) +
+                                              ": restore it on a " + arch_name + " machine");
+  }
+  const auto image_page = inv.value("page_size", std::size_t{0});
+  const auto host_page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  if (image_page != host_page || host_page != host.page_size) {
+    throw CkptError(
+        CkptError::kBadImage,
+        "image " + dir + " has " + std::to_string(image_page) + "-byte pages; this " +
+            std::string(host.name) + " kernel uses " + std::to_string(host_page) + "-byte pages" +
+            (host_page != host.page_size
+                 ? " and ckpt supports " + std::to_string(host.page_size) + "-byte ones"
+                 : "") +
+            ": restore it under a kernel built with " + std::to_string(image_page) + "-byte pages");
+  }
+}
+
+namespace {
+
+Image load(const ImageReader& r) {
+  check_host_fits(r.dir(), r.inventory());
   Image img;
   try {
     auto tree = r.json("tree.json");
@@ -283,6 +303,10 @@ class Builder {
   std::uint64_t sys_finish(std::string_view name, const std::string& object) {
     return checked(name, t_.syscall_finish(), object);
   }
+  /// Injects mmap, its arguments passed in the scratch page where the arch takes them so.
+  std::uint64_t mmap(const std::array<std::uint64_t, 6>& args, const std::string& object) {
+    return checked("mmap", inject_mmap(t_, RemoteAddr(helper_), args, scratch()), object);
+  }
   /// Copies bytes into the scratch page and returns its address.
   std::uint64_t put(std::span<const std::uint8_t> bytes) {
     if (bytes.size() > arch::native_arch().page_size)
@@ -369,20 +393,18 @@ void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep) 
     if (!(v.kind == "file" && v.shared)) prot |= PROT_READ | PROT_WRITE;
     std::string what = anon ? "anonymous mapping" : "mapping of " + v.path;
     if (anon) {
-      b.sys("mmap",
-            {v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
-             static_cast<std::uint64_t>(flags), ~0ULL, 0},
-            what);
+      b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
+              static_cast<std::uint64_t>(flags), ~0ULL, 0},
+             what);
     } else {
       bool rw = v.shared && (v.prot & PROT_WRITE);
       std::uint64_t fd = b.sys("openat",
                                {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(v.path),
                                 static_cast<std::uint64_t>(rw ? O_RDWR : O_RDONLY), 0},
                                v.path);
-      b.sys("mmap",
-            {v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
-             static_cast<std::uint64_t>(flags), fd, v.offset},
-            what);
+      b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
+              static_cast<std::uint64_t>(flags), fd, v.offset},
+             what);
       b.sys("close", {fd}, v.path);
     }
   }
@@ -685,8 +707,8 @@ void restore_seccomp(Builder& b, const ProcImage& p) {
   const std::uint64_t page = arch::native_arch().page_size;
   const std::uint64_t len = (sizeof(sock_fprog) + longest + page - 1) / page * page;
   const std::uint64_t area =
-      b.sys("mmap", {0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0},
-            "seccomp filter buffer");
+      b.mmap({0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, ~0ULL, 0},
+             "seccomp filter buffer");
   auto install = [&](Tracee& t, const SeccompFilter& f, std::uint64_t flags, int tid) {
     sock_fprog prog{};
     prog.len = static_cast<unsigned short>(f.insns.size() / sizeof(sock_filter));

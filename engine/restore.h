@@ -1,5 +1,6 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace crossrig::engine {
@@ -13,6 +14,10 @@ struct RestoreOptions {
   /// and its process group becomes the foreground one again if it was.
   bool shell_job = false;
 };
+
+/// Throws kBadImage, naming both, unless an image with this inventory (of the image
+/// directory dir) was dumped on this host's arch and page size.
+void check_host_fits(const std::string& dir, const nlohmann::json& inventory);
 
 /// Restores the image in opts.dir with its original PID. Returns 0 when detached, otherwise
 /// waits for the restored process and returns its exit status (128+signal if killed).

@@ -3,11 +3,55 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
+
+#include "arch/arch.h"
+#include "engine/ckpt_error.h"
+#include "engine/task_image.h"
+
 namespace crossrig::engine {
+
+namespace {
+
+std::string hex(std::uint64_t v) {
+  return fmt::format("{:#018x}", v);
+}
+
+// The thread pointer from its registers, high half first where it takes two.
+std::uint64_t thread_pointer(const arch::Regs& regs) {
+  std::uint64_t tp = 0;
+  for (std::string_view name : regs.arch().tls) {
+    const auto& d = *std::find_if(regs.arch().gp_regs.begin(), regs.arch().gp_regs.end(),
+                                  [&](const arch::RegDesc& r) { return r.name == name; });
+    tp = (d.size >= 8 ? 0 : tp << (8 * d.size)) | regs.get(name);
+  }
+  return tp;
+}
+
+}  // namespace
+
+const arch::Arch* image_arch(const nlohmann::json& inventory) {
+  const std::string name = inventory.value("arch", "");
+  const arch::Arch* a = arch::find_arch(name);
+  if (a == nullptr) return nullptr;
+  const std::string endian = a->endian == arch::Endian::kBig ? "big" : "little";
+  if (inventory.value("endianness", endian) != endian) {
+    throw CkptError(CkptError::kBadImage, "image inventory says arch " + name + " is " +
+                                              inventory.value("endianness", "") + "-endian, but " +
+                                              name + " is " + endian + "-endian");
+  }
+  return a;
+}
+
+nlohmann::json decode_core(const arch::Arch& a, const nlohmann::json& core) {
+  arch::Regs regs = regs_from_names(a, core.at("regs").get<std::map<std::string, std::string>>());
+  return {{"pc", hex(regs.pc())}, {"sp", hex(regs.sp())}, {"tls", hex(thread_pointer(regs))}};
+}
 
 nlohmann::json image_to_json(const ImageReader& image) {
   nlohmann::json doc;
   doc["inventory"] = image.inventory();
+  const arch::Arch* a = image_arch(image.inventory());
   doc["tree"] = image.json("tree.json");
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false)) continue;
@@ -16,8 +60,11 @@ nlohmann::json image_to_json(const ImageReader& image) {
     proc["task"] = image.json("task-" + id + ".json");
     proc["mm"] = image.json("mm-" + id + ".json");
     proc["pagemap"] = image.json("pagemap-" + id + ".json");
-    for (const auto& tid : p.at("threads"))
-      proc["cores"].push_back(image.json("core-" + std::to_string(tid.get<int>()) + ".json"));
+    for (const auto& tid : p.at("threads")) {
+      nlohmann::json core = image.json("core-" + std::to_string(tid.get<int>()) + ".json");
+      if (a != nullptr) core["decoded"] = decode_core(*a, core);
+      proc["cores"].push_back(std::move(core));
+    }
     doc["processes"][id] = proc;
   }
   return doc;
@@ -25,10 +72,15 @@ nlohmann::json image_to_json(const ImageReader& image) {
 
 void print_image(const nlohmann::json& doc, std::ostream& out) {
   const auto& inv = doc["inventory"];
+  const arch::Arch* a = image_arch(inv);
   out << fmt::format("image format {} · arch {} ({}-endian, {} B pages) · kernel {} · {}\n",
                      inv.value("format_version", 0), inv.value("arch", "?"),
                      inv.value("endianness", "?"), inv.value("page_size", 0),
                      inv.value("kernel_release", "?"), inv.value("created_by", "?"));
+  if (a == nullptr) {
+    out << "this ckpt has no register table for arch " << inv.value("arch", "?")
+        << ": registers are listed by name, undecoded\n";
+  }
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false))
       out << fmt::format("\nzombie {} (child of {}) wait status {:#x}\n", p.value("pid", 0),
@@ -70,9 +122,23 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
           c.value("tid", 0), c.value("sigmask", std::uint64_t{0}), ids(cr["uids"]), ids(cr["gids"]),
           cr.value("cap_eff", std::uint64_t{0}),
           cr.value("no_new_privs", false) ? " no_new_privs" : "", c.value("seccomp_filter", -1));
+      if (c.contains("decoded")) {
+        const auto& d = c["decoded"];
+        out << fmt::format("    pc {} sp {} thread pointer {}\n", d.value("pc", ""),
+                           d.value("sp", ""), d.value("tls", ""));
+      }
+      // In the order of the arch's register table, as its debuggers list them.
+      std::vector<std::string> names;
+      if (a != nullptr) {
+        for (const arch::RegDesc& r : a->gp_regs)
+          names.emplace_back(r.name);
+      } else {
+        for (const auto& [name, value] : c["regs"].items())
+          names.push_back(name);
+      }
       int col = 0;
-      for (const auto& [name, value] : c["regs"].items()) {
-        out << fmt::format("    {:>8} {}", name, value.get<std::string>())
+      for (const std::string& name : names) {
+        out << fmt::format("    {:>9} {}", name, c["regs"].value(name, "?"))
             << (++col % 3 ? "" : "\n");
       }
       if (col % 3) out << "\n";

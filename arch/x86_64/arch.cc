@@ -11,6 +11,7 @@
 
 #include "arch/arch.h"
 #include "arch/regs.h"
+#include "arch/restart_codes.h"
 
 namespace crossrig::arch {
 namespace {
@@ -32,14 +33,12 @@ constexpr SyscallEntry kSyscalls[] = {
 #include "arch/x86_64/syscalls.inc"
 };
 
-constexpr unsigned kNtX86Xstate = 0x202;
-
-// Kernel-internal errno values a syscall returns when it must be restarted.
-constexpr std::int64_t kErestartsys = 512, kErestartnointr = 513, kErestartnohand = 514,
-                       kErestartRestartblock = 516, kEintr = 4;
+constexpr unsigned kNtPrstatus = 1, kNtX86Xstate = 0x202;
+constexpr Regset kRegsets[] = {{kNtPrstatus, sizeof(kGpRegs) / sizeof(kGpRegs[0]) * 8}};
+constexpr std::string_view kTls[] = {"fs_base"};
 
 void restart_fixup(Regs& regs, RestartTarget target) {
-  if (regs.orig_syscall_nr() < 0) return;
+  if (regs.get_signed("orig_rax") < 0) return;
   switch (-regs.syscall_ret()) {
     case kErestartsys:
     case kErestartnointr:
@@ -98,17 +97,19 @@ const Arch kX86_64 = {
     .page_size = 4096,
     .syscall_insn = kSyscallInsn,
     .insn_align = 1,
+    .regsets = kRegsets,
     .gp_regs = kGpRegs,
-    .gp_size = sizeof(kGpRegs) / sizeof(kGpRegs[0]) * 8,
     .fp_note = kNtX86Xstate,
     .pc = "rip",
     .sp = "rsp",
     .nr = "rax",
-    .orig_nr = "orig_rax",
     .ret = "rax",
     .args = {"rdi", "rsi", "rdx", "r10", "r8", "r9"},
-    .tls = "fs_base",
+    .no_syscall = {"orig_rax", ~0ULL},
+    .error_flag = {},
+    .tls = kTls,
     .syscalls = kSyscalls,
+    .mmap_takes_block = false,
     .restart_fixup = restart_fixup,
     .fp_incompatibility = fp_incompatibility,
 };

@@ -56,6 +56,15 @@ TEST(X86_64, RestartBlockUsesRestartSyscallOnlyInTheSameTask) {
   EXPECT_EQ(fresh.pc(), 0x1002u);
 }
 
+TEST(X86_64, RestartNoHandAndNoIntrRewindLikeRestartSys) {
+  for (std::int64_t code : {-513, -514}) {
+    Regs r = interrupted(code, 7);
+    x86().restart_fixup(r, RestartTarget::kSameTask);
+    EXPECT_EQ(r.get("rax"), 7u);
+    EXPECT_EQ(r.pc(), 0x1000u);
+  }
+}
+
 TEST(X86_64, NoSyscallNoChange) {
   Regs r = interrupted(-512, -1);
   x86().restart_fixup(r, RestartTarget::kNewTask);

@@ -50,17 +50,27 @@ grep -q "thread $pid" out.txt || fail "show prints no thread"
 kill -TERM "$pid"; wait "$pid"; pid=
 grep -q PASS "$work/out" || fail "tracee after dump: $(cat "$work/out")"
 
-# Reseal the inventory with another arch: a correct seal, but an image this host cannot run.
-python3 - "$work/img/inventory.json" <<'PY' || fail "cannot rewrite inventory"
+# Reseal the inventory with another arch or page size: a correct seal, but an image this host
+# cannot run.
+reseal() {
+  python3 - "$work/img/inventory.json" "$1" "$2" <<'PY' || fail "cannot rewrite inventory"
 import hashlib, json, sys
 doc = json.load(open(sys.argv[1]))
-doc["body"]["arch"] = "aarch64"
+doc["body"][sys.argv[2]] = json.loads(sys.argv[3])
 body = json.dumps(doc["body"], separators=(",", ":"), sort_keys=True)
 doc["sha256"] = hashlib.sha256(body.encode()).hexdigest()
 json.dump(doc, open(sys.argv[1], "w"))
 PY
+}
+reseal page_size 65536
 expect_rc 4 "$ckpt" restore -D "$work/img" -d
-grep -q "is for arch 'aarch64'" err.txt || fail "foreign image refused without naming its arch: $(cat err.txt)"
+grep -q "has 65536-byte pages; this x86_64 kernel uses 4096-byte pages" err.txt \
+  || fail "an image of other pages refused without naming both sizes: $(cat err.txt)"
+reseal page_size 4096
+reseal arch '"aarch64"'
+expect_rc 4 "$ckpt" restore -D "$work/img" -d
+grep -q "was dumped on arch aarch64 (little-endian); this host is x86_64" err.txt \
+  || fail "foreign image refused without naming both arches: $(cat err.txt)"
 kill -0 "$child" 2>/dev/null && fail "a refused restore created a process"
 
 # Tracee $1 started through the command "${@:2}", in its own directory; sets pid.
