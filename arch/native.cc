@@ -1,4 +1,6 @@
 // The one place that maps the compiler's target to an arch table.
+#include <stdexcept>
+
 #include "arch/arch.h"
 
 namespace crossrig::arch {
@@ -17,7 +19,11 @@ const Arch& native_arch() {
 #elif defined(__s390x__)
   return kS390x;
 #else
-#error "crossrig has no arch/ backend for this CPU yet"
+  // A CPU without its arch/ folder yet still cross-builds (the cross-* presets), so ckpt runs and
+  // decodes images there; dump and restore stop here.
+  throw std::runtime_error(
+      "crossrig has no arch/ backend for this CPU yet: ckpt cannot dump or "
+      "restore here (see arch/ in README.md)");
 #endif
 }
 
