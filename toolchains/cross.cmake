@@ -13,8 +13,8 @@ if(NOT CROSSRIG_QEMU_PATH)
 endif()
 set(CMAKE_CROSSCOMPILING_EMULATOR ${CROSSRIG_QEMU_PATH})
 
-# The boards run these binaries from a ramdisk with no libraries at all: -static, and not
-# static-pie, whose start-up relocation qemu-user and old board kernels gain nothing from.
+# The boards run these binaries from a ramdisk with no libraries at all: -static, at a fixed
+# address (not static-pie, which relocates itself at start-up).
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -no-pie")
 set(CMAKE_POSITION_INDEPENDENT_CODE OFF)
 
