@@ -1,6 +1,4 @@
 // The one place that maps the compiler's target to an arch table.
-#include <stdexcept>
-
 #include "arch/arch.h"
 
 namespace crossrig::arch {
@@ -19,11 +17,7 @@ const Arch& native_arch() {
 #elif defined(__s390x__)
   return kS390x;
 #else
-  // A CPU without its arch/ folder yet still cross-builds (the cross-* presets), so ckpt runs and
-  // decodes images there; dump and restore stop here.
-  throw std::runtime_error(
-      "crossrig has no arch/ backend for this CPU yet: ckpt cannot dump or "
-      "restore here (see arch/ in README.md)");
+#error "crossrig has no arch/ backend for this CPU yet"
 #endif
 }
 
