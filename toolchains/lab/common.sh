@@ -5,14 +5,16 @@ lab_script_version=1
 
 cache_root=${XDG_CACHE_HOME:-$HOME/.cache}/crossrig
 lab_quiet=${lab_quiet:-0}
+# The name messages start with: the script that sourced this file.
+lab_tool=${lab_tool:-lab-images}
 
 # Progress goes to stderr so stdout stays free for paths and JSON.
 progress() {
-  [ "$lab_quiet" = 1 ] || echo "lab-images: $*" >&2
+  [ "$lab_quiet" = 1 ] || echo "$lab_tool: $*" >&2
 }
 
 die() {
-  echo "lab-images: $*" >&2
+  echo "$lab_tool: $*" >&2
   exit 1
 }
 
