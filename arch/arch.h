@@ -46,6 +46,18 @@ enum class RestartTarget {
   kNewTask,   ///< A restored task: kernel-side restart state is gone.
 };
 
+/// An FP/vector regset: its ELF note type and size in bytes (0: it varies with the CPU).
+struct FpRegset {
+  unsigned note;
+  std::size_t size;
+};
+
+/// A vector regset saved beside the FP one: its ELF note type and its name in images.
+struct VectorRegset {
+  unsigned note;
+  std::string_view name;
+};
+
 /// Everything engine/ knows about a CPU architecture. One instance per arch, as data.
 struct Arch {
   std::string_view name;  ///< uname -m spelling: "x86_64", "aarch64", ...
@@ -57,7 +69,13 @@ struct Arch {
   /// hold what NT_PRSTATUS lacks (aarch64's syscall number and thread pointer).
   std::span<const Regset> regsets;
   std::span<const RegDesc> gp_regs;  ///< Named registers, offsets into those regsets.
-  unsigned fp_note;                  ///< ELF note type of the FP/vector regset.
+  /// FP/vector regsets, preferred first. A thread's FP state is read from the first one the
+  /// kernel offers (it answers ENODEV for one the CPU lacks: x86_64's XSAVE area on CPUs without
+  /// XSAVE) and written back through fp_regset_for() its size.
+  std::span<const FpRegset> fp_regsets;
+  /// Vector registers the FP regset lacks, each saved when the kernel offers its regset (a CPU
+  /// without the unit has none): ppc64's VMX and VSX halves, s390x's vector registers.
+  std::span<const VectorRegset> vector_regsets;
   std::string_view pc, sp, nr, ret;  ///< Register names of the syscall ABI.
   std::array<std::string_view, 6> args;
   /// Written before a syscall is injected: the kernel then takes the task for one in no
@@ -79,6 +97,10 @@ struct Arch {
   std::optional<std::string> (*fp_incompatibility)(std::span<const std::uint8_t> image_fp,
                                                    std::span<const std::uint8_t> host_fp);
 };
+
+/// The regset FP state of this many bytes was read from: the one of exactly that fixed size,
+/// else the first whose size varies, else the first.
+const FpRegset& fp_regset_for(const Arch& arch, std::size_t bytes);
 
 /// Bytes of all the arch's regsets together (the size of Regs::bytes()).
 std::size_t regs_size(const Arch& arch);

@@ -17,5 +17,15 @@ TEST(FpSizeDiffers, SameSizeLoadsOtherSizeIsRefusedWithBothSizes) {
   EXPECT_NE(why->find("544"), std::string::npos) << *why;
 }
 
+// x86_64 without XSAVE: the 512-byte FXSAVE area goes back through NT_PRFPREG, an XSAVE area
+// of any size through NT_X86_XSTATE.
+TEST(FpRegsetFor, FixedSizeFirstElseTheVariableOne) {
+  const Arch& x86 = *find_arch("x86_64");
+  EXPECT_EQ(fp_regset_for(x86, 512).note, 2u);
+  EXPECT_EQ(fp_regset_for(x86, 2696).note, 0x202u);
+  const Arch& s390x = *find_arch("s390x");
+  EXPECT_EQ(fp_regset_for(s390x, 136).note, 2u);
+}
+
 }  // namespace
 }  // namespace crossrig::arch

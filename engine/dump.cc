@@ -30,6 +30,7 @@
 #include "engine/phase.h"
 #include "engine/ptrace_task.h"
 #include "engine/seccomp.h"
+#include "engine/spu.h"
 #include "engine/task_info.h"
 #include "engine/terminal.h"
 #include "engine/vma_class.h"
@@ -306,20 +307,25 @@ CoreImage read_core(Session& s, Held& h, pid_t pid, std::vector<SeccompFilterIma
   a.restart_fixup(regs, arch::RestartTarget::kNewTask);
   core.regs = regs_to_names(regs);
   core.fp = to_hex(h.t.get_fp());
+  for (const arch::VectorRegset& v : a.vector_regsets) {
+    if (auto bytes = h.t.get_regset(v.note)) core.vector[std::string(v.name)] = to_hex(*bytes);
+  }
   core.sigmask = h.mask;
   RseqConfig rseq = h.t.get_rseq();
   core.rseq_ptr = rseq.ptr;
   core.rseq_size = rseq.size;
   core.rseq_sig = rseq.signature;
-  std::uint64_t altstack[3] = {0, 0, 0};  // stack_t: ss_sp, ss_flags (int, padded), ss_size
+  // The task is of ckpt's own arch, so its stack_t is ckpt's (an int among pointers: reading it
+  // as words would take the padding on big-endian CPUs).
+  stack_t altstack{};
   if (s.sys(h, "sigaltstack", {0, s.scratch().addr()}) != 0)
     throw CkptError(CkptError::kSystem,
                     "injected sigaltstack failed in thread " + std::to_string(tid));
   read_remote(tid, s.scratch(),
-              std::span(reinterpret_cast<std::uint8_t*>(altstack), sizeof altstack));
-  core.altstack_sp = altstack[0];
-  core.altstack_flags = static_cast<int>(altstack[1] & 0xffffffff);
-  core.altstack_size = altstack[2];
+              std::span(reinterpret_cast<std::uint8_t*>(&altstack), sizeof altstack));
+  core.altstack_sp = reinterpret_cast<std::uint64_t>(altstack.ss_sp);
+  core.altstack_flags = altstack.ss_flags;
+  core.altstack_size = altstack.ss_size;
   if (s.sys(h, "prctl", {PR_GET_TID_ADDRESS, s.scratch().addr(), 0, 0, 0}) != 0)
     throw CkptError(CkptError::kSystem,
                     "PR_GET_TID_ADDRESS failed in thread " + std::to_string(tid));
@@ -583,15 +589,14 @@ DumpResult dump(const DumpOptions& opts) {
   auto tree = collect_tree(pid);
   if (tree.front().zombie)
     throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
-  if (!opts.shell_job) {
-    std::vector<pid_t> live;
-    std::set<pid_t> members;
-    for (const TreeNode& n : tree) {
-      members.insert(n.pid);
-      if (!n.zombie) live.push_back(n.pid);
-    }
-    refuse_foreign_terminals(live, members);
+  std::vector<pid_t> live;
+  std::set<pid_t> members;
+  for (const TreeNode& n : tree) {
+    members.insert(n.pid);
+    if (!n.zombie) live.push_back(n.pid);
   }
+  if (!opts.shell_job) refuse_foreign_terminals(live, members);
+  refuse_spu_contexts(live);
 
   ImageWriter image(opts.dir);
   DumpResult result;

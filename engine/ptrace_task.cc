@@ -124,16 +124,40 @@ void Tracee::set_regs(const arch::Regs& regs) {
 
 std::vector<std::uint8_t> Tracee::get_fp() const {
   std::vector<std::uint8_t> buf(64 * 1024);
+  for (const arch::FpRegset& r : arch::native_arch().fp_regsets) {
+    iovec iov{buf.data(), buf.size()};
+    if (::ptrace(PTRACE_GETREGSET, tid_, as_data(r.note), &iov) == 0) {
+      buf.resize(iov.iov_len);
+      return buf;
+    }
+    if (errno != ENODEV) break;
+  }
+  throw_errno("reading FP registers of thread " + std::to_string(tid_));
+}
+
+std::optional<std::vector<std::uint8_t>> Tracee::get_regset(unsigned note) const {
+  std::vector<std::uint8_t> buf(64 * 1024);
   iovec iov{buf.data(), buf.size()};
-  if (::ptrace(PTRACE_GETREGSET, tid_, as_data(arch::native_arch().fp_note), &iov) != 0)
-    throw_errno("reading FP registers of thread " + std::to_string(tid_));
+  if (::ptrace(PTRACE_GETREGSET, tid_, as_data(note), &iov) != 0) {
+    // ENODEV: the CPU lacks the unit; EINVAL: the kernel has no such regset.
+    if (errno == ENODEV || errno == EINVAL) return std::nullopt;
+    throw_errno("reading regset " + std::to_string(note) + " of thread " + std::to_string(tid_));
+  }
   buf.resize(iov.iov_len);
   return buf;
 }
 
+void Tracee::set_regset(unsigned note, std::span<const std::uint8_t> bytes,
+                        const std::string& what) {
+  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  if (::ptrace(PTRACE_SETREGSET, tid_, as_data(note), &iov) != 0)
+    throw_errno("writing " + what + " of thread " + std::to_string(tid_));
+}
+
 void Tracee::set_fp(std::span<const std::uint8_t> fp) {
   iovec iov{const_cast<std::uint8_t*>(fp.data()), fp.size()};
-  if (::ptrace(PTRACE_SETREGSET, tid_, as_data(arch::native_arch().fp_note), &iov) != 0)
+  unsigned note = arch::fp_regset_for(arch::native_arch(), fp.size()).note;
+  if (::ptrace(PTRACE_SETREGSET, tid_, as_data(note), &iov) != 0)
     throw_errno("writing FP registers of thread " + std::to_string(tid_));
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -43,6 +44,9 @@ class Tracee {
   /// The FP/vector regset (xsave on x86_64) as raw bytes.
   std::vector<std::uint8_t> get_fp() const;
   void set_fp(std::span<const std::uint8_t> fp);
+  /// The regset of ELF note type note, or nullopt when this CPU or kernel has none.
+  std::optional<std::vector<std::uint8_t>> get_regset(unsigned note) const;
+  void set_regset(unsigned note, std::span<const std::uint8_t> bytes, const std::string& what);
   std::uint64_t get_sigmask() const;
   RseqConfig get_rseq() const;
   /// The siginfo of every queued signal, thread-directed or (shared) process-wide, in order.

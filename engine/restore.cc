@@ -17,12 +17,14 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <utility>
 
 #include "common/hex.h"
 #include "common/unique_fd.h"
@@ -634,16 +636,35 @@ void set_shared_signals(Builder& b, const TaskImage& t) {
   }
 }
 
+// A thread's vector regsets as (note, bytes), in the arch's order.
+std::vector<std::pair<unsigned, std::vector<std::uint8_t>>> vector_regsets(const arch::Arch& a,
+                                                                           const CoreImage& c) {
+  std::vector<std::pair<unsigned, std::vector<std::uint8_t>>> out;
+  for (const auto& [name, hex] : c.vector) {
+    auto v = std::find_if(a.vector_regsets.begin(), a.vector_regsets.end(),
+                          [&](const arch::VectorRegset& r) { return r.name == name; });
+    auto bytes = from_hex(hex);
+    if (v == a.vector_regsets.end() || !bytes)
+      throw CkptError(CkptError::kBadImage, "vector regset '" + name + "' of thread " +
+                                                std::to_string(c.tid) + " is not one of " +
+                                                std::string(a.name) + "'s or not hex");
+    out.emplace_back(v->note, std::move(*bytes));
+  }
+  return out;
+}
+
 // Per-thread kernel state, set by syscalls run in that thread.
 void set_thread_state(Builder& b, Tracee& t, const CoreImage& c) {
   std::string who = "thread " + std::to_string(c.tid);
   if (c.rseq_ptr != 0)
     b.sys(t, "rseq", {c.rseq_ptr, c.rseq_size, 0, c.rseq_sig}, "rseq area of " + who);
   if (!(c.altstack_flags & SS_DISABLE)) {
-    std::uint64_t st[3] = {
-        c.altstack_sp, static_cast<std::uint64_t>(c.altstack_flags & ~SS_ONSTACK), c.altstack_size};
+    stack_t st{};
+    st.ss_sp = reinterpret_cast<void*>(c.altstack_sp);
+    st.ss_flags = c.altstack_flags & ~SS_ONSTACK;
+    st.ss_size = c.altstack_size;
     b.sys(t, "sigaltstack",
-          {b.put(std::span(reinterpret_cast<const std::uint8_t*>(st), sizeof st)), 0},
+          {b.put(std::span(reinterpret_cast<const std::uint8_t*>(&st), sizeof st)), 0},
           "sigaltstack of " + who);
   }
   b.sys(t, "set_tid_address", {c.clear_tid}, "clear-child-tid of " + who);
@@ -735,12 +756,12 @@ void restore_seccomp(Builder& b, const ProcImage& p) {
 void create_thread(Builder& b, int tid) {
   struct {
     clone_args args;
-    std::uint64_t tid;
+    pid_t tid;  // set_tid is an array of pid_t
   } req{};
   req.args.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
   req.args.set_tid = b.scratch().addr() + offsetof(decltype(req), tid);
   req.args.set_tid_size = 1;
-  req.tid = static_cast<std::uint64_t>(tid);
+  req.tid = tid;
   std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
   std::uint64_t got = b.sys("clone3", {at, sizeof req.args}, "thread " + std::to_string(tid));
   if (got != static_cast<std::uint64_t>(tid))
@@ -757,12 +778,12 @@ using Builders = std::vector<std::unique_ptr<Builder>>;
 Builder& fork_child(Builder& b, int pid, bool suspend_seccomp, Builders& all) {
   struct {
     clone_args args;
-    std::uint64_t pid;
+    pid_t pid;  // set_tid is an array of pid_t
   } req{};
   req.args.exit_signal = SIGCHLD;
   req.args.set_tid = b.scratch().addr() + offsetof(decltype(req), pid);
   req.args.set_tid_size = 1;
-  req.pid = static_cast<std::uint64_t>(pid);
+  req.pid = pid;
   std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
   std::uint64_t got = b.sys("clone3", {at, sizeof req.args}, "child " + std::to_string(pid));
   if (got != static_cast<std::uint64_t>(pid))
@@ -781,6 +802,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
       parent ? shared_anon(parent->mm) : std::vector<VmaImage>{};
   const arch::Arch& a = arch::native_arch();
   std::vector<std::vector<std::uint8_t>> fps;
+  std::vector<std::vector<std::pair<unsigned, std::vector<std::uint8_t>>>> vectors;
   std::vector<arch::Regs> regs;
   for (const CoreImage& c : p.cores) {
     auto fp = from_hex(c.fp);
@@ -788,11 +810,22 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
       throw CkptError(CkptError::kBadImage,
                       "FP state of thread " + std::to_string(c.tid) + " is not hex");
     fps.push_back(std::move(*fp));
+    vectors.push_back(vector_regsets(a, c));
     regs.push_back(regs_from_names(a, c.regs));
   }
   enter_phase("check-cpu");
   if (auto why = a.fp_incompatibility(fps.front(), b.tracee().get_fp()))
     throw CkptError(CkptError::kUnsupported, "this CPU cannot restore the image: " + *why);
+  for (const auto& [note, bytes] : vectors.front()) {
+    auto host = b.tracee().get_regset(note);
+    if (!host || host->size() != bytes.size())
+      throw CkptError(
+          CkptError::kUnsupported,
+          "this CPU cannot restore the image: its threads use vector regset " +
+              std::to_string(note) + " (" + std::to_string(bytes.size()) +
+              " bytes), which this CPU " +
+              (host ? "holds in " + std::to_string(host->size()) + " bytes" : "does not have"));
+  }
   enter_phase("mm");
   b.sys("close_range", {0, ~0U, 0}, "inherited fds");
   // The kernel writes to a registered rseq area on every return to user space; the area
@@ -874,6 +907,8 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   for (std::size_t i = 0; i < p.cores.size(); ++i) {
     Tracee& t = i == 0 ? b.tracee() : b.threads()[i - 1];
     t.set_fp(fps[i]);
+    for (const auto& [note, bytes] : vectors[i])
+      t.set_regset(note, bytes, "vector regset " + std::to_string(note));
     t.set_regs(regs[i]);
     t.set_sigmask(p.cores[i].sigmask);
   }

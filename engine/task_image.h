@@ -97,6 +97,8 @@ struct CoreImage {
   std::string arch;
   std::map<std::string, std::string> regs;
   std::string fp;  ///< The FP/vector regset (xsave) as hex.
+  /// Vector regsets beside fp, by the arch's name for them ("vmx", "vxrs_high" ...), as hex.
+  std::map<std::string, std::string> vector;
   std::uint64_t sigmask = 0;
   std::uint64_t rseq_ptr = 0;  ///< Registered rseq area, 0 if none.
   std::uint32_t rseq_size = 0, rseq_sig = 0;
@@ -125,9 +127,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, foreground, threads, comm, cwd,
                                    root, umask, sigactions, rlimits, fds, shared_pending,
                                    seccomp_filters)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, sigmask, rseq_ptr, rseq_size,
-                                   rseq_sig, altstack_sp, altstack_size, altstack_flags, pending,
-                                   clear_tid, robust_head, robust_len, pdeathsig, creds,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, vector, sigmask, rseq_ptr,
+                                   rseq_size, rseq_sig, altstack_sp, altstack_size, altstack_flags,
+                                   pending, clear_tid, robust_head, robust_len, pdeathsig, creds,
                                    seccomp_filter)
 
 /// Registers as {name: "0x..."} following the arch's register table.

@@ -37,8 +37,9 @@ const Arch kPpc64 = {
     .insn_align = 4,
     .regsets = powerpc::kRegsets,
     .gp_regs = powerpc::kGpRegs,
-    // fpr0..fpr31 and fpscr; VMX and VSX are regsets of their own, not saved yet.
-    .fp_note = powerpc::kNtPrfpreg,
+    // fpr0..fpr31 and fpscr; VMX and VSX are regsets of their own.
+    .fp_regsets = powerpc::kFpRegsets,
+    .vector_regsets = powerpc::kVectorRegsets,
     .pc = "nip",
     .sp = "gpr1",
     .nr = "gpr0",

@@ -14,6 +14,10 @@ namespace crossrig::arch::powerpc {
 inline constexpr std::uint32_t kSc = 0x44000002;
 
 inline constexpr unsigned kNtPrstatus = 1, kNtPrfpreg = 2;
+inline constexpr FpRegset kFpRegsets[] = {{kNtPrfpreg, 0}};
+/// NT_PPC_VMX: vr0..vr31, vscr, vrsave; NT_PPC_VSX: the low doublewords of vsr0..vsr31 (their
+/// high ones are fpr0..fpr31, in NT_PRFPREG).
+inline constexpr VectorRegset kVectorRegsets[] = {{0x100, "vmx"}, {0x102, "vsx"}};
 
 /// NT_PRSTATUS: struct pt_regs (44 words) padded with zeros to ELF_NGREG (48) words.
 inline constexpr Regset kRegsets[] = {{kNtPrstatus, 48 * 8}};

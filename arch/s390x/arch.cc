@@ -18,6 +18,10 @@ namespace {
 constexpr std::uint8_t kSvc0[] = {0x0a, 0x00};
 
 constexpr unsigned kNtPrstatus = 1, kNtPrfpreg = 2, kNtS390SystemCall = 0x307;
+constexpr FpRegset kFpRegsets[] = {{kNtPrfpreg, 0}};
+// NT_S390_VXRS_LOW: the low halves of v0..v15 (their high halves are f0..f15, in NT_PRFPREG);
+// NT_S390_VXRS_HIGH: v16..v31.
+constexpr VectorRegset kVectorRegsets[] = {{0x309, "vxrs_low"}, {0x30a, "vxrs_high"}};
 
 // NT_PRSTATUS: psw (mask, addr), gprs[16], acrs[16] (4 bytes each), orig_gpr2.
 // NT_S390_SYSTEM_CALL: an unsigned int, ilc << 16 | number, 0 when not in a syscall.
@@ -87,8 +91,9 @@ const Arch kS390x = {
     .insn_align = 2,
     .regsets = kRegsets,
     .gp_regs = kGpRegs,
-    // fpc and f0..f15; the vector registers (NT_S390_VXRS_LOW/HIGH) are not saved yet.
-    .fp_note = kNtPrfpreg,
+    // fpc and f0..f15; the rest of the vector registers in vector_regsets.
+    .fp_regsets = kFpRegsets,
+    .vector_regsets = kVectorRegsets,
     .pc = "psw_addr",
     .sp = "gpr15",
     .nr = "gpr1",

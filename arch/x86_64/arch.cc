@@ -33,7 +33,11 @@ constexpr SyscallEntry kSyscalls[] = {
 #include "arch/x86_64/syscalls.inc"
 };
 
-constexpr unsigned kNtPrstatus = 1, kNtX86Xstate = 0x202;
+constexpr unsigned kNtPrstatus = 1, kNtPrfpreg = 2, kNtX86Xstate = 0x202;
+// The XSAVE area where the CPU has XSAVE, else the legacy 512-byte FXSAVE area (QEMU's default
+// qemu64 CPU and x86_64 CPUs before 2008).
+constexpr FpRegset kFpRegsets[] = {{kNtX86Xstate, 0}, {kNtPrfpreg, 512}};
+constexpr std::size_t kFxsaveSize = 512;
 constexpr Regset kRegsets[] = {{kNtPrstatus, sizeof(kGpRegs) / sizeof(kGpRegs[0]) * 8}};
 constexpr std::string_view kTls[] = {"fs_base"};
 
@@ -65,6 +69,11 @@ constexpr std::size_t kXstateBvOffset = 512, kSwXfeaturesOffset = 464;
 
 std::optional<std::string> fp_incompatibility(std::span<const std::uint8_t> image_fp,
                                               std::span<const std::uint8_t> host_fp) {
+  // Every x86_64 CPU loads an FXSAVE area; an XSAVE area needs a CPU with XSAVE.
+  if (image_fp.size() == kFxsaveSize) return std::nullopt;
+  if (host_fp.size() == kFxsaveSize)
+    return "the image holds XSAVE state (" + std::to_string(image_fp.size()) +
+           " bytes) and this CPU has no XSAVE";
   if (image_fp.size() < kXstateBvOffset + 8 || host_fp.size() < kXstateBvOffset + 8)
     return "xsave area shorter than its header";
   std::uint64_t used = load_uint(image_fp.subspan(kXstateBvOffset, 8), Endian::kLittle);
@@ -99,7 +108,8 @@ const Arch kX86_64 = {
     .insn_align = 1,
     .regsets = kRegsets,
     .gp_regs = kGpRegs,
-    .fp_note = kNtX86Xstate,
+    .fp_regsets = kFpRegsets,
+    .vector_regsets = {},  // AVX and beyond are in the XSAVE area
     .pc = "rip",
     .sp = "rsp",
     .nr = "rax",

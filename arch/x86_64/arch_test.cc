@@ -83,5 +83,14 @@ TEST(X86_64, FpRefusesFeaturesTheHostLacks) {
   EXPECT_FALSE(x86().fp_incompatibility(image, host).has_value());
 }
 
+TEST(X86_64, FxsaveAreaLoadsAnywhereXsaveNeedsXsave) {
+  std::vector<std::uint8_t> fxsave(512, 0), xsave(1024, 0);
+  EXPECT_FALSE(x86().fp_incompatibility(fxsave, xsave).has_value());
+  EXPECT_FALSE(x86().fp_incompatibility(fxsave, fxsave).has_value());
+  auto why = x86().fp_incompatibility(xsave, fxsave);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("no XSAVE"), std::string::npos) << *why;
+}
+
 }  // namespace
 }  // namespace crossrig::arch

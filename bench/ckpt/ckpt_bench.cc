@@ -1,5 +1,5 @@
-// bench-ckpt CKPT [TMPFS_DIR] [SIZES_MIB...]: dump and restore a process with N MiB of written
-// anonymous memory into a tmpfs directory and print each time as a ratio to a baseline
+// bench-ckpt [--lava] CKPT [TMPFS_DIR] [SIZES_MIB...]: dump and restore a process with N MiB of
+// written anonymous memory into a tmpfs directory and print each time as a ratio to a baseline
 // measured in the same run on the same filesystem: dump vs `dd` writing as many bytes,
 // restore vs copying the pages file into a new file (the floor for filling fresh memory)
 // and vs a plain read of it.
@@ -30,6 +30,9 @@ namespace {
 // The baselines, by path: the harness spawns without a PATH search.
 constexpr const char* kDd = "/bin/dd";
 constexpr const char* kCp = "/bin/cp";
+
+// --lava: each ratio as a LAVA test case line, for a board's job (toolchains/lab/ckpt-suite).
+bool g_lava = false;
 
 volatile sig_atomic_t g_term = 0;
 void on_term(int) {
@@ -137,11 +140,22 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
     rc = wait_exit(pid);
   }
   if (rc != 0) {
+    if (g_lava)
+      std::printf("<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_restore_%zuMiB RESULT=fail>\n",
+                  mib);
     std::printf("%6zu MiB  MEMORY DIFFERS after restore %zu\n", mib, restore.size());
     std::exit(1);
   }
   double dump_s = median(dump), dd_s = median(dd), restore_s = median(restore),
          copy_s = median(copy), read_s = median(read);
+  if (g_lava) {
+    std::printf(
+        "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_dump_%zuMiB RESULT=pass "
+        "MEASUREMENT=%.2f UNITS=x_dd>\n"
+        "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_restore_%zuMiB RESULT=pass "
+        "MEASUREMENT=%.2f UNITS=x_copy>\n",
+        mib, dump_s / dd_s, mib, restore_s / copy_s);
+  }
   std::printf(
       "%6zu MiB  dump %6.3fs = %4.2fx dd (%5.3fs)   restore %6.3fs = %4.2fx copy (%5.3fs), "
       "%4.2fx read (%5.3fs)   memory intact\n",
@@ -155,26 +169,33 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
 
 int main(int argc, char** argv) {
   constexpr const char* kUsage =
-      "Usage: bench-ckpt CKPT [TMPFS_DIR] [SIZES_MIB...]\n\n"
+      "Usage: bench-ckpt [--lava] CKPT [TMPFS_DIR] [SIZES_MIB...]\n\n"
       "Dumps and restores a process with N MiB of written anonymous memory (default 64 512\n"
       "2048) with the ckpt binary CKPT into TMPFS_DIR (default /dev/shm/ckpt-bench), and prints\n"
       "medians of 5 runs as ratios to baselines measured in the same run on the same\n"
       "filesystem: dump vs dd writing as many bytes, restore vs copying the pages file into a\n"
-      "new file and vs reading it. Needs root (ptrace). Exit codes: 0 done, 1 a run failed,\n"
+      "new file and vs reading it. With --lava, each size's dump and restore ratios are also\n"
+      "printed as LAVA test case lines (ckpt/bench_dump_NMiB, ckpt/bench_restore_NMiB), as a\n"
+      "lab board's job reports them. Needs root (ptrace). Exit codes: 0 done, 1 a run failed,\n"
       "2 usage.\n";
   if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
     std::fputs(kUsage, stdout);
     return 0;
   }
-  if (argc < 2) {
+  int first = 1;
+  if (argc >= 2 && std::strcmp(argv[1], "--lava") == 0) {
+    g_lava = true;
+    first = 2;
+  }
+  if (argc <= first) {
     std::fputs(kUsage, stderr);
     return 2;
   }
   prctl(PR_SET_CHILD_SUBREAPER, 1);
-  std::string ckpt = argv[1];
-  fs::path dir = argc > 2 ? argv[2] : "/dev/shm/ckpt-bench";
+  std::string ckpt = argv[first];
+  fs::path dir = argc > first + 1 ? argv[first + 1] : "/dev/shm/ckpt-bench";
   std::vector<std::size_t> sizes;
-  for (int i = 3; i < argc; ++i) {
+  for (int i = first + 2; i < argc; ++i) {
     char* end = nullptr;
     unsigned long mib = std::strtoul(argv[i], &end, 10);
     if (*end != '\0' || mib == 0) {

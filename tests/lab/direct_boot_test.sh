@@ -2,8 +2,9 @@
 # direct_boot_test.sh ARCH SMOKE_HOST: boots ARCH's lab kernel and ramdisk (from the manifest
 # toolchains/lab-images wrote) straight from QEMU (TCG, no firmware) and checks what a user would
 # read on the console: the run started, every test the payload lists (SMOKE_HOST --list, the
-# payload built for this host) reported RESULT=pass, the run ended, and the guest powered itself
-# off. A kernel panic reboots at once, which -no-reboot turns into QEMU exiting; a guest that
+# payload built for this host) and every case of the ramdisk's ckpt suite (ckpt/check and each
+# line of /lab/ckpt/ckpt-suite.txt) reported RESULT=pass, the run ended, and the guest powered
+# itself off. A kernel panic reboots at once, which -no-reboot turns into QEMU exiting; a guest that
 # hangs otherwise is killed after LAB_BOOT_TIMEOUT seconds (default 480) and fails.
 # Exit status 0 pass, 1 fail, 2 usage.
 set -euo pipefail
@@ -20,10 +21,10 @@ ramdisk=$(field ramdisk)
 
 # The board each arch stands for, as the lab's QEMU machines are defined, and its serial console.
 case $arch in
-  x86_64) qemu=(qemu-system-x86_64 -M q35 -m 512) console=ttyS0 ;;
-  aarch64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57 -m 512) console=ttyAMA0 ;;
+  x86_64) qemu=(qemu-system-x86_64 -M q35 -cpu max -m 1024) console=ttyS0 ;;
+  aarch64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57 -m 1024) console=ttyAMA0 ;;
   ppc64 | ppc64le) qemu=(qemu-system-ppc64 -M pseries,x-vof=on -m 1024) console=hvc0 ;;
-  s390x) qemu=(qemu-system-s390x -M s390-ccw-virtio -m 512) console=ttysclp0 ;;
+  s390x) qemu=(qemu-system-s390x -M s390-ccw-virtio -m 1024) console=ttysclp0 ;;
   *) echo "usage: unknown arch $arch" >&2; exit 2 ;;
 esac
 
@@ -43,6 +44,13 @@ grep -qF '<LAVA_SIGNAL_STARTRUN smoke 1>' "$log.txt" || failures+=("no STARTRUN 
 for t in $("$smoke_host" --list); do
   grep -qF "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=$t RESULT=pass>" "$log.txt" ||
     failures+=("test case $t did not report RESULT=pass")
+done
+cases=$(gzip -dc "$ramdisk" | cpio -i --quiet --to-stdout lab/ckpt/ckpt-suite.txt |
+  awk '!/^#/ && NF { print $1 }')
+[ -n "$cases" ] || failures+=("the ramdisk has no ckpt suite (lab/ckpt/ckpt-suite.txt)")
+for c in check $cases; do
+  grep -qF "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/$c RESULT=pass " "$log.txt" ||
+    failures+=("ckpt case ckpt/$c did not report RESULT=pass")
 done
 grep -qF '<LAVA_SIGNAL_ENDRUN smoke 1>' "$log.txt" || failures+=("no ENDRUN line")
 

@@ -59,6 +59,13 @@ void board_passes(const std::string& name, const std::string& arch, const std::s
   }
   for (const char* smoke : {"uname", "ptrace", "userfaultfd", "clone3"})
     EXPECT_TRUE(names.count(smoke)) << "no " << smoke << " test in " << run.out;
+  // The ckpt conformance suite ran on the board: its feature check, tracees of every kind
+  // (memory, threads, process trees, terminals) and the fault cases.
+  for (const char* ckpt :
+       {"ckpt/check", "ckpt/heap", "ckpt/threads", "ckpt/children", "ckpt/signals_leave_running",
+        "ckpt/refused_seccomp_strict", "ckpt/shell_job", "ckpt/fault_corrupt-pages",
+        "ckpt/fault_dump-phase_pages_sigint"})
+    EXPECT_TRUE(names.count(ckpt)) << "no " << ckpt << " case in " << run.out;
   for (const char* stage : {"firmware", "kernel", "job"}) {
     ASSERT_TRUE(report["times"][stage].is_number()) << "no " << stage << " time in " << run.out;
     EXPECT_GT(report["times"][stage].get<double>(), 0.0) << stage;

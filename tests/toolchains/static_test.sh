@@ -6,8 +6,8 @@ set -euo pipefail
 arch=$1 qemu=$2 bindir=$3
 shift 3
 
-declare -A machine=([aarch64]=AArch64 [ppc64]=PowerPC64 [ppc64le]=PowerPC64 [s390x]='IBM S/390')
-declare -A data=([aarch64]=little [ppc64]=big [ppc64le]=little [s390x]=big)
+declare -A machine=([x86_64]='Advanced Micro Devices X86-64' [aarch64]=AArch64 [ppc64]=PowerPC64 [ppc64le]=PowerPC64 [s390x]='IBM S/390')
+declare -A data=([x86_64]=little [aarch64]=little [ppc64]=big [ppc64le]=little [s390x]=big)
 [ -n "${machine[$arch]:-}" ] || { echo "no expectations for arch $arch; add it here" >&2; exit 2; }
 
 failures=0

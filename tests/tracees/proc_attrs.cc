@@ -13,6 +13,8 @@ namespace crossrig::tracee {
 namespace {
 
 std::string g_exe;
+// A directory of the tracee's own: the boards' ramdisks have no /usr/share.
+std::string g_cwd;
 
 std::string link(const char* p) {
   char buf[PATH_MAX];
@@ -22,7 +24,8 @@ std::string link(const char* p) {
 
 void setup() {
   umask(0027);
-  chdir("/usr/share");
+  mkdir("attrs-cwd", 0755);
+  if (chdir("attrs-cwd") == 0) g_cwd = link("/proc/self/cwd");
   g_exe = link("/proc/self/exe");
   rlimit r{};
   getrlimit(RLIMIT_NOFILE, &r);
@@ -34,7 +37,8 @@ void setup() {
 std::optional<std::string> check() {
   mode_t m = umask(0);
   if (m != 0027) return "umask is " + std::to_string(m);
-  if (link("/proc/self/cwd") != "/usr/share") return "cwd is " + link("/proc/self/cwd");
+  if (g_cwd.empty()) return "setup could not enter attrs-cwd";
+  if (link("/proc/self/cwd") != g_cwd) return "cwd is " + link("/proc/self/cwd") + ", not " + g_cwd;
   if (link("/proc/self/exe") != g_exe) return "exe is " + link("/proc/self/exe");
   rlimit r{};
   getrlimit(RLIMIT_NOFILE, &r);
