@@ -18,6 +18,9 @@ constexpr std::uint8_t kSvc0[] = {0x01, 0x00, 0x00, 0xd4};
 
 constexpr unsigned kNtPrstatus = 1, kNtPrfpreg = 2, kNtArmTls = 0x401, kNtArmSystemCall = 0x404;
 constexpr FpRegset kFpRegsets[] = {{kNtPrfpreg, 0}};
+// NT_ARM_SVE: user_sve_header (vector length, format) and the Z, P and FFR registers, or the
+// FPSIMD view when the task has not used SVE. CPUs without SVE have no such regset.
+constexpr VectorRegset kVectorRegsets[] = {{0x405, "sve"}};
 
 // NT_PRSTATUS is user_pt_regs (x0..x30, sp, pc, pstate: 34 words); NT_ARM_TLS holds tpidr_el0
 // and, on 6.x kernels, tpidr2_el0 (zero without SME); NT_ARM_SYSTEM_CALL is an int.
@@ -67,9 +70,9 @@ const Arch kAarch64 = {
     .insn_align = 4,
     .regsets = kRegsets,
     .gp_regs = kGpRegs,
-    // user_fpsimd_state: v0..v31 (NEON), fpsr, fpcr. SVE state beyond it is not saved yet.
+    // user_fpsimd_state: v0..v31 (NEON), fpsr, fpcr; SVE in vector_regsets.
     .fp_regsets = kFpRegsets,
-    .vector_regsets = {},
+    .vector_regsets = kVectorRegsets,
     .pc = "pc",
     .sp = "sp",
     .nr = "x8",

@@ -22,7 +22,7 @@ ramdisk=$(field ramdisk)
 # The board each arch stands for, as the lab's QEMU machines are defined, and its serial console.
 case $arch in
   x86_64) qemu=(qemu-system-x86_64 -M q35 -cpu max -m 1024) console=ttyS0 ;;
-  aarch64) qemu=(qemu-system-aarch64 -M virt -cpu cortex-a57 -m 1024) console=ttyAMA0 ;;
+  aarch64) qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -m 1024) console=ttyAMA0 ;;
   ppc64 | ppc64le) qemu=(qemu-system-ppc64 -M pseries,x-vof=on -m 1024) console=hvc0 ;;
   s390x) qemu=(qemu-system-s390x -M s390-ccw-virtio -m 1024) console=ttysclp0 ;;
   *) echo "usage: unknown arch $arch" >&2; exit 2 ;;
