@@ -5,7 +5,7 @@
 # payload built for this host) and every case of the ramdisk's ckpt suite (ckpt/check and each
 # line of /lab/ckpt/ckpt-suite.txt) reported RESULT=pass, the run ended, and the guest powered
 # itself off. A kernel panic reboots at once, which -no-reboot turns into QEMU exiting; a guest that
-# hangs otherwise is killed after LAB_BOOT_TIMEOUT seconds (default 480) and fails.
+# hangs otherwise is killed after LAB_BOOT_TIMEOUT seconds (default 900) and fails.
 # Exit status 0 pass, 1 fail, 2 usage.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: direct_boot_test.sh ARCH SMOKE_HOST" >&2; exit 2; }
@@ -32,13 +32,13 @@ log=${LAB_LOG_DIR:-$PWD}/direct-boot-$arch.log
 mkdir -p "$(dirname "$log")"
 echo "booting $arch: $kernel + $ramdisk; console log $log"
 rc=0
-timeout --kill-after=10 "${LAB_BOOT_TIMEOUT:-480}" "${qemu[@]}" -nographic -no-reboot \
+timeout --kill-after=10 "${LAB_BOOT_TIMEOUT:-900}" "${qemu[@]}" -nographic -no-reboot \
   -kernel "$kernel" -initrd "$ramdisk" -append "console=$console rdinit=/init panic=-1" \
   </dev/null >"$log" 2>&1 || rc=$?
 tr -d '\r' <"$log" >"$log.txt"
 
 failures=()
-[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || failures+=("guest did not power off within ${LAB_BOOT_TIMEOUT:-480} s (hung)")
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] || failures+=("guest did not power off within ${LAB_BOOT_TIMEOUT:-900} s (hung)")
 [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ] || [ "$rc" -eq 0 ] || failures+=("QEMU exited with status $rc")
 grep -qF '<LAVA_SIGNAL_STARTRUN smoke 1>' "$log.txt" || failures+=("no STARTRUN line")
 for t in $("$smoke_host" --list); do

@@ -15,6 +15,7 @@ void setup() {
     g_in[i] = static_cast<std::uint8_t>(i * 7 + 3);
 }
 
+// "a": an address register, never r0, which as a base means the value 0.
 void wait() {
   asm volatile(
       ".machine push\n"
@@ -28,7 +29,7 @@ void wait() {
       "vstm %%v16, %%v31, 256(%1)\n"
       ".machine pop\n"
       :
-      : "r"(g_in), "r"(g_out), "r"(stop_flag())
+      : "a"(g_in), "a"(g_out), "a"(stop_flag())
       : "memory", "cc", "r1", "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10",
         "v11", "v12", "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23",
         "v24", "v25", "v26", "v27", "v28", "v29", "v30", "v31");
