@@ -640,10 +640,11 @@ void set_shared_signals(Builder& b, const TaskImage& t) {
 std::vector<std::pair<unsigned, std::vector<std::uint8_t>>> vector_regsets(const arch::Arch& a,
                                                                            const CoreImage& c) {
   std::vector<std::pair<unsigned, std::vector<std::uint8_t>>> out;
-  for (const auto& [name, hex] : c.vector) {
+  for (const auto& entry : c.vector) {
+    const std::string& name = entry.first;  // a plain name: lambdas cannot capture bindings
     auto v = std::find_if(a.vector_regsets.begin(), a.vector_regsets.end(),
                           [&](const arch::VectorRegset& r) { return r.name == name; });
-    auto bytes = from_hex(hex);
+    auto bytes = from_hex(entry.second);
     if (v == a.vector_regsets.end() || !bytes)
       throw CkptError(CkptError::kBadImage, "vector regset '" + name + "' of thread " +
                                                 std::to_string(c.tid) + " is not one of " +
