@@ -119,9 +119,11 @@ std::vector<std::string> qemu_args(const LabBoard& board, int tap_fd, int consol
              {"-drive", "if=pflash,unit=1,format=raw,file=" + board.run_dir + "/flash1.img"});
   }
   if (t.boot == BootMethod::kSlof) a.insert(a.end(), {"-prom-env", "boot-file=" + cmdline});
-  a.insert(a.end(), {"-chardev",
-                     "socket,id=console,fd=" + std::to_string(console_fd) + ",server=on,wait=off",
-                     "-serial", "chardev:console"});
+  // wait=on: the guest starts only once QEMU has accepted the console multiplexer's connection
+  // (already queued on the lab's listening socket), so no firmware banner is printed to nobody.
+  a.insert(a.end(),
+           {"-chardev", "socket,id=console,fd=" + std::to_string(console_fd) + ",server=on,wait=on",
+            "-serial", "chardev:console"});
   a.insert(a.end(), {"-netdev", "tap,id=net0,fd=" + std::to_string(tap_fd)});
   std::string nic = std::string(t.nic) + ",netdev=net0,mac=" + board.mac;
   if (t.nic_bootindex) nic += ",bootindex=1";

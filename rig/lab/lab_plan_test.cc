@@ -75,7 +75,7 @@ TEST(LabPlan, QemuUsesTheInheritedTapAndConsoleSocket) {
   auto x86 = qemu_args(plan.boards[0], 3, 4, "console=ttyS0");
   EXPECT_EQ(x86[0], "qemu-system-x86_64");
   EXPECT_TRUE(has(x86, "tap,id=net0,fd=3"));
-  EXPECT_TRUE(has(x86, "socket,id=console,fd=4,server=on,wait=off"));
+  EXPECT_TRUE(has(x86, "socket,id=console,fd=4,server=on,wait=on"));
   EXPECT_TRUE(has(x86, "virtio-net-pci,netdev=net0,mac=52:54:00:72:69:10,bootindex=1"));
   EXPECT_TRUE(has(x86, "unix:/run/rig/lab/boards/qemu-x86_64/qmp.sock,server=on,wait=off"));
   EXPECT_TRUE(has(x86, "-no-reboot"));
