@@ -14,6 +14,7 @@
 
 #include "common/unique_fd.h"
 #include "engine/compat/uapi.h"
+#include "engine/kcmp.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
 
@@ -105,11 +106,27 @@ Finding check_soft_dirty() {
              : "dirty tracking must use userfaultfd write-protect with PAGEMAP_SCAN"};
 }
 
+Finding check_kcmp() {
+  UniqueFd a(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  UniqueFd b(::fcntl(a.get(), F_DUPFD_CLOEXEC, 0));
+  bool ok = false;
+  std::string detail;
+  try {
+    ok = same_open_file(::getpid(), a.get(), ::getpid(), b.get());
+    detail = ok ? "KCMP_FILE works" : "KCMP_FILE does not see a dup'ed fd as the same file";
+  } catch (const std::exception& e) {
+    detail = e.what();
+  }
+  return {"kcmp", ok, true, detail,
+          ok ? "fds sharing one open file (dup, fork) are restored sharing it"
+             : "no process holding a file can be dumped (CONFIG_KCMP is needed)"};
+}
+
 }  // namespace
 
 std::vector<Finding> check_kernel() {
-  return {check_ptrace(), check_set_tid(), check_userfaultfd(), check_pagemap_scan(),
-          check_soft_dirty()};
+  return {check_ptrace(),      check_set_tid(),      check_kcmp(),
+          check_userfaultfd(), check_pagemap_scan(), check_soft_dirty()};
 }
 
 bool all_required_ok(const std::vector<Finding>& findings) {

@@ -5,11 +5,9 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
-#include <sys/un.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -25,6 +23,8 @@
 #include "common/hex.h"
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
+#include "engine/fd_passing.h"
+#include "engine/file_table.h"
 #include "engine/image.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
@@ -65,36 +65,6 @@ RemoteAddr find_syscall_insn(pid_t pid, const std::vector<MapsEntry>& maps) {
   }
   throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) +
                                                " has no syscall instruction in executable memory");
-}
-
-// Sends fd with one byte to the datagram socket bound at addr; false if nobody listens there.
-bool send_fd(int fd, const sockaddr_un& addr, socklen_t addr_len) {
-  UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!sock) return false;
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_name = const_cast<sockaddr_un*>(&addr);
-  msg.msg_namelen = addr_len;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) == 1;
-}
-
-// Whether path (a /proc/PID/fd link) names the file open as fd.
-bool same_file(int fd, const std::string& path) {
-  struct stat mine {
-  }, theirs{};
-  return ::fstat(fd, &mine) == 0 && ::stat(path.c_str(), &theirs) == 0 &&
-         mine.st_dev == theirs.st_dev && mine.st_ino == theirs.st_ino;
 }
 
 // One seized thread with the state it must get back.
@@ -169,62 +139,17 @@ class Session {
   }
   RemoteAddr scratch() const { return scratch_; }
 
-  /// Hands one of ckpt's descriptors to the task: SCM_RIGHTS to a datagram socket the task
-  /// binds to an abstract address, so no file permission, root or mount namespace of the
-  /// task stands in the way (a task in another network namespace cannot be reached). Returns
-  /// the task's fd, or nullopt; it is closed again when the task is put back or killed.
+  /// Hands one of ckpt's descriptors to the task (engine/fd_passing.h). Returns the task's
+  /// fd, or nullopt; it is closed again when the task is put back or killed.
   std::optional<int> pass_fd(int fd) {
     if (scratch_.null() || task_fd_ >= 0) return std::nullopt;
-    // The scratch page holds the address, then the task's msghdr, iovec, byte and cmsg.
-    struct Layout {
-      sockaddr_un addr;
-      msghdr msg;
-      iovec iov;
-      char byte;
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-    };
-    static_assert(sizeof(Layout) <= 4096);
-    Layout l{};
-    l.addr.sun_family = AF_UNIX;
-    std::string name = "crossrig-ckpt-" + std::to_string(::getpid()) + "-" + std::to_string(pid_);
-    std::memcpy(l.addr.sun_path + 1, name.data(), name.size());
-    const auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
-    auto remote = [&](const void* field) {
-      return scratch_.addr() + static_cast<std::uint64_t>(static_cast<const char*>(field) -
-                                                          reinterpret_cast<const char*>(&l));
-    };
-    l.iov = {reinterpret_cast<void*>(remote(&l.byte)), 1};
-    l.msg.msg_iov = reinterpret_cast<iovec*>(remote(&l.iov));
-    l.msg.msg_iovlen = 1;
-    l.msg.msg_control = reinterpret_cast<void*>(remote(l.control));
-    l.msg.msg_controllen = sizeof l.control;
-    write_remote(pid_, scratch_, std::span(reinterpret_cast<const std::uint8_t*>(&l), sizeof l));
-
-    std::int64_t sock = sys("socket", {AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0});
-    if (sock < 0) return std::nullopt;
-    const auto task_sock = static_cast<std::uint64_t>(sock);
-    std::optional<int> got;
-    if (sys("bind", {task_sock, remote(&l.addr), addr_len}) == 0 && send_fd(fd, l.addr, addr_len) &&
-        sys("recvmsg", {task_sock, remote(&l.msg), MSG_CMSG_CLOEXEC | MSG_DONTWAIT}) == 1) {
-      Layout back{};
-      read_remote(pid_, scratch_, std::span(reinterpret_cast<std::uint8_t*>(&back), sizeof back));
-      // The control pointer in the copy read back is the task's; walk ckpt's own copy.
-      back.msg.msg_control = back.control;
-      const cmsghdr* c = CMSG_FIRSTHDR(&back.msg);
-      if (c != nullptr && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-          c->cmsg_len == CMSG_LEN(sizeof(int))) {
-        int theirs = -1;
-        std::memcpy(&theirs, CMSG_DATA(c), sizeof theirs);
-        task_fd_ = theirs;
-        // Anyone in the network namespace may send to that address first: only the file
-        // ckpt sent will do.
-        if (same_file(fd, proc_path(pid_, "fd/" + std::to_string(theirs))))
-          got = theirs;
-        else
-          close_in_task();
-      }
-    }
-    sys("close", {task_sock});
+    auto channel = FdChannel::open(
+        pid_, scratch_, [this](std::string_view name, std::initializer_list<std::uint64_t> args) {
+          return sys(name, args);
+        });
+    if (!channel) return std::nullopt;
+    std::optional<int> got = channel->pass(fd);
+    if (got) task_fd_ = *got;
     return got;
   }
   void close_in_task() {
@@ -491,12 +416,14 @@ std::vector<TreeNode> collect_tree(pid_t root) {
 }
 
 // Dumps one live process into the image; returns its session, still holding it.
-std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, DumpResult& result) {
+std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
+                                      DumpResult& result) {
   const arch::Arch& a = arch::native_arch();
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
   Session& s = *session;
   TaskImage task = read_task(pid);
+  task.fds = files.add_process(pid);
   MmImage mm = read_mm_fields(pid);
   auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
 
@@ -602,6 +529,7 @@ DumpResult dump(const DumpOptions& opts) {
   DumpResult result;
   // Sessions put every process back if anything below fails.
   std::vector<std::unique_ptr<Session>> sessions;
+  FileTable files;
   nlohmann::json procs = nlohmann::json::array();
   for (const TreeNode& n : tree) {
     if (n.zombie) {
@@ -614,10 +542,12 @@ DumpResult dump(const DumpOptions& opts) {
                        {"exit_code", stat.number(52)}});
       continue;
     }
-    sessions.push_back(dump_process(n.pid, image, result));
+    sessions.push_back(dump_process(n.pid, image, files, result));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
+  enter_phase("files");
+  files.write(image);
   image.write_json("tree.json", {{"root", pid}, {"processes", procs}});
   utsname u{};
   ::uname(&u);

@@ -29,7 +29,9 @@
 #include "common/hex.h"
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
+#include "engine/fd_passing.h"
 #include "engine/image.h"
+#include "engine/open_files.h"
 #include "engine/page_hash.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
@@ -81,6 +83,8 @@ struct ZombieImage {
 struct Image {
   std::vector<ProcImage> procs;
   std::vector<ZombieImage> zombies;
+  FilesImage files;
+  std::vector<std::uint8_t> pipes_data;
 };
 
 ProcImage load_process(const ImageReader& r, int pid, int ppid) {
@@ -168,6 +172,12 @@ Image load(const ImageReader& r) {
     }
     if (img.procs.empty() || img.procs.front().task.pid != root)
       throw CkptError(CkptError::kBadImage, "tree.json does not start with its root process");
+    img.files = r.json("files.json").get<FilesImage>();
+    img.pipes_data = read_pipes_data(r);
+    std::vector<TaskImage> tasks;
+    for (const ProcImage& p : img.procs)
+      tasks.push_back(p.task);
+    check_files(img.files, tasks, img.pipes_data.size());
   } catch (const nlohmann::json::exception& e) {
     throw CkptError(CkptError::kBadImage, std::string("image metadata is malformed: ") + e.what());
   }
@@ -286,6 +296,10 @@ class Builder {
   bool suspend_seccomp() const { return suspend_seccomp_; }
   RemoteAddr scratch() const { return RemoteAddr(helper_ + arch::native_arch().page_size); }
 
+  /// Runs an injected syscall and returns the kernel's result, -errno on failure.
+  std::int64_t raw_sys(std::string_view name, std::initializer_list<std::uint64_t> args) {
+    return t_.syscall(RemoteAddr(helper_), arch::syscall_nr(arch::native_arch(), name), args);
+  }
   /// Runs an injected syscall; throws naming what and the object it was for on failure.
   std::uint64_t sys(std::string_view name, std::initializer_list<std::uint64_t> args,
                     const std::string& object) {
@@ -572,8 +586,38 @@ void set_mm_fields(Builder& b, const MmImage& mm, bool keep_exe) {
   if (!keep_exe) b.sys("close", {exe_fd}, "executable");
 }
 
-// terminal: with --shell-job, ckpt's own terminal, which replaces the dumped one.
-void set_task_state(Builder& b, const TaskImage& t, const std::string& terminal) {
+// Hands the task each of its descriptions (opened by ckpt) at its fd number.
+void install_fds(Builder& b, const TaskImage& t, const OpenFiles& files) {
+  int floor = 0;
+  for (const FdImage& f : t.fds)
+    floor = std::max(floor, f.fd + 1);
+  auto channel = FdChannel::open(
+      b.pid(), b.scratch(),
+      [&b](std::string_view name, std::initializer_list<std::uint64_t> args) {
+        return b.raw_sys(name, args);
+      },
+      floor);
+  if (!channel)
+    throw CkptError(CkptError::kSystem, "restored process " + std::to_string(b.pid()) +
+                                            " could not open the unix socket its files come by");
+  for (const FdImage& f : t.fds) {
+    std::string what = "fd " + std::to_string(f.fd);
+    auto got = channel->pass(files.fd(f.file));
+    if (!got)
+      throw CkptError(CkptError::kSystem, "handing " + what + " to restored process " +
+                                              std::to_string(b.pid()) + " failed");
+    const auto fd = static_cast<std::uint64_t>(f.fd), theirs = static_cast<std::uint64_t>(*got);
+    if (theirs != fd) {
+      b.sys("dup3", {theirs, fd, static_cast<std::uint64_t>(f.cloexec ? O_CLOEXEC : 0)}, what);
+      b.sys("close", {theirs}, what);
+    } else if (!f.cloexec) {
+      b.sys("fcntl", {fd, F_SETFD, 0}, what);
+    }
+  }
+  channel->close();
+}
+
+void set_task_state(Builder& b, const TaskImage& t, const OpenFiles& files) {
   for (const SigactionImage& s : t.sigactions) {
     std::uint64_t ksa[4] = {s.handler, s.flags, s.restorer, s.mask};
     b.sys("rt_sigaction",
@@ -585,25 +629,7 @@ void set_task_state(Builder& b, const TaskImage& t, const std::string& terminal)
   b.sys("umask", {t.umask}, "umask");
   b.sys("chdir", {b.put_string(t.cwd)}, "cwd " + t.cwd);
   b.sys("prctl", {PR_SET_NAME, b.put_string(t.comm), 0, 0, 0}, "comm");
-  for (const FdImage& f : t.fds) {
-    const std::string& path = f.ctty && !terminal.empty() ? terminal : f.path;
-    std::string what = "fd " + std::to_string(f.fd) + " (" + path + ")";
-    int flags = f.flags & ~(O_CREAT | O_EXCL | O_TRUNC);
-    std::uint64_t nfd = b.sys("openat",
-                              {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(path),
-                               static_cast<std::uint64_t>(flags), 0},
-                              what);
-    if (nfd != static_cast<std::uint64_t>(f.fd)) {
-      b.sys(
-          "dup3",
-          {nfd, static_cast<std::uint64_t>(f.fd), static_cast<std::uint64_t>(f.flags & O_CLOEXEC)},
-          what);
-      b.sys("close", {nfd}, what);
-    }
-    if (f.pos != 0 && !(f.ctty && !terminal.empty()))
-      b.sys("lseek",
-            {static_cast<std::uint64_t>(f.fd), static_cast<std::uint64_t>(f.pos), SEEK_SET}, what);
-  }
+  install_fds(b, t, files);
   // Last among the paths: every path above is as ckpt sees it, outside the task's root.
   if (t.root != "/") b.sys("chroot", {b.put_string(t.root)}, "root directory " + t.root);
   for (const RlimitImage& r : t.rlimits) {
@@ -797,7 +823,8 @@ Builder& fork_child(Builder& b, int pid, bool suspend_seccomp, Builders& all) {
 // Rebuilds one process, forking its children and zombies from it once its memory is in
 // place, and leaves it stopped with its final registers.
 void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, const Image& img,
-                     Builders& all, const RestoreOptions& opts, const std::string& terminal) {
+                     const OpenFiles& files, Builders& all, const RestoreOptions& opts,
+                     const std::string& terminal) {
   const bool detach = opts.detach;
   const std::vector<VmaImage> parent_shared =
       parent ? shared_anon(parent->mm) : std::vector<VmaImage>{};
@@ -849,7 +876,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   enter_phase("children");
   for (const ProcImage& c : img.procs) {
     if (c.ppid == p.task.pid)
-      restore_process(fork_child(b, c.task.pid, c.has_seccomp(), all), c, &p, img, all, opts,
+      restore_process(fork_child(b, c.task.pid, c.has_seccomp(), all), c, &p, img, files, all, opts,
                       terminal);
   }
   for (const ZombieImage& z : img.zombies) {
@@ -862,7 +889,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     zb.exit_on_release(WEXITSTATUS(z.exit_code));
   }
   enter_phase("task");
-  set_task_state(b, p.task, terminal);
+  set_task_state(b, p.task, files);
   // Session and process-group leadership; otherwise the task stays in its parent's group.
   if (p.task.sid == p.task.pid) {
     b.sys("setsid", {}, "session of process " + std::to_string(p.task.pid));
@@ -873,8 +900,9 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   // signals are all blocked here, so the kernel sends no SIGTTOU for asking from the
   // background.
   if (!terminal.empty() && p.task.foreground && p.task.pgid == p.task.pid) {
-    auto fd =
-        std::find_if(p.task.fds.begin(), p.task.fds.end(), [](const FdImage& f) { return f.ctty; });
+    auto fd = std::find_if(p.task.fds.begin(), p.task.fds.end(), [&](const FdImage& f) {
+      return img.files.files[static_cast<std::size_t>(f.file)].ctty;
+    });
     if (fd != p.task.fds.end()) {
       int pgid = p.task.pid;
       b.sys("ioctl",
@@ -941,7 +969,11 @@ int restore(const RestoreOptions& opts) {
   ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
   Builders all;
   all.push_back(std::make_unique<Builder>(pid, helper, root.has_seccomp()));
-  restore_process(*all.front(), root, nullptr, img, all, opts, terminal);
+  {
+    // Closed before any process runs: a reader waits for its pipe's writers, ckpt not among them.
+    OpenFiles files(img.files, img.pipes_data, terminal);
+    restore_process(*all.front(), root, nullptr, img, files, all, opts, terminal);
+  }
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";

@@ -53,6 +53,7 @@ nlohmann::json image_to_json(const ImageReader& image) {
   doc["inventory"] = image.inventory();
   const arch::Arch* a = image_arch(image.inventory());
   doc["tree"] = image.json("tree.json");
+  doc["files"] = image.json("files.json");
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false)) continue;
     std::string id = std::to_string(p.at("pid").get<int>());
@@ -109,9 +110,22 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
       out << fmt::format("  seccomp filter {}: {} instructions on {}, flags {:#x}\n", n++,
                          f.value("insns", std::string()).size() / 16, f.value("prev", -1),
                          f.value("flags", std::uint64_t{0}));
-    for (const auto& fd : t["fds"])
-      out << fmt::format("  fd {} {} pos {}\n", fd.value("fd", 0), fd.value("path", ""),
-                         fd.value("pos", 0));
+    for (const auto& fd : t["fds"]) {
+      const int file = fd.value("file", -1);
+      const auto& files = doc["files"]["files"];
+      const nlohmann::json f = file >= 0 && static_cast<std::size_t>(file) < files.size()
+                                   ? files[static_cast<std::size_t>(file)]
+                                   : nlohmann::json::object();
+      std::string queued;
+      const int pipe = f.value("pipe", -1);
+      if (pipe >= 0 && static_cast<std::size_t>(pipe) < doc["files"]["pipes"].size())
+        queued =
+            fmt::format(", {} bytes queued",
+                        doc["files"]["pipes"][static_cast<std::size_t>(pipe)].value("length", 0));
+      out << fmt::format("  fd {} file {}: {} {} pos {}{}{}\n", fd.value("fd", 0), file,
+                         f.value("kind", "?"), f.value("path", ""), f.value("pos", 0), queued,
+                         fd.value("cloexec", false) ? " cloexec" : "");
+    }
     for (const auto& c : proc["cores"]) {
       const auto& cr = c["creds"];
       auto ids = [](const nlohmann::json& v) {

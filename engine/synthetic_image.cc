@@ -21,7 +21,13 @@ void write_synthetic_image(const std::string& dir, const arch::Regs& regs, std::
   task.threads = {kPid};
   task.comm = "synthetic";
   task.cwd = "/";
+  task.fds = {{0, 0, false}};
   w.write_json("task-" + id + ".json", task);
+  FilesImage files;
+  files.files.push_back({"chr", "/dev/null", 0, 0, -1, false});
+  w.write_json("files.json", files);
+  PagesWriter pipes = w.open_pages("pipes-data.img");
+  w.add_pages("pipes-data.img", pipes);
   MmImage mm;
   mm.vmas.push_back({0x10000000, 0x10000000 + page_size, 5, false, "anon", "", 0, {"rd", "ex"}});
   w.write_json("mm-" + id + ".json", mm);

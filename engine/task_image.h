@@ -49,13 +49,35 @@ struct RlimitImage {
   std::uint64_t cur = 0, max = 0;
 };
 
-/// One open file descriptor.
+/// One file descriptor: a number in the process's table and the open file description it
+/// points at (shared with every fd dup'ed from it, inherited across fork or passed over a socket).
 struct FdImage {
   int fd = 0;
-  std::string path;
-  int flags = 0;
+  int file = 0;          ///< Index of its description in FilesImage::files.
+  bool cloexec = false;  ///< FD_CLOEXEC belongs to the fd, not to the description.
+};
+
+/// An open file description: what one open() or pipe() made, with the offset and status flags
+/// every fd on it shares.
+struct FileImage {
+  std::string kind;  ///< "file", "dir", "chr", "fifo" or "pipe" (one end of an anonymous pipe).
+  std::string path;  ///< As ckpt saw it; "pipe:[INODE]" for a pipe.
+  int flags = 0;     ///< Access mode and status flags (O_APPEND, O_NONBLOCK...).
   std::int64_t pos = 0;
-  bool ctty = false;  ///< On the task's controlling terminal (`restore --shell-job` swaps it).
+  int pipe = -1;      ///< For a fifo or pipe: its pipe buffer in FilesImage::pipes.
+  bool ctty = false;  ///< On a controlling terminal (`restore --shell-job` swaps it).
+};
+
+/// The buffer of a pipe or FIFO with the bytes that were in flight in it.
+struct PipeImage {
+  int size = 0;                          ///< Capacity (F_GETPIPE_SZ).
+  std::uint64_t offset = 0, length = 0;  ///< Its bytes in pipes-data.img.
+};
+
+/// Every open file description of the dumped tree (files.json).
+struct FilesImage {
+  std::vector<FileImage> files;
+  std::vector<PipeImage> pipes;
 };
 
 /// Credentials and security state of one thread (the kernel keeps them per thread).
@@ -120,7 +142,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_da
                                    env_end, auxv, exe)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer, mask)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, path, flags, pos, ctty)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, ctty)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)

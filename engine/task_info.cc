@@ -4,8 +4,6 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,34 +36,6 @@ std::string read_link(const std::string& path) {
   if (n < 0) throw_errno("reading link " + path);
   return std::string(buf, static_cast<std::size_t>(n));
 }
-
-namespace {
-
-// tty: the device number of the task's controlling terminal, 0 for none.
-FdImage read_fd(pid_t pid, int fd, std::uint64_t tty) {
-  std::string link = proc_path(pid, "fd/" + std::to_string(fd));
-  FdImage img;
-  img.fd = fd;
-  img.path = read_link(link);
-  struct stat st {};
-  if (::stat(link.c_str(), &st) != 0) throw_errno("stat of " + link);
-  bool ok = S_ISREG(st.st_mode) || S_ISCHR(st.st_mode) || S_ISDIR(st.st_mode);
-  if (!ok || !img.path.starts_with("/") || img.path.ends_with(" (deleted)"))
-    throw CkptError(CkptError::kUnsupported,
-                    "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
-                        img.path +
-                        ", which ckpt cannot checkpoint yet (only regular files, "
-                        "directories and character devices)");
-  auto info = parse_status(read_file(proc_path(pid, "fdinfo/" + std::to_string(fd))));
-  img.pos = std::stoll(info.at("pos"));
-  img.flags = static_cast<int>(std::stol(info.at("flags"), nullptr, 8));
-  // /proc/PID/stat encodes tty_nr as the kernel's new_encode_dev().
-  img.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
-             minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
-  return img;
-}
-
-}  // namespace
 
 CredsImage creds_from_status(const std::map<std::string, std::string>& status) {
   auto field = [&](const char* key) -> const std::string& {
@@ -129,8 +99,7 @@ TaskImage read_task(pid_t pid) {
   t.ppid = static_cast<int>(stat.number(4));
   t.pgid = static_cast<int>(stat.number(5));
   t.sid = static_cast<int>(stat.number(6));
-  const auto tty = static_cast<std::uint64_t>(stat.number(7));
-  t.foreground = tty != 0 && stat.number(8) == stat.number(5);
+  t.foreground = stat.number(7) != 0 && stat.number(8) == stat.number(5);
   t.threads = list_threads(pid);
   t.comm = read_file(proc_path(pid, "comm"));
   while (!t.comm.empty() && t.comm.back() == '\n')
@@ -139,8 +108,6 @@ TaskImage read_task(pid_t pid) {
   t.root = read_link(proc_path(pid, "root"));
   auto status = parse_status(read_file(proc_path(pid, "status")));
   t.umask = static_cast<unsigned>(std::stoul(status.at("Umask"), nullptr, 8));
-  for (int fd : list_numeric_dir(proc_path(pid, "fd")))
-    t.fds.push_back(read_fd(pid, fd, tty));
   return t;
 }
 

@@ -22,8 +22,7 @@ std::string read_link(const std::string& path);
 /// Thread ids of a process.
 std::vector<int> list_threads(pid_t pid);
 
-/// The process-wide state other than sigactions and rlimits; throws kUnsupported on an fd it cannot
-/// checkpoint, naming it.
+/// The process-wide state other than sigactions, rlimits and fds (engine/file_table.h).
 TaskImage read_task(pid_t pid);
 
 /// The mm fields of /proc/PID/stat and auxv; vmas and brk are filled by the caller.

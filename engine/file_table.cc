@@ -1,0 +1,159 @@
+#include "engine/file_table.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "common/unique_fd.h"
+#include "engine/ckpt_error.h"
+#include "engine/kcmp.h"
+#include "engine/proc_parse.h"
+#include "engine/ptrace_task.h"
+#include "engine/task_info.h"
+
+namespace crossrig::engine {
+namespace {
+
+std::string fd_name(pid_t pid, int fd) {
+  return "fd " + std::to_string(fd) + " of process " + std::to_string(pid);
+}
+
+// What a file ckpt cannot checkpoint is, in words, from its /proc/PID/fd link and stat.
+std::string unsupported_kind(const std::string& link, const struct stat& st) {
+  if (link.starts_with("socket:")) return "a socket (" + link + ")";
+  if (link.starts_with("anon_inode:")) return "a kernel object (" + link + ")";
+  if (link.ends_with(" (deleted)")) return "a deleted file (" + link + ")";
+  if (S_ISBLK(st.st_mode)) return "a block device (" + link + ")";
+  return link;
+}
+
+// The kind of file the image can rebuild, or "" for one it cannot.
+std::string kind_of(const std::string& link, const struct stat& st) {
+  const bool named = link.starts_with("/") && !link.ends_with(" (deleted)");
+  if (S_ISFIFO(st.st_mode)) return link.starts_with("pipe:[") ? "pipe" : named ? "fifo" : "";
+  if (!named) return "";
+  if (S_ISREG(st.st_mode)) return "file";
+  if (S_ISDIR(st.st_mode)) return "dir";
+  if (S_ISCHR(st.st_mode)) return "chr";
+  return "";
+}
+
+// The bytes queued in the pipe behind pid's fd, copied by tee() so that they stay queued.
+std::vector<std::uint8_t> bytes_in_flight(pid_t pid, int fd, int* size) {
+  // A read end of our own on the same pipe, whichever end the task holds.
+  std::string link = proc_path(pid, "fd/" + std::to_string(fd));
+  UniqueFd in(::open(link.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (!in) throw_errno("opening the pipe of " + fd_name(pid, fd) + " to copy its data");
+  *size = ::fcntl(in.get(), F_GETPIPE_SZ);
+  int queued = 0;
+  if (*size < 0 || ::ioctl(in.get(), FIONREAD, &queued) != 0)
+    throw_errno("measuring the pipe of " + fd_name(pid, fd));
+  if (queued == 0) return {};
+  int ends[2];
+  if (::pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) throw_errno("pipe2");
+  UniqueFd out_r(ends[0]), out_w(ends[1]);
+  if (::fcntl(out_w.get(), F_SETPIPE_SZ, *size) < *size)
+    throw CkptError(CkptError::kSystem,
+                    "copying the " + std::to_string(queued) + " bytes queued in the pipe of " +
+                        fd_name(pid, fd) + " needs a pipe of " + std::to_string(*size) +
+                        " bytes, more than ckpt may make: raise /proc/sys/fs/pipe-max-size");
+  ssize_t n = ::tee(in.get(), out_w.get(), static_cast<std::size_t>(queued), SPLICE_F_NONBLOCK);
+  if (n != queued)
+    throw CkptError(CkptError::kSystem, "copied " + std::to_string(n) + " of the " +
+                                            std::to_string(queued) +
+                                            " bytes queued in the pipe of " + fd_name(pid, fd));
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(queued));
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    ssize_t r = ::read(out_r.get(), bytes.data() + got, bytes.size() - got);
+    if (r <= 0) throw_errno("reading the copy of the pipe of " + fd_name(pid, fd));
+    got += static_cast<std::size_t>(r);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+int FileTable::pipe_of(const Holder& h, int access, bool anonymous) {
+  std::size_t i = 0;
+  while (i < pipes_.size() && (pipes_[i].first.dev != h.dev || pipes_[i].first.ino != h.ino))
+    ++i;
+  if (i == pipes_.size()) pipes_.push_back({h, anonymous});
+  if (access == O_RDONLY || access == O_RDWR) pipes_[i].read_end = true;
+  if (access == O_WRONLY || access == O_RDWR) pipes_[i].write_end = true;
+  return static_cast<int>(i);
+}
+
+std::vector<FdImage> FileTable::add_process(pid_t pid) {
+  // /proc/PID/stat encodes tty_nr as the kernel's new_encode_dev().
+  const auto tty =
+      static_cast<std::uint64_t>(ProcStat(read_file(proc_path(pid, "stat"))).number(7));
+  std::vector<FdImage> fds;
+  for (int fd : list_numeric_dir(proc_path(pid, "fd"))) {
+    std::string link_path = proc_path(pid, "fd/" + std::to_string(fd));
+    std::string link = read_link(link_path);
+    struct stat st {};
+    if (::stat(link_path.c_str(), &st) != 0) throw_errno("stat of " + link_path);
+    auto info = parse_status(read_file(proc_path(pid, "fdinfo/" + std::to_string(fd))));
+    const int flags = static_cast<int>(std::stol(info.at("flags"), nullptr, 8));
+    FdImage img{fd, -1, (flags & O_CLOEXEC) != 0};
+    const Holder h{pid, fd, st.st_dev, st.st_ino};
+    for (std::size_t i = 0; i < holders_.size() && img.file < 0; ++i) {
+      const Holder& o = holders_[i];
+      if (o.dev == h.dev && o.ino == h.ino && same_open_file(o.pid, o.fd, pid, fd))
+        img.file = static_cast<int>(i);
+    }
+    if (img.file < 0) {
+      FileImage f;
+      f.kind = kind_of(link, st);
+      if (f.kind.empty())
+        throw CkptError(CkptError::kUnsupported,
+                        "process " + std::to_string(pid) + " has fd " + std::to_string(fd) +
+                            " on " + unsupported_kind(link, st) +
+                            ", which ckpt cannot checkpoint yet (it can: regular files, "
+                            "directories, character devices, pipes and FIFOs)");
+      f.path = link;
+      f.flags = flags & ~O_CLOEXEC;
+      f.pos = std::stoll(info.at("pos"));
+      if (f.kind == "pipe" || f.kind == "fifo")
+        f.pipe = pipe_of(h, flags & O_ACCMODE, f.kind == "pipe");
+      f.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
+               minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
+      img.file = static_cast<int>(files_.size());
+      files_.push_back(std::move(f));
+      holders_.push_back(h);
+    }
+    fds.push_back(img);
+  }
+  return fds;
+}
+
+void FileTable::write(ImageWriter& image) {
+  FilesImage out{files_, {}};
+  PagesWriter data = image.open_pages("pipes-data.img");
+  for (std::size_t i = 0; i < pipes_.size(); ++i) {
+    const Pipe& p = pipes_[i];
+    if (p.anonymous && !(p.read_end && p.write_end))
+      throw CkptError(CkptError::kUnsupported,
+                      fd_name(p.first.pid, p.first.fd) + " is the " +
+                          (p.read_end ? "read" : "write") + " end of a pipe whose " +
+                          (p.read_end ? "write" : "read") +
+                          " end no process of the dumped tree holds; ckpt cannot reconnect a "
+                          "pipe to a process outside the tree: dump the process holding the "
+                          "other end with it, or give this one a file or a FIFO instead");
+    PipeImage img;
+    auto bytes = bytes_in_flight(p.first.pid, p.first.fd, &img.size);
+    img.offset = data.size();
+    img.length = bytes.size();
+    data.append(bytes);
+    out.pipes.push_back(img);
+  }
+  image.add_pages("pipes-data.img", data);
+  image.write_json("files.json", out);
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,43 @@
+#pragma once
+// The open file descriptions of a dumped tree: every fd of every process resolved to the
+// description it points at (kcmp tells shared ones apart), and the bytes in flight in pipes.
+
+#include <sys/types.h>
+
+#include <vector>
+
+#include "engine/image.h"
+#include "engine/task_image.h"
+
+namespace crossrig::engine {
+
+class FileTable {
+ public:
+  /// Records the fds of process pid, which must stay stopped until write(); throws
+  /// kUnsupported naming the process, the fd and the kind of a file ckpt cannot checkpoint.
+  std::vector<FdImage> add_process(pid_t pid);
+  /// Refuses a pipe whose other end no process of the tree holds, copies the bytes in flight
+  /// in each pipe and FIFO (without taking them) and writes files.json and pipes-data.img.
+  void write(ImageWriter& image);
+
+ private:
+  /// Where the kernel's object behind a description is seen: one fd holding it.
+  struct Holder {
+    pid_t pid;
+    int fd;
+    dev_t dev;
+    ino_t ino;
+  };
+  struct Pipe {
+    Holder first;
+    bool anonymous = false;  ///< A pipe() rather than a FIFO, which is reopened by its path.
+    bool read_end = false, write_end = false;
+  };
+  int pipe_of(const Holder& h, int access, bool anonymous);
+
+  std::vector<FileImage> files_;
+  std::vector<Holder> holders_;  ///< One per entry of files_.
+  std::vector<Pipe> pipes_;
+};
+
+}  // namespace crossrig::engine

@@ -1,0 +1,115 @@
+#include "engine/open_files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "engine/ckpt_error.h"
+#include "engine/page_hash.h"
+
+namespace crossrig::engine {
+namespace {
+
+bool is_pipe(const FileImage& f) {
+  return f.kind == "pipe" || f.kind == "fifo";
+}
+
+void write_all(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n <= 0) throw_errno("refilling " + what);
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> read_pipes_data(const ImageReader& r) {
+  const std::string path = r.pages_path("pipes-data.img");
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("opening " + path);
+  std::vector<std::uint8_t> bytes;
+  std::uint8_t buf[65536];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0) throw_errno("reading " + path);
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  PageHash hash;
+  hash.update(bytes);
+  if (hash.digest() != r.pages_xxh3("pipes-data.img"))
+    throw CkptError(CkptError::kBadImage,
+                    path +
+                        " does not match its checksum: the data in flight in the pipes is "
+                        "damaged; dump again");
+  return bytes;
+}
+
+void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
+                 std::size_t pipes_data_size) {
+  auto bad = [](const std::string& what) {
+    throw CkptError(CkptError::kBadImage, "files.json: " + what);
+  };
+  for (const FileImage& f : files.files) {
+    if (is_pipe(f) != (f.pipe >= 0) || f.pipe >= static_cast<int>(files.pipes.size()))
+      bad("file " + f.path + " names pipe buffer " + std::to_string(f.pipe));
+  }
+  for (const PipeImage& p : files.pipes) {
+    if (p.offset > pipes_data_size || p.length > pipes_data_size - p.offset ||
+        p.length > static_cast<std::uint64_t>(std::max(p.size, 0)))
+      bad("a pipe's bytes lie outside pipes-data.img or exceed its capacity");
+  }
+  for (const TaskImage& t : tasks) {
+    for (const FdImage& fd : t.fds) {
+      if (fd.file < 0 || fd.file >= static_cast<int>(files.files.size()))
+        bad("fd " + std::to_string(fd.fd) + " of process " + std::to_string(t.pid) +
+            " names no file");
+    }
+  }
+}
+
+OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> pipes_data,
+                     const std::string& terminal) {
+  // Each pipe buffer once, refilled; a FIFO through one read-write open of its path, which
+  // neither blocks nor needs a partner.
+  std::vector<int> buffer_fd(img.pipes.size(), -1);
+  for (const FileImage& f : img.files) {
+    if (!is_pipe(f) || buffer_fd[static_cast<std::size_t>(f.pipe)] >= 0) continue;
+    const PipeImage& p = img.pipes[static_cast<std::size_t>(f.pipe)];
+    std::string what = f.kind == "fifo" ? "FIFO " + f.path : "pipe " + f.path;
+    int write_fd = -1;
+    if (f.kind == "fifo") {
+      UniqueFd h(::open(f.path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
+      if (!h) throw_errno("opening " + what);
+      write_fd = h.get();
+      pipe_ends_.push_back(std::move(h));
+    } else {
+      int ends[2];
+      if (::pipe2(ends, O_CLOEXEC) != 0) throw_errno("making " + what);
+      pipe_ends_.emplace_back(ends[0]);
+      pipe_ends_.emplace_back(ends[1]);
+      write_fd = ends[1];
+    }
+    buffer_fd[static_cast<std::size_t>(f.pipe)] = write_fd;
+    if (::fcntl(write_fd, F_GETPIPE_SZ) != p.size && ::fcntl(write_fd, F_SETPIPE_SZ, p.size) < 0)
+      throw_errno("giving " + what + " its capacity of " + std::to_string(p.size) +
+                  " bytes (raise /proc/sys/fs/pipe-max-size)");
+    write_all(write_fd, pipes_data.subspan(p.offset, p.length), what);
+  }
+  for (const FileImage& f : img.files) {
+    const bool swapped = f.ctty && !terminal.empty();
+    std::string path = swapped ? terminal : f.path;
+    if (is_pipe(f))
+      path = "/proc/self/fd/" + std::to_string(buffer_fd[static_cast<std::size_t>(f.pipe)]);
+    // O_NOCTTY: a terminal opened here must not become ckpt's controlling terminal.
+    const int flags = (f.flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
+    UniqueFd fd(::open(path.c_str(), flags));
+    if (!fd) throw_errno("opening " + f.path + " for the restored processes");
+    if (f.pos != 0 && !swapped && !is_pipe(f) &&
+        ::lseek(fd.get(), static_cast<off_t>(f.pos), SEEK_SET) != static_cast<off_t>(f.pos))
+      throw_errno("seeking " + f.path + " to offset " + std::to_string(f.pos));
+    fds_.push_back(std::move(fd));
+  }
+}
+
+}  // namespace crossrig::engine

@@ -1,0 +1,98 @@
+#include "engine/open_files.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+
+#include "engine/ckpt_error.h"
+#include "tests/support/temp_dir.h"
+
+namespace crossrig::engine {
+namespace {
+
+using test_support::TempDir;
+
+FilesImage pipe_with(std::uint64_t offset, std::uint64_t length) {
+  FilesImage f;
+  f.files.push_back({"pipe", "pipe:[1]", O_RDONLY | O_NONBLOCK, 0, 0, false});
+  f.files.push_back({"pipe", "pipe:[1]", O_WRONLY, 0, 0, false});
+  f.pipes.push_back({65536, offset, length});
+  return f;
+}
+
+TaskImage task_with_fd(int file) {
+  TaskImage t;
+  t.pid = 7;
+  t.fds.push_back({3, file, false});
+  return t;
+}
+
+int bad_image_kind(const FilesImage& f, const std::vector<TaskImage>& tasks, std::size_t data) {
+  try {
+    check_files(f, tasks, data);
+  } catch (const CkptError& e) {
+    return e.kind();
+  }
+  return 0;
+}
+
+TEST(CheckFiles, AcceptsAConsistentImage) {
+  EXPECT_EQ(bad_image_kind(pipe_with(0, 10), {task_with_fd(1)}, 10), 0);
+}
+
+TEST(CheckFiles, RefusesReferencesOutOfRange) {
+  EXPECT_EQ(bad_image_kind(pipe_with(0, 10), {task_with_fd(2)}, 10), CkptError::kBadImage);
+  EXPECT_EQ(bad_image_kind(pipe_with(0, 10), {task_with_fd(-1)}, 10), CkptError::kBadImage);
+  EXPECT_EQ(bad_image_kind(pipe_with(5, 10), {}, 10), CkptError::kBadImage);
+  EXPECT_EQ(bad_image_kind(pipe_with(~0ULL, 2), {}, 10), CkptError::kBadImage);
+  FilesImage over = pipe_with(0, 10);
+  over.pipes[0].size = 4;
+  EXPECT_EQ(bad_image_kind(over, {}, 10), CkptError::kBadImage);
+  FilesImage no_buffer = pipe_with(0, 0);
+  no_buffer.files[0].pipe = 3;
+  EXPECT_EQ(bad_image_kind(no_buffer, {}, 0), CkptError::kBadImage);
+  FilesImage file_with_buffer = pipe_with(0, 0);
+  file_with_buffer.files[0].kind = "file";
+  EXPECT_EQ(bad_image_kind(file_with_buffer, {}, 0), CkptError::kBadImage);
+}
+
+TEST(OpenFiles, RefillsAPipeAndSharesItsEnds) {
+  const std::string data = "bytes in flight";
+  FilesImage img = pipe_with(0, data.size());
+  OpenFiles files(img, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
+                  "");
+  EXPECT_TRUE(::fcntl(files.fd(0), F_GETFL) & O_NONBLOCK);
+  EXPECT_FALSE(::fcntl(files.fd(1), F_GETFL) & O_NONBLOCK);
+  char buf[64] = {};
+  ASSERT_EQ(::read(files.fd(0), buf, sizeof buf), static_cast<ssize_t>(data.size()));
+  EXPECT_EQ(std::string(buf, data.size()), data);
+  ASSERT_EQ(::write(files.fd(1), "x", 1), 1);
+  EXPECT_EQ(::read(files.fd(0), buf, sizeof buf), 1);
+}
+
+TEST(OpenFiles, OpensAFileAtItsOffsetWithItsFlags) {
+  TempDir dir("open-files-test");
+  const std::string path = (dir.path() / "f").string();
+  std::ofstream(path) << "0123456789";
+  FilesImage img;
+  img.files.push_back({"file", path, O_WRONLY | O_APPEND, 4, -1, false});
+  OpenFiles files(img, {}, "");
+  EXPECT_EQ(::lseek(files.fd(0), 0, SEEK_CUR), 4);
+  EXPECT_EQ(::fcntl(files.fd(0), F_GETFL) & (O_ACCMODE | O_APPEND), O_WRONLY | O_APPEND);
+}
+
+TEST(OpenFiles, NamesAFileThatIsGone) {
+  FilesImage img;
+  img.files.push_back({"file", "/nonexistent/ckpt-test", O_RDONLY, 0, -1, false});
+  try {
+    OpenFiles files(img, {}, "");
+    FAIL() << "opened a missing file";
+  } catch (const CkptError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/ckpt-test"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace crossrig::engine
