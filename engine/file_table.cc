@@ -22,24 +22,45 @@ std::string fd_name(pid_t pid, int fd) {
   return "fd " + std::to_string(fd) + " of process " + std::to_string(pid);
 }
 
+constexpr std::string_view kDeleted = " (deleted)";
+
 // What a file ckpt cannot checkpoint is, in words, from its /proc/PID/fd link and stat.
 std::string unsupported_kind(const std::string& link, const struct stat& st) {
   if (link.starts_with("socket:")) return "a socket (" + link + ")";
   if (link.starts_with("anon_inode:")) return "a kernel object (" + link + ")";
-  if (link.ends_with(" (deleted)")) return "a deleted file (" + link + ")";
+  if (link.ends_with(kDeleted)) return "a deleted file still linked elsewhere (" + link + ")";
   if (S_ISBLK(st.st_mode)) return "a block device (" + link + ")";
   return link;
 }
 
-// The kind of file the image can rebuild, or "" for one it cannot.
+// The kind of file the image can rebuild, or "" for one it cannot. A deleted name of a file
+// still linked elsewhere is not "unlinked": its content lives on under a name ckpt cannot
+// find.
 std::string kind_of(const std::string& link, const struct stat& st) {
-  const bool named = link.starts_with("/") && !link.ends_with(" (deleted)");
+  const bool named = link.starts_with("/") && !link.ends_with(kDeleted);
+  if (S_ISREG(st.st_mode) && link.starts_with("/") && link.ends_with(kDeleted) && st.st_nlink == 0)
+    return "unlinked";
   if (S_ISFIFO(st.st_mode)) return link.starts_with("pipe:[") ? "pipe" : named ? "fifo" : "";
   if (!named) return "";
   if (S_ISREG(st.st_mode)) return "file";
   if (S_ISDIR(st.st_mode)) return "dir";
   if (S_ISCHR(st.st_mode)) return "chr";
   return "";
+}
+
+// Appends the content of the file behind pid's fd to out; returns its length.
+std::uint64_t copy_content(pid_t pid, int fd, PagesWriter& out) {
+  UniqueFd in(::open(proc_path(pid, "fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) throw_errno("opening the unlinked file of " + fd_name(pid, fd) + " to copy it");
+  std::vector<std::uint8_t> buf(1 << 20);
+  std::uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::pread(in.get(), buf.data(), buf.size(), static_cast<off_t>(total));
+    if (n < 0) throw_errno("reading the unlinked file of " + fd_name(pid, fd));
+    if (n == 0) return total;
+    out.append(std::span(buf.data(), static_cast<std::size_t>(n)));
+    total += static_cast<std::uint64_t>(n);
+  }
 }
 
 // The bytes queued in the pipe behind pid's fd, copied by tee() so that they stay queued.
@@ -115,12 +136,13 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
                         "process " + std::to_string(pid) + " has fd " + std::to_string(fd) +
                             " on " + unsupported_kind(link, st) +
                             ", which ckpt cannot checkpoint yet (it can: regular files, "
-                            "directories, character devices, pipes and FIFOs)");
-      f.path = link;
+                            "unlinked ones, directories, character devices, pipes and FIFOs)");
+      f.path = f.kind == "unlinked" ? link.substr(0, link.size() - kDeleted.size()) : link;
       f.flags = flags & ~O_CLOEXEC;
       f.pos = std::stoll(info.at("pos"));
       if (f.kind == "pipe" || f.kind == "fifo")
         f.pipe = pipe_of(h, flags & O_ACCMODE, f.kind == "pipe");
+      if (f.kind == "unlinked") f.unlinked = unlinked_of(h, st);
       f.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
                minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
       img.file = static_cast<int>(files_.size());
@@ -132,9 +154,22 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
   return fds;
 }
 
+int FileTable::unlinked_of(const Holder& h, const struct stat& st) {
+  for (std::size_t i = 0; i < unlinked_.size(); ++i) {
+    if (unlinked_[i].first.dev == h.dev && unlinked_[i].first.ino == h.ino)
+      return static_cast<int>(i);
+  }
+  UnlinkedImage img;
+  img.mode = st.st_mode & 07777;
+  img.uid = st.st_uid;
+  img.gid = st.st_gid;
+  unlinked_.push_back({h, img});
+  return static_cast<int>(unlinked_.size() - 1);
+}
+
 void FileTable::write(ImageWriter& image) {
-  FilesImage out{files_, {}};
-  PagesWriter data = image.open_pages("pipes-data.img");
+  FilesImage out{files_, {}, {}};
+  PagesWriter data = image.open_pages("files-data.img");
   for (std::size_t i = 0; i < pipes_.size(); ++i) {
     const Pipe& p = pipes_[i];
     if (p.anonymous && !(p.read_end && p.write_end))
@@ -152,7 +187,13 @@ void FileTable::write(ImageWriter& image) {
     data.append(bytes);
     out.pipes.push_back(img);
   }
-  image.add_pages("pipes-data.img", data);
+  for (const Unlinked& u : unlinked_) {
+    UnlinkedImage img = u.image;
+    img.offset = data.size();
+    img.length = copy_content(u.first.pid, u.first.fd, data);
+    out.unlinked.push_back(img);
+  }
+  image.add_pages("files-data.img", data);
   image.write_json("files.json", out);
 }
 

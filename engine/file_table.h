@@ -2,6 +2,7 @@
 // The open file descriptions of a dumped tree: every fd of every process resolved to the
 // description it points at (kcmp tells shared ones apart), and the bytes in flight in pipes.
 
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <vector>
@@ -17,7 +18,8 @@ class FileTable {
   /// kUnsupported naming the process, the fd and the kind of a file ckpt cannot checkpoint.
   std::vector<FdImage> add_process(pid_t pid);
   /// Refuses a pipe whose other end no process of the tree holds, copies the bytes in flight
-  /// in each pipe and FIFO (without taking them) and writes files.json and pipes-data.img.
+  /// in each pipe and FIFO (without taking them) and the content of each unlinked file, and
+  /// writes files.json and files-data.img.
   void write(ImageWriter& image);
 
  private:
@@ -33,11 +35,17 @@ class FileTable {
     bool anonymous = false;  ///< A pipe() rather than a FIFO, which is reopened by its path.
     bool read_end = false, write_end = false;
   };
+  struct Unlinked {
+    Holder first;
+    UnlinkedImage image;
+  };
   int pipe_of(const Holder& h, int access, bool anonymous);
+  int unlinked_of(const Holder& h, const struct stat& st);
 
   std::vector<FileImage> files_;
   std::vector<Holder> holders_;  ///< One per entry of files_.
   std::vector<Pipe> pipes_;
+  std::vector<Unlinked> unlinked_;
 };
 
 }  // namespace crossrig::engine

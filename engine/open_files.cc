@@ -1,6 +1,7 @@
 #include "engine/open_files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,8 +26,8 @@ void write_all(int fd, std::span<const std::uint8_t> bytes, const std::string& w
 
 }  // namespace
 
-std::vector<std::uint8_t> read_pipes_data(const ImageReader& r) {
-  const std::string path = r.pages_path("pipes-data.img");
+std::vector<std::uint8_t> read_files_data(const ImageReader& r) {
+  const std::string path = r.pages_path("files-data.img");
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) throw_errno("opening " + path);
   std::vector<std::uint8_t> bytes;
@@ -37,7 +38,7 @@ std::vector<std::uint8_t> read_pipes_data(const ImageReader& r) {
   }
   PageHash hash;
   hash.update(bytes);
-  if (hash.digest() != r.pages_xxh3("pipes-data.img"))
+  if (hash.digest() != r.pages_xxh3("files-data.img"))
     throw CkptError(CkptError::kBadImage,
                     path +
                         " does not match its checksum: the data in flight in the pipes is "
@@ -46,18 +47,25 @@ std::vector<std::uint8_t> read_pipes_data(const ImageReader& r) {
 }
 
 void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
-                 std::size_t pipes_data_size) {
+                 std::size_t data_size) {
   auto bad = [](const std::string& what) {
     throw CkptError(CkptError::kBadImage, "files.json: " + what);
   };
   for (const FileImage& f : files.files) {
     if (is_pipe(f) != (f.pipe >= 0) || f.pipe >= static_cast<int>(files.pipes.size()))
       bad("file " + f.path + " names pipe buffer " + std::to_string(f.pipe));
+    if ((f.kind == "unlinked") != (f.unlinked >= 0) ||
+        f.unlinked >= static_cast<int>(files.unlinked.size()))
+      bad("file " + f.path + " names unlinked file " + std::to_string(f.unlinked));
+  }
+  for (const UnlinkedImage& u : files.unlinked) {
+    if (u.offset > data_size || u.length > data_size - u.offset)
+      bad("an unlinked file's content lies outside files-data.img");
   }
   for (const PipeImage& p : files.pipes) {
-    if (p.offset > pipes_data_size || p.length > pipes_data_size - p.offset ||
+    if (p.offset > data_size || p.length > data_size - p.offset ||
         p.length > static_cast<std::uint64_t>(std::max(p.size, 0)))
-      bad("a pipe's bytes lie outside pipes-data.img or exceed its capacity");
+      bad("a pipe's bytes lie outside files-data.img or exceed its capacity");
   }
   for (const TaskImage& t : tasks) {
     for (const FdImage& fd : t.fds) {
@@ -68,7 +76,7 @@ void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
   }
 }
 
-OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> pipes_data,
+OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
                      const std::string& terminal) {
   // Each pipe buffer once, refilled; a FIFO through one read-write open of its path, which
   // neither blocks nor needs a partner.
@@ -82,25 +90,43 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> pipes_
       UniqueFd h(::open(f.path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC));
       if (!h) throw_errno("opening " + what);
       write_fd = h.get();
-      pipe_ends_.push_back(std::move(h));
+      backing_.push_back(std::move(h));
     } else {
       int ends[2];
       if (::pipe2(ends, O_CLOEXEC) != 0) throw_errno("making " + what);
-      pipe_ends_.emplace_back(ends[0]);
-      pipe_ends_.emplace_back(ends[1]);
+      backing_.emplace_back(ends[0]);
+      backing_.emplace_back(ends[1]);
       write_fd = ends[1];
     }
     buffer_fd[static_cast<std::size_t>(f.pipe)] = write_fd;
     if (::fcntl(write_fd, F_GETPIPE_SZ) != p.size && ::fcntl(write_fd, F_SETPIPE_SZ, p.size) < 0)
       throw_errno("giving " + what + " its capacity of " + std::to_string(p.size) +
                   " bytes (raise /proc/sys/fs/pipe-max-size)");
-    write_all(write_fd, pipes_data.subspan(p.offset, p.length), what);
+    write_all(write_fd, files_data.subspan(p.offset, p.length), what);
+  }
+  // Each unlinked file once, as a nameless file in its old directory (O_TMPFILE).
+  std::vector<int> inode_fd(img.unlinked.size(), -1);
+  for (const FileImage& f : img.files) {
+    if (f.unlinked < 0 || inode_fd[static_cast<std::size_t>(f.unlinked)] >= 0) continue;
+    const UnlinkedImage& u = img.unlinked[static_cast<std::size_t>(f.unlinked)];
+    const std::string dir = f.path.substr(0, f.path.rfind('/') + 1);
+    UniqueFd h(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!h)
+      throw_errno("making the unlinked file " + f.path + " again in " + dir +
+                  " (its directory must exist on a file system with O_TMPFILE)");
+    write_all(h.get(), files_data.subspan(u.offset, u.length), "unlinked file " + f.path);
+    if (::fchown(h.get(), u.uid, u.gid) != 0 || ::fchmod(h.get(), u.mode) != 0)
+      throw_errno("giving the unlinked file " + f.path + " its owner and mode");
+    inode_fd[static_cast<std::size_t>(f.unlinked)] = h.get();
+    backing_.push_back(std::move(h));
   }
   for (const FileImage& f : img.files) {
     const bool swapped = f.ctty && !terminal.empty();
     std::string path = swapped ? terminal : f.path;
     if (is_pipe(f))
       path = "/proc/self/fd/" + std::to_string(buffer_fd[static_cast<std::size_t>(f.pipe)]);
+    if (f.unlinked >= 0)
+      path = "/proc/self/fd/" + std::to_string(inode_fd[static_cast<std::size_t>(f.unlinked)]);
     // O_NOCTTY: a terminal opened here must not become ckpt's controlling terminal.
     const int flags = (f.flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
     UniqueFd fd(::open(path.c_str(), flags));

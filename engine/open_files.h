@@ -14,27 +14,28 @@
 
 namespace crossrig::engine {
 
-/// pipes-data.img, checked against its XXH3; throws kBadImage when it does not match.
-std::vector<std::uint8_t> read_pipes_data(const ImageReader& r);
+/// files-data.img, checked against its XXH3; throws kBadImage when it does not match.
+std::vector<std::uint8_t> read_files_data(const ImageReader& r);
 
 /// Throws kBadImage unless every reference between fds, descriptions and pipe buffers of the
 /// image is in range.
 void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
-                 std::size_t pipes_data_size);
+                 std::size_t data_size);
 
 class OpenFiles {
  public:
   /// Opens every description of the image. terminal: with --shell-job, the terminal that
   /// replaces the dumped controlling terminal. Throws kSystem naming a file it cannot open.
-  OpenFiles(const FilesImage& img, std::span<const std::uint8_t> pipes_data,
+  OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
             const std::string& terminal);
   /// ckpt's descriptor on description `file` of the image.
   int fd(int file) const { return fds_.at(static_cast<std::size_t>(file)).get(); }
 
  private:
   std::vector<UniqueFd> fds_;
-  /// ckpt's own ends of each pipe, which keep it open while the descriptions are reopened.
-  std::vector<UniqueFd> pipe_ends_;
+  /// ckpt's own handles on each pipe and unlinked file, which keep them alive while the
+  /// descriptions are reopened.
+  std::vector<UniqueFd> backing_;
 };
 
 }  // namespace crossrig::engine

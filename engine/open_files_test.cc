@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "engine/ckpt_error.h"
@@ -16,8 +18,8 @@ using test_support::TempDir;
 
 FilesImage pipe_with(std::uint64_t offset, std::uint64_t length) {
   FilesImage f;
-  f.files.push_back({"pipe", "pipe:[1]", O_RDONLY | O_NONBLOCK, 0, 0, false});
-  f.files.push_back({"pipe", "pipe:[1]", O_WRONLY, 0, 0, false});
+  f.files.push_back({"pipe", "pipe:[1]", O_RDONLY | O_NONBLOCK, 0, 0, -1, false});
+  f.files.push_back({"pipe", "pipe:[1]", O_WRONLY, 0, 0, -1, false});
   f.pipes.push_back({65536, offset, length});
   return f;
 }
@@ -56,6 +58,13 @@ TEST(CheckFiles, RefusesReferencesOutOfRange) {
   FilesImage file_with_buffer = pipe_with(0, 0);
   file_with_buffer.files[0].kind = "file";
   EXPECT_EQ(bad_image_kind(file_with_buffer, {}, 0), CkptError::kBadImage);
+  FilesImage unlinked = pipe_with(0, 0);
+  unlinked.files.push_back({"unlinked", "/tmp/x", O_RDONLY, 0, -1, 0, false});
+  EXPECT_EQ(bad_image_kind(unlinked, {}, 8), CkptError::kBadImage) << "no content entry 0";
+  unlinked.unlinked.push_back({0600, 0, 0, 4, 8});
+  EXPECT_EQ(bad_image_kind(unlinked, {}, 8), CkptError::kBadImage) << "content past the end";
+  unlinked.unlinked[0].offset = 0;
+  EXPECT_EQ(bad_image_kind(unlinked, {}, 8), 0);
 }
 
 TEST(OpenFiles, RefillsAPipeAndSharesItsEnds) {
@@ -77,15 +86,38 @@ TEST(OpenFiles, OpensAFileAtItsOffsetWithItsFlags) {
   const std::string path = (dir.path() / "f").string();
   std::ofstream(path) << "0123456789";
   FilesImage img;
-  img.files.push_back({"file", path, O_WRONLY | O_APPEND, 4, -1, false});
+  img.files.push_back({"file", path, O_WRONLY | O_APPEND, 4, -1, -1, false});
   OpenFiles files(img, {}, "");
   EXPECT_EQ(::lseek(files.fd(0), 0, SEEK_CUR), 4);
   EXPECT_EQ(::fcntl(files.fd(0), F_GETFL) & (O_ACCMODE | O_APPEND), O_WRONLY | O_APPEND);
 }
 
+TEST(OpenFiles, MakesAnUnlinkedFileAgainNamelessWithItsContent) {
+  TempDir dir("open-files-test");
+  const std::string data = "content of a file nobody can name";
+  FilesImage img;
+  img.files.push_back({"unlinked", (dir.path() / "gone").string(), O_RDWR, 3, -1, 0, false});
+  img.files.push_back({"unlinked", (dir.path() / "gone").string(), O_RDONLY, 0, -1, 0, false});
+  img.unlinked.push_back({0604, ::getuid(), ::getgid(), 0, data.size()});
+  OpenFiles files(img, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
+                  "");
+  struct stat st {};
+  ASSERT_EQ(::fstat(files.fd(1), &st), 0);
+  EXPECT_EQ(st.st_nlink, 0u);
+  EXPECT_EQ(st.st_mode & 07777, 0604u);
+  EXPECT_EQ(::lseek(files.fd(0), 0, SEEK_CUR), 3);
+  char buf[64] = {};
+  ASSERT_EQ(::read(files.fd(1), buf, sizeof buf), static_cast<ssize_t>(data.size()));
+  EXPECT_EQ(std::string(buf, data.size()), data);
+  ASSERT_EQ(::pwrite(files.fd(0), "X", 1, 0), 1);
+  ASSERT_EQ(::pread(files.fd(1), buf, 1, 0), 1);
+  EXPECT_EQ(buf[0], 'X') << "both descriptions must be on one inode";
+  EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
 TEST(OpenFiles, NamesAFileThatIsGone) {
   FilesImage img;
-  img.files.push_back({"file", "/nonexistent/ckpt-test", O_RDONLY, 0, -1, false});
+  img.files.push_back({"file", "/nonexistent/ckpt-test", O_RDONLY, 0, -1, -1, false});
   try {
     OpenFiles files(img, {}, "");
     FAIL() << "opened a missing file";

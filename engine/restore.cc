@@ -84,7 +84,7 @@ struct Image {
   std::vector<ProcImage> procs;
   std::vector<ZombieImage> zombies;
   FilesImage files;
-  std::vector<std::uint8_t> pipes_data;
+  std::vector<std::uint8_t> files_data;
 };
 
 ProcImage load_process(const ImageReader& r, int pid, int ppid) {
@@ -173,11 +173,11 @@ Image load(const ImageReader& r) {
     if (img.procs.empty() || img.procs.front().task.pid != root)
       throw CkptError(CkptError::kBadImage, "tree.json does not start with its root process");
     img.files = r.json("files.json").get<FilesImage>();
-    img.pipes_data = read_pipes_data(r);
+    img.files_data = read_files_data(r);
     std::vector<TaskImage> tasks;
     for (const ProcImage& p : img.procs)
       tasks.push_back(p.task);
-    check_files(img.files, tasks, img.pipes_data.size());
+    check_files(img.files, tasks, img.files_data.size());
   } catch (const nlohmann::json::exception& e) {
     throw CkptError(CkptError::kBadImage, std::string("image metadata is malformed: ") + e.what());
   }
@@ -971,7 +971,7 @@ int restore(const RestoreOptions& opts) {
   all.push_back(std::make_unique<Builder>(pid, helper, root.has_seccomp()));
   {
     // Closed before any process runs: a reader waits for its pipe's writers, ckpt not among them.
-    OpenFiles files(img.files, img.pipes_data, terminal);
+    OpenFiles files(img.files, img.files_data, terminal);
     restore_process(*all.front(), root, nullptr, img, files, all, opts, terminal);
   }
   if (!opts.pidfile.empty()) {

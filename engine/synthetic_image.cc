@@ -24,10 +24,10 @@ void write_synthetic_image(const std::string& dir, const arch::Regs& regs, std::
   task.fds = {{0, 0, false}};
   w.write_json("task-" + id + ".json", task);
   FilesImage files;
-  files.files.push_back({"chr", "/dev/null", 0, 0, -1, false});
+  files.files.push_back({"chr", "/dev/null", 0, 0, -1, -1, false});
   w.write_json("files.json", files);
-  PagesWriter pipes = w.open_pages("pipes-data.img");
-  w.add_pages("pipes-data.img", pipes);
+  PagesWriter pipes = w.open_pages("files-data.img");
+  w.add_pages("files-data.img", pipes);
   MmImage mm;
   mm.vmas.push_back({0x10000000, 0x10000000 + page_size, 5, false, "anon", "", 0, {"rd", "ex"}});
   w.write_json("mm-" + id + ".json", mm);

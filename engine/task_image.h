@@ -60,24 +60,35 @@ struct FdImage {
 /// An open file description: what one open() or pipe() made, with the offset and status flags
 /// every fd on it shares.
 struct FileImage {
-  std::string kind;  ///< "file", "dir", "chr", "fifo" or "pipe" (one end of an anonymous pipe).
-  std::string path;  ///< As ckpt saw it; "pipe:[INODE]" for a pipe.
+  /// "file", "dir", "chr", "fifo", "pipe" (one end of an anonymous pipe) or "unlinked" (a
+  /// regular file removed from every directory while open).
+  std::string kind;
+  std::string path;  ///< As ckpt saw it; "pipe:[INODE]" for a pipe, the last name if unlinked.
   int flags = 0;     ///< Access mode and status flags (O_APPEND, O_NONBLOCK...).
   std::int64_t pos = 0;
   int pipe = -1;      ///< For a fifo or pipe: its pipe buffer in FilesImage::pipes.
+  int unlinked = -1;  ///< For an unlinked file: its inode in FilesImage::unlinked.
   bool ctty = false;  ///< On a controlling terminal (`restore --shell-job` swaps it).
 };
 
 /// The buffer of a pipe or FIFO with the bytes that were in flight in it.
 struct PipeImage {
   int size = 0;                          ///< Capacity (F_GETPIPE_SZ).
-  std::uint64_t offset = 0, length = 0;  ///< Its bytes in pipes-data.img.
+  std::uint64_t offset = 0, length = 0;  ///< Its bytes in files-data.img.
+};
+
+/// An unlinked regular file: its content, kept in the image since no name reaches it.
+struct UnlinkedImage {
+  unsigned mode = 0;  ///< Permission bits.
+  std::uint32_t uid = 0, gid = 0;
+  std::uint64_t offset = 0, length = 0;  ///< Its content in files-data.img.
 };
 
 /// Every open file description of the dumped tree (files.json).
 struct FilesImage {
   std::vector<FileImage> files;
   std::vector<PipeImage> pipes;
+  std::vector<UnlinkedImage> unlinked;
 };
 
 /// Credentials and security state of one thread (the kernel keeps them per thread).
@@ -143,9 +154,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_da
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer, mask)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, ctty)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, mode, uid, gid, offset, length)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)
