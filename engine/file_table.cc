@@ -48,6 +48,25 @@ std::string kind_of(const std::string& link, const struct stat& st) {
   return "";
 }
 
+// The locks fdinfo shows on pid's fd; throws kUnsupported for a kind ckpt cannot take again.
+std::vector<LockImage> read_locks(pid_t pid, int fd, const std::string& link,
+                                  const std::string& fdinfo) {
+  std::vector<LockImage> locks;
+  try {
+    locks = parse_fd_locks(fdinfo);
+  } catch (const std::runtime_error& e) {
+    throw CkptError(CkptError::kSystem, "fdinfo of " + fd_name(pid, fd) + ": " + e.what());
+  }
+  for (const LockImage& lock : locks) {
+    if (lock.kind != "flock" && lock.kind != "posix" && lock.kind != "ofd")
+      throw CkptError(CkptError::kUnsupported,
+                      fd_name(pid, fd) + " holds a " + lock.kind + " on " + link +
+                          ", which ckpt cannot checkpoint yet (it can: flock, POSIX and OFD "
+                          "locks)");
+  }
+  return locks;
+}
+
 // Appends the content of the file behind pid's fd to out; returns its length.
 std::uint64_t copy_content(pid_t pid, int fd, PagesWriter& out) {
   UniqueFd in(::open(proc_path(pid, "fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC));
@@ -119,9 +138,17 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
     std::string link = read_link(link_path);
     struct stat st {};
     if (::stat(link_path.c_str(), &st) != 0) throw_errno("stat of " + link_path);
-    auto info = parse_status(read_file(proc_path(pid, "fdinfo/" + std::to_string(fd))));
+    const std::string fdinfo = read_file(proc_path(pid, "fdinfo/" + std::to_string(fd)));
+    auto info = parse_status(fdinfo);
     const int flags = static_cast<int>(std::stol(info.at("flags"), nullptr, 8));
-    FdImage img{fd, -1, (flags & O_CLOEXEC) != 0};
+    FdImage img{fd, -1, (flags & O_CLOEXEC) != 0, {}};
+    std::vector<LockImage> file_locks;
+    for (LockImage& lock : read_locks(pid, fd, link, fdinfo)) {
+      if (lock.kind == "posix")
+        img.locks.push_back(lock);
+      else
+        file_locks.push_back(lock);
+    }
     const Holder h{pid, fd, st.st_dev, st.st_ino};
     for (std::size_t i = 0; i < holders_.size() && img.file < 0; ++i) {
       const Holder& o = holders_[i];
@@ -143,6 +170,7 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
       if (f.kind == "pipe" || f.kind == "fifo")
         f.pipe = pipe_of(h, flags & O_ACCMODE, f.kind == "pipe");
       if (f.kind == "unlinked") f.unlinked = unlinked_of(h, st);
+      f.locks = std::move(file_locks);
       f.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
                minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
       img.file = static_cast<int>(files_.size());

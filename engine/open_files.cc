@@ -1,6 +1,7 @@
 #include "engine/open_files.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,26 @@ void write_all(int fd, std::span<const std::uint8_t> bytes, const std::string& w
     ssize_t n = ::write(fd, bytes.data(), bytes.size());
     if (n <= 0) throw_errno("refilling " + what);
     bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+// flock() and OFD locks belong to the description: ckpt takes them on its copy.
+void take_locks(int fd, const FileImage& f) {
+  for (const LockImage& lock : f.locks) {
+    int r = -1;
+    if (lock.kind == "flock") {
+      r = ::flock(fd, (lock.write ? LOCK_EX : LOCK_SH) | LOCK_NB);
+    } else {
+      struct flock fl {};
+      fl.l_type = lock.write ? F_WRLCK : F_RDLCK;
+      fl.l_whence = SEEK_SET;
+      fl.l_start = lock.start;
+      fl.l_len = lock.len;
+      r = ::fcntl(fd, F_OFD_SETLK, &fl);
+    }
+    if (r != 0)
+      throw_errno("taking the " + lock.kind + " lock on " + f.path +
+                  " again (does another process hold a conflicting lock?)");
   }
 }
 
@@ -131,6 +152,7 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
     const int flags = (f.flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
     UniqueFd fd(::open(path.c_str(), flags));
     if (!fd) throw_errno("opening " + f.path + " for the restored processes");
+    take_locks(fd.get(), f);
     if (f.pos != 0 && !swapped && !is_pipe(f) &&
         ::lseek(fd.get(), static_cast<off_t>(f.pos), SEEK_SET) != static_cast<off_t>(f.pos))
       throw_errno("seeking " + f.path + " to offset " + std::to_string(f.pos));

@@ -100,6 +100,50 @@ std::vector<MapsEntry> parse_smaps(std::string_view text) {
   return out;
 }
 
+std::vector<LockImage> parse_fd_locks(std::string_view fdinfo) {
+  std::vector<LockImage> out;
+  for_each_line(fdinfo, [&](std::string_view line) {
+    constexpr std::string_view kPrefix = "lock:";
+    if (!line.starts_with(kPrefix)) return;
+    const std::string text(line);
+    std::string_view rest = line.substr(kPrefix.size());
+    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+    std::string_view id = next_token(rest), type = next_token(rest);
+    next_token(rest);  // ADVISORY (mandatory locks are gone from Linux)
+    std::string_view access = next_token(rest);
+    next_token(rest);  // pid
+    next_token(rest);  // dev:inode
+    std::string_view start = next_token(rest), end = next_token(rest);
+    if (!id.ends_with(':') || type.empty()) throw std::runtime_error("malformed " + text);
+    LockImage lock;
+    if (type == "FLOCK") {
+      lock.kind = "flock";
+    } else if (type == "POSIX") {
+      lock.kind = "posix";
+    } else if (type == "OFDLCK") {
+      lock.kind = "ofd";
+    } else {
+      for (char c : type)
+        lock.kind += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+      out.push_back(lock);
+      return;
+    }
+    if (access != "READ" && access != "WRITE") throw std::runtime_error("malformed " + text);
+    lock.write = access == "WRITE";
+    auto number = [&](std::string_view v) {
+      std::int64_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || p != v.data() + v.size() || v.empty())
+        throw std::runtime_error("malformed " + text);
+      return n;
+    };
+    lock.start = number(start);
+    lock.len = end == "EOF" ? 0 : number(end) - lock.start + 1;
+    out.push_back(lock);
+  });
+  return out;
+}
+
 std::map<std::string, std::string> parse_status(std::string_view text) {
   std::map<std::string, std::string> out;
   for_each_line(text, [&](std::string_view line) {

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/task_image.h"
+
 namespace crossrig::engine {
 
 /// One line of /proc/PID/maps, plus the VmFlags smaps adds.
@@ -27,6 +29,11 @@ std::vector<MapsEntry> parse_maps(std::string_view text);
 
 /// Parses /proc/PID/smaps text: the maps lines with their VmFlags.
 std::vector<MapsEntry> parse_smaps(std::string_view text);
+
+/// The "lock:" lines of a /proc/PID/fdinfo/FD text. Kinds "flock", "posix" and "ofd" carry
+/// their access and range; any other kind of lock (a lease, a delegation) keeps the kernel's
+/// name in lower case. Throws std::runtime_error on a malformed line.
+std::vector<LockImage> parse_fd_locks(std::string_view fdinfo);
 
 /// Parses "Key:\tvalue" files such as /proc/PID/status into key → trimmed value.
 std::map<std::string, std::string> parse_status(std::string_view text);

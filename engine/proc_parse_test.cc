@@ -81,3 +81,45 @@ TEST(ProcStat, CommWithSpacesAndParens) {
 
 }  // namespace
 }  // namespace crossrig::engine
+
+namespace crossrig::engine {
+namespace {
+
+// Recorded from Linux 6.18's /proc/self/fdinfo for flock(), lockf() and F_OFD_SETLK.
+TEST(ParseFdLocks, FlockPosixAndOfdLinesWithTheirRanges) {
+  auto flock = parse_fd_locks(
+      "pos:\t0\nflags:\t02100001\nmnt_id:\t27\nino:\t10953128\n"
+      "lock:\t1: FLOCK  ADVISORY  WRITE 25455 fe:00:10953128 0 EOF\n");
+  ASSERT_EQ(flock.size(), 1u);
+  EXPECT_EQ(flock[0].kind, "flock");
+  EXPECT_TRUE(flock[0].write);
+  EXPECT_EQ(flock[0].len, 0);
+  auto posix = parse_fd_locks(
+      "pos:\t100\nlock:\t1: POSIX  ADVISORY  WRITE 25455 fe:00:10953129 5 14\n"
+      "lock:\t2: POSIX  ADVISORY  READ 25455 fe:00:10953129 100 EOF\n");
+  ASSERT_EQ(posix.size(), 2u);
+  EXPECT_EQ(posix[0].kind, "posix");
+  EXPECT_EQ(posix[0].start, 5);
+  EXPECT_EQ(posix[0].len, 10);
+  EXPECT_FALSE(posix[1].write);
+  EXPECT_EQ(posix[1].start, 100);
+  EXPECT_EQ(posix[1].len, 0);
+  auto ofd = parse_fd_locks("lock:\t1: OFDLCK ADVISORY  READ -1 fe:00:10953130 0 EOF\n");
+  ASSERT_EQ(ofd.size(), 1u);
+  EXPECT_EQ(ofd[0].kind, "ofd");
+  EXPECT_TRUE(parse_fd_locks("pos:\t0\nflags:\t02\n").empty());
+}
+
+TEST(ParseFdLocks, OtherKindsAreNamedAndGarbageRefused) {
+  auto lease = parse_fd_locks("lock:\t1: LEASE  ACTIVE    READ 77 fe:00:12 0 EOF\n");
+  ASSERT_EQ(lease.size(), 1u);
+  EXPECT_EQ(lease[0].kind, "lease");
+  EXPECT_THROW(parse_fd_locks("lock:\t1: POSIX  ADVISORY  WRITE 1 fe:00:1 x EOF\n"),
+               std::runtime_error);
+  EXPECT_THROW(parse_fd_locks("lock:\t1: POSIX  ADVISORY  SOMETIMES 1 fe:00:1 0 EOF\n"),
+               std::runtime_error);
+  EXPECT_THROW(parse_fd_locks("lock:\n"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace crossrig::engine

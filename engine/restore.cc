@@ -613,6 +613,17 @@ void install_fds(Builder& b, const TaskImage& t, const OpenFiles& files) {
     } else if (!f.cloexec) {
       b.sys("fcntl", {fd, F_SETFD, 0}, what);
     }
+    // A POSIX lock belongs to the process that sets it.
+    for (const LockImage& lock : f.locks) {
+      struct flock fl {};
+      fl.l_type = lock.write ? F_WRLCK : F_RDLCK;
+      fl.l_whence = SEEK_SET;
+      fl.l_start = lock.start;
+      fl.l_len = lock.len;
+      b.sys("fcntl",
+            {fd, F_SETLK, b.put(std::span(reinterpret_cast<const std::uint8_t*>(&fl), sizeof fl))},
+            "POSIX lock on " + what);
+    }
   }
   channel->close();
 }

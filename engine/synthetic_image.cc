@@ -21,10 +21,10 @@ void write_synthetic_image(const std::string& dir, const arch::Regs& regs, std::
   task.threads = {kPid};
   task.comm = "synthetic";
   task.cwd = "/";
-  task.fds = {{0, 0, false}};
+  task.fds = {{0, 0, false, {}}};
   w.write_json("task-" + id + ".json", task);
   FilesImage files;
-  files.files.push_back({"chr", "/dev/null", 0, 0, -1, -1, false});
+  files.files.push_back({"chr", "/dev/null", 0, 0, -1, -1, false, {}});
   w.write_json("files.json", files);
   PagesWriter pipes = w.open_pages("files-data.img");
   w.add_pages("files-data.img", pipes);

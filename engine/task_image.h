@@ -49,12 +49,21 @@ struct RlimitImage {
   std::uint64_t cur = 0, max = 0;
 };
 
+/// A file lock as /proc/PID/fdinfo shows it: a flock() or OFD lock belongs to the open file
+/// description, a POSIX (fcntl) lock to the process that set it through the fd.
+struct LockImage {
+  std::string kind;  ///< "flock", "ofd" or "posix".
+  bool write = false;
+  std::int64_t start = 0, len = 0;  ///< Byte range; len 0 runs to the end of the file.
+};
+
 /// One file descriptor: a number in the process's table and the open file description it
 /// points at (shared with every fd dup'ed from it, inherited across fork or passed over a socket).
 struct FdImage {
   int fd = 0;
-  int file = 0;          ///< Index of its description in FilesImage::files.
-  bool cloexec = false;  ///< FD_CLOEXEC belongs to the fd, not to the description.
+  int file = 0;                  ///< Index of its description in FilesImage::files.
+  bool cloexec = false;          ///< FD_CLOEXEC belongs to the fd, not to the description.
+  std::vector<LockImage> locks;  ///< POSIX locks the process set through this fd.
 };
 
 /// An open file description: what one open() or pipe() made, with the offset and status flags
@@ -66,9 +75,10 @@ struct FileImage {
   std::string path;  ///< As ckpt saw it; "pipe:[INODE]" for a pipe, the last name if unlinked.
   int flags = 0;     ///< Access mode and status flags (O_APPEND, O_NONBLOCK...).
   std::int64_t pos = 0;
-  int pipe = -1;      ///< For a fifo or pipe: its pipe buffer in FilesImage::pipes.
-  int unlinked = -1;  ///< For an unlinked file: its inode in FilesImage::unlinked.
-  bool ctty = false;  ///< On a controlling terminal (`restore --shell-job` swaps it).
+  int pipe = -1;                 ///< For a fifo or pipe: its pipe buffer in FilesImage::pipes.
+  int unlinked = -1;             ///< For an unlinked file: its inode in FilesImage::unlinked.
+  bool ctty = false;             ///< On a controlling terminal (`restore --shell-job` swaps it).
+  std::vector<LockImage> locks;  ///< flock() and OFD locks held through it.
 };
 
 /// The buffer of a pipe or FIFO with the bytes that were in flight in it.
@@ -153,8 +163,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_da
                                    env_end, auxv, exe)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer, mask)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LockImage, kind, write, start, len)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec, locks)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty, locks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, mode, uid, gid, offset, length)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked)
