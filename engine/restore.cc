@@ -974,6 +974,13 @@ int restore(const RestoreOptions& opts) {
   for (const ProcImage& p : img.procs)
     all_vmas.insert(all_vmas.end(), p.mm.vmas.begin(), p.mm.vmas.end());
 
+  // ckpt holds every description of the tree and the tasks inherit its limit until theirs
+  // are set: fd numbers up to the hard limit must be usable meanwhile.
+  if (rlimit nofile{};
+      ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   std::uint64_t helper = map_helper(all_vmas);
   const ProcImage& root = img.procs.front();
   pid_t pid = clone_with_pid(root.task.pid);

@@ -3,6 +3,7 @@
 // of the same file keeps an offset of its own. FD_CLOEXEC stays with each fd.
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,7 +14,9 @@
 namespace crossrig::tracee {
 namespace {
 
-constexpr int kHighFd = 50;
+// Above the usual soft limit of 1024 (raised here to the hard one): ckpt restoring with the
+// soft limit it was started with must still reach it.
+constexpr int kHighFd = 2000;
 int g_fd = -1, g_dup = -1, g_own = -1;
 pid_t g_child = -1;
 
@@ -33,6 +36,10 @@ off_t offset(int fd) {
 }
 
 void setup() {
+  rlimit nofile{};
+  getrlimit(RLIMIT_NOFILE, &nofile);
+  nofile.rlim_cur = nofile.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &nofile);
   g_fd = open("ckpt-shared.dat", O_RDWR | O_CREAT | O_TRUNC, 0600);  // in the run's cwd
   std::string data(8192, 's');
   (void)!write(g_fd, data.data(), data.size());
