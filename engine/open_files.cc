@@ -32,11 +32,7 @@ void take_locks(int fd, const FileImage& f) {
     if (lock.kind == "flock") {
       r = ::flock(fd, (lock.write ? LOCK_EX : LOCK_SH) | LOCK_NB);
     } else {
-      struct flock fl {};
-      fl.l_type = lock.write ? F_WRLCK : F_RDLCK;
-      fl.l_whence = SEEK_SET;
-      fl.l_start = lock.start;
-      fl.l_len = lock.len;
+      struct flock fl = lock_request(lock);
       r = ::fcntl(fd, F_OFD_SETLK, &fl);
     }
     if (r != 0)
@@ -46,6 +42,15 @@ void take_locks(int fd, const FileImage& f) {
 }
 
 }  // namespace
+
+struct flock lock_request(const LockImage& lock) {
+  struct flock fl {};
+  fl.l_type = lock.write ? F_WRLCK : F_RDLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = lock.start;
+  fl.l_len = lock.len;
+  return fl;
+}
 
 std::vector<std::uint8_t> read_files_data(const ImageReader& r) {
   const std::string path = r.pages_path("files-data.img");

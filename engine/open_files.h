@@ -3,6 +3,8 @@
 // of the image once, refills pipes with their bytes in flight, and hands each description to
 // every process that held it, so dup'ed and inherited fds share offsets and flags again.
 
+#include <fcntl.h>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -21,6 +23,9 @@ std::vector<std::uint8_t> read_files_data(const ImageReader& r);
 /// image is in range.
 void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
                  std::size_t data_size);
+
+/// The fcntl() request that takes an OFD or POSIX lock of the image again.
+struct flock lock_request(const LockImage& lock);
 
 class OpenFiles {
  public:

@@ -615,11 +615,7 @@ void install_fds(Builder& b, const TaskImage& t, const OpenFiles& files) {
     }
     // A POSIX lock belongs to the process that sets it.
     for (const LockImage& lock : f.locks) {
-      struct flock fl {};
-      fl.l_type = lock.write ? F_WRLCK : F_RDLCK;
-      fl.l_whence = SEEK_SET;
-      fl.l_start = lock.start;
-      fl.l_len = lock.len;
+      const struct flock fl = lock_request(lock);
       b.sys("fcntl",
             {fd, F_SETLK, b.put(std::span(reinterpret_cast<const std::uint8_t*>(&fl), sizeof fl))},
             "POSIX lock on " + what);
