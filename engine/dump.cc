@@ -28,6 +28,7 @@
 #include "engine/image.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
+#include "engine/process_tree.h"
 #include "engine/ptrace_task.h"
 #include "engine/seccomp.h"
 #include "engine/spu.h"
@@ -391,25 +392,21 @@ class PageCopier {
   std::vector<std::uint8_t> buf_;
 };
 
-// One process of the tree as /proc shows it.
-struct TreeNode {
-  pid_t pid = 0, ppid = 0;
-  bool zombie = false;
-};
-
-// The process and its descendants, parents before children.
-std::vector<TreeNode> collect_tree(pid_t root) {
-  std::vector<TreeNode> out = {{root, 0, false}};
+// The process and its descendants as /proc shows them, parents before children.
+std::vector<TreeMember> collect_tree(pid_t root) {
+  std::vector<TreeMember> out = {{root, 0, 0, 0, false}};
   for (std::size_t i = 0; i < out.size(); ++i) {
     ProcStat stat(read_file(proc_path(out[i].pid, "stat")));
-    out[i].ppid = static_cast<pid_t>(stat.number(4));
+    out[i].ppid = static_cast<int>(stat.number(4));
+    out[i].pgid = static_cast<int>(stat.number(5));
+    out[i].sid = static_cast<int>(stat.number(6));
     out[i].zombie = stat.field(3) == "Z";
     if (out[i].zombie) continue;
     for (int tid : list_threads(out[i].pid)) {
       std::istringstream kids(
           read_file(proc_path(out[i].pid, "task/" + std::to_string(tid) + "/children")));
       for (pid_t kid; kids >> kid;)
-        out.push_back({kid, out[i].pid, false});
+        out.push_back({kid, out[i].pid, 0, 0, false});
     }
   }
   return out;
@@ -442,6 +439,15 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   s.map_scratch();
   mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
   task.sigactions = read_sigactions(s);
+  task.stopped = s.leader().t.group_stop_signal() != 0;
+  if (s.sys("prctl", {PR_GET_CHILD_SUBREAPER, s.scratch().addr(), 0, 0, 0}) != 0)
+    throw CkptError(
+        CkptError::kSystem,
+        "injected prctl(PR_GET_CHILD_SUBREAPER) failed in process " + std::to_string(pid));
+  int subreaper = 0;
+  read_remote(pid, s.scratch(),
+              std::span(reinterpret_cast<std::uint8_t*>(&subreaper), sizeof subreaper));
+  task.child_subreaper = subreaper != 0;
   // Asked by the task itself: prlimit on a task with other uids needs CAP_SYS_RESOURCE.
   for (int r = 0; r < RLIM_NLIMITS; ++r) {
     if (s.sys("prlimit64", {0, static_cast<std::uint64_t>(r), 0, s.scratch().addr()}) != 0)
@@ -518,7 +524,8 @@ DumpResult dump(const DumpOptions& opts) {
     throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
   std::vector<pid_t> live;
   std::set<pid_t> members;
-  for (const TreeNode& n : tree) {
+  check_groups(tree);
+  for (const TreeMember& n : tree) {
     members.insert(n.pid);
     if (!n.zombie) live.push_back(n.pid);
   }
@@ -531,14 +538,14 @@ DumpResult dump(const DumpOptions& opts) {
   std::vector<std::unique_ptr<Session>> sessions;
   FileTable files;
   nlohmann::json procs = nlohmann::json::array();
-  for (const TreeNode& n : tree) {
+  for (const TreeMember& n : tree) {
     if (n.zombie) {
       ProcStat stat(read_file(proc_path(n.pid, "stat")));
       procs.push_back({{"pid", n.pid},
                        {"ppid", n.ppid},
                        {"zombie", true},
-                       {"pgid", stat.number(5)},
-                       {"sid", stat.number(6)},
+                       {"pgid", n.pgid},
+                       {"sid", n.sid},
                        {"exit_code", stat.number(52)}});
       continue;
     }

@@ -67,7 +67,12 @@ Tracee Tracee::seize(pid_t tid, bool suspend_seccomp) {
     throw_errno("PTRACE_INTERRUPT of thread " + std::to_string(tid));
   for (;;) {
     int status = wait_stop(tid, "being interrupted");
-    if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) break;
+    if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) {
+      // A thread seized in a group stop reports that stop (with its signal) instead of the
+      // interrupt's SIGTRAP.
+      if (WSTOPSIG(status) != SIGTRAP) t.group_stop_ = WSTOPSIG(status);
+      break;
+    }
     // A signal arrived first: let it be delivered later by re-queueing it on resume.
     int sig = WIFSTOPPED(status) ? WSTOPSIG(status) : 0;
     if (::ptrace(PTRACE_CONT, tid, no_addr(), as_data(sig)) != 0)
@@ -89,7 +94,9 @@ Tracee Tracee::adopt_stopped_child(pid_t tid, bool suspend_seccomp) {
 }
 
 Tracee::Tracee(Tracee&& other) noexcept
-    : tid_(other.tid_), attached_(std::exchange(other.attached_, false)) {}
+    : tid_(other.tid_),
+      group_stop_(other.group_stop_),
+      attached_(std::exchange(other.attached_, false)) {}
 
 Tracee::~Tracee() {
   if (attached_) ::ptrace(PTRACE_DETACH, tid_, no_addr(), no_addr());
@@ -228,6 +235,13 @@ void Tracee::set_sigmask(std::uint64_t mask) {
 
 void Tracee::wait_syscall_stop(const char* which) {
   int status = wait_stop(tid_, std::string("running an injected syscall (") + which + ")");
+  // A thread seized in a group stop traps once more in that stop when first resumed, before
+  // it reaches the syscall; the registers set for it are untouched.
+  while (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) {
+    if (::ptrace(PTRACE_SYSCALL, tid_, no_addr(), no_addr()) != 0)
+      throw_errno("PTRACE_SYSCALL (entry, after a group stop) of thread " + std::to_string(tid_));
+    status = wait_stop(tid_, std::string("running an injected syscall (") + which + ")");
+  }
   if (!WIFSTOPPED(status) || WSTOPSIG(status) != (SIGTRAP | 0x80))
     throw CkptError(CkptError::kSystem, "thread " + std::to_string(tid_) + " stopped with signal " +
                                             std::to_string(WSTOPSIG(status)) +

@@ -39,6 +39,9 @@ class Tracee {
   ~Tracee();
 
   pid_t tid() const { return tid_; }
+  /// The signal of the group stop (job control stop) the thread was in when seized, or 0.
+  /// It stays stopped when detached, until a SIGCONT.
+  int group_stop_signal() const { return group_stop_; }
   arch::Regs get_regs() const;
   void set_regs(const arch::Regs& regs);
   /// The FP/vector regset (xsave on x86_64) as raw bytes.
@@ -75,6 +78,7 @@ class Tracee {
   void wait_syscall_exit();
 
   pid_t tid_ = -1;
+  int group_stop_ = 0;
   bool attached_ = true;
 };
 

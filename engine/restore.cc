@@ -35,6 +35,7 @@
 #include "engine/page_hash.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
+#include "engine/process_tree.h"
 #include "engine/ptrace_task.h"
 #include "engine/seccomp.h"
 #include "engine/task_image.h"
@@ -75,7 +76,7 @@ struct ProcImage {
 
 // A child that had exited but was not yet reaped.
 struct ZombieImage {
-  int pid = 0, ppid = 0;
+  int pid = 0, ppid = 0, pgid = 0, sid = 0;
   int exit_code = 0;  ///< As wait() reports it.
 };
 
@@ -165,7 +166,8 @@ Image load(const ImageReader& r) {
     for (const auto& p : tree.at("processes")) {
       int pid = p.at("pid").get<int>(), ppid = p.at("ppid").get<int>();
       if (p.value("zombie", false)) {
-        img.zombies.push_back({pid, ppid, p.at("exit_code").get<int>()});
+        img.zombies.push_back({pid, ppid, p.at("pgid").get<int>(), p.at("sid").get<int>(),
+                               p.at("exit_code").get<int>()});
       } else {
         img.procs.push_back(load_process(r, pid, ppid));
       }
@@ -277,8 +279,15 @@ class Builder {
   void release() { released_ = true; }
   /// Makes the process exit with this code instead of resuming when finished.
   void exit_on_release(int code) { exit_code_ = code; }
-  /// Lets every thread run (or the zombie-to-be exit) and stops owning the process.
+  /// Makes the process enter a job-control stop as soon as it is let go.
+  void stop_on_release() { stop_ = true; }
+  /// Lets every thread run (or the zombie-to-be exit, or the process stop) and stops owning
+  /// the process.
   void finish() {
+    // Queued while every thread is still held: the first to run takes it and stops the
+    // whole group before any of them returns to its own code.
+    if (stop_ && ::kill(t_.tid(), SIGSTOP) != 0)
+      throw_errno("stopping restored process " + std::to_string(t_.tid()) + " as it was");
     if (exit_code_ >= 0) {
       arch::Regs regs = t_.get_regs();
       const arch::Arch& a = regs.arch();
@@ -349,6 +358,7 @@ class Builder {
   std::uint64_t helper_;
   bool suspend_seccomp_;
   int exit_code_ = -1;
+  bool stop_ = false;
   bool released_ = false;
 };
 
@@ -827,6 +837,24 @@ Builder& fork_child(Builder& b, int pid, bool suspend_seccomp, Builders& all) {
   return *all.back();
 }
 
+// Puts the process m into its session and process group, as grouping_of() says.
+void set_grouping(Builder& b, const TreeMember& m, const TreeMember* parent) {
+  const std::string what = "session and process group of process " + std::to_string(m.pid);
+  switch (grouping_of(m, parent)) {
+    case Grouping::kInherit:
+      return;
+    case Grouping::kNewSession:
+      b.sys("setsid", {}, what);
+      return;
+    case Grouping::kNewGroup:
+      b.sys("setpgid", {0, 0}, what);
+      return;
+    case Grouping::kJoinGroup:
+      b.sys("setpgid", {0, static_cast<std::uint64_t>(m.pgid)}, what);
+      return;
+  }
+}
+
 // Rebuilds one process, forking its children and zombies from it once its memory is in
 // place, and leaves it stopped with its final registers.
 void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, const Image& img,
@@ -880,29 +908,36 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   fill_pages(b, p, kept);
   protect_vmas(b, p.mm);
   set_mm_fields(b, p.mm, parent != nullptr && parent->mm.exe == p.mm.exe);
+  // Before the children are forked, which inherit it; the dump checked (check_groups) that
+  // a group to join is led by a process made before this one.
+  const TreeMember self{p.task.pid, p.ppid, p.task.pgid, p.task.sid, false};
+  std::optional<TreeMember> parent_ids;
+  if (parent != nullptr)
+    parent_ids =
+        TreeMember{parent->task.pid, parent->ppid, parent->task.pgid, parent->task.sid, false};
+  enter_phase("grouping");
+  set_grouping(b, self, parent_ids ? &*parent_ids : nullptr);
+  if (p.task.child_subreaper)
+    b.sys("prctl", {PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0},
+          "child subreaper " + std::to_string(p.task.pid));
   enter_phase("children");
-  for (const ProcImage& c : img.procs) {
-    if (c.ppid == p.task.pid)
-      restore_process(fork_child(b, c.task.pid, c.has_seccomp(), all), c, &p, img, files, all, opts,
-                      terminal);
-  }
   for (const ZombieImage& z : img.zombies) {
     if (z.ppid != p.task.pid) continue;
     if (!WIFEXITED(z.exit_code))
       throw CkptError(CkptError::kUnsupported, "zombie " + std::to_string(z.pid) +
                                                    " was killed by a signal; not supported yet");
     Builder& zb = fork_child(b, z.pid, false, all);
+    set_grouping(zb, {z.pid, z.ppid, z.pgid, z.sid, true}, &self);
     // It exits as soon as it runs, leaving the zombie its parent will reap.
     zb.exit_on_release(WEXITSTATUS(z.exit_code));
   }
+  for (const ProcImage& c : img.procs) {
+    if (c.ppid == p.task.pid)
+      restore_process(fork_child(b, c.task.pid, c.has_seccomp(), all), c, &p, img, files, all, opts,
+                      terminal);
+  }
   enter_phase("task");
   set_task_state(b, p.task, files);
-  // Session and process-group leadership; otherwise the task stays in its parent's group.
-  if (p.task.sid == p.task.pid) {
-    b.sys("setsid", {}, "session of process " + std::to_string(p.task.pid));
-  } else if (p.task.pgid == p.task.pid) {
-    b.sys("setpgid", {0, 0}, "process group of process " + std::to_string(p.task.pid));
-  }
   // A shell job in the foreground takes ckpt's terminal over, as the shell would give it; its
   // signals are all blocked here, so the kernel sends no SIGTTOU for asking from the
   // background.
@@ -919,6 +954,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     }
   }
   set_shared_signals(b, p.task);
+  if (p.task.stopped) b.stop_on_release();
   set_thread_state(b, b.tracee(), p.cores.front());
   enter_phase("threads");
   for (std::size_t i = 1; i < p.cores.size(); ++i) {

@@ -89,9 +89,11 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
   }
   for (const auto& [id, proc] : doc["processes"].items()) {
     const auto& t = proc["task"];
-    out << fmt::format("\nprocess {} ({}) ppid {} pgid {} sid {} cwd {} umask {:03o}\n", id,
+    out << fmt::format("\nprocess {} ({}) ppid {} pgid {} sid {} cwd {} umask {:03o}{}{}\n", id,
                        t.value("comm", ""), t.value("ppid", 0), t.value("pgid", 0),
-                       t.value("sid", 0), t.value("cwd", ""), t.value("umask", 0u));
+                       t.value("sid", 0), t.value("cwd", ""), t.value("umask", 0u),
+                       t.value("stopped", false) ? " stopped" : "",
+                       t.value("child_subreaper", false) ? " subreaper" : "");
     std::uint64_t pages = 0;
     for (const auto& p : proc["pagemap"])
       pages += p.value("npages", std::uint64_t{0});

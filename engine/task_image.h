@@ -121,7 +121,9 @@ struct SeccompFilterImage {
 /// Process-wide state other than memory and registers.
 struct TaskImage {
   int pid = 0, ppid = 0, pgid = 0, sid = 0;
-  bool foreground = false;  ///< Its process group was its terminal's foreground group.
+  bool foreground = false;       ///< Its process group was its terminal's foreground group.
+  bool stopped = false;          ///< In a job-control stop (SIGSTOP, SIGTSTP...) until a SIGCONT.
+  bool child_subreaper = false;  ///< PR_SET_CHILD_SUBREAPER: orphans below it come to it.
   std::vector<int> threads;
   std::string comm, cwd;
   std::string root = "/";  ///< The task's root directory (chroot), as ckpt sees the path.
@@ -172,9 +174,9 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, foreground, threads, comm, cwd,
-                                   root, umask, sigactions, rlimits, fds, shared_pending,
-                                   seccomp_filters)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, foreground, stopped,
+                                   child_subreaper, threads, comm, cwd, root, umask, sigactions,
+                                   rlimits, fds, shared_pending, seccomp_filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, vector, sigmask, rseq_ptr,
                                    rseq_size, rseq_sig, altstack_sp, altstack_size, altstack_flags,
                                    pending, clear_tid, robust_head, robust_len, pdeathsig, creds,
