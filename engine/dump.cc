@@ -431,7 +431,11 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
       throw CkptError(CkptError::kUnsupported,
                       "process " + std::to_string(pid) + ": " + *c.refusal);
     VmaImage v{e.start,  e.end,      prot_of(e), e.shared, c.kind, c.kind == "file" ? e.path : "",
-               e.offset, e.vm_flags, e.inode};
+               e.offset, e.vm_flags, e.inode,    -1};
+    if (c.kind == "unlinked") {
+      v.unlinked = files.add_mapping(pid, e);
+      v.path = e.path.substr(0, e.path.rfind(" (deleted)"));
+    }
     vmas.emplace_back(std::move(v), c.pages);
   }
   enter_phase("inject");

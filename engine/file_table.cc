@@ -1,11 +1,14 @@
 #include "engine/file_table.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -23,6 +26,7 @@ std::string fd_name(pid_t pid, int fd) {
 }
 
 constexpr std::string_view kDeleted = " (deleted)";
+constexpr std::string_view kMemfdPrefix = "/memfd:";
 
 // What a file ckpt cannot checkpoint is, in words, from its /proc/PID/fd link and stat.
 std::string unsupported_kind(const std::string& link, const struct stat& st) {
@@ -67,15 +71,15 @@ std::vector<LockImage> read_locks(pid_t pid, int fd, const std::string& link,
   return locks;
 }
 
-// Appends the content of the file behind pid's fd to out; returns its length.
-std::uint64_t copy_content(pid_t pid, int fd, PagesWriter& out) {
-  UniqueFd in(::open(proc_path(pid, "fd/" + std::to_string(fd)).c_str(), O_RDONLY | O_CLOEXEC));
-  if (!in) throw_errno("opening the unlinked file of " + fd_name(pid, fd) + " to copy it");
+// Appends the content of the file at source (a /proc path) to out; returns its length.
+std::uint64_t copy_content(const std::string& source, const std::string& what, PagesWriter& out) {
+  UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) throw_errno("opening " + what + " to copy it");
   std::vector<std::uint8_t> buf(1 << 20);
   std::uint64_t total = 0;
   for (;;) {
     ssize_t n = ::pread(in.get(), buf.data(), buf.size(), static_cast<off_t>(total));
-    if (n < 0) throw_errno("reading the unlinked file of " + fd_name(pid, fd));
+    if (n < 0) throw_errno("reading " + what);
     if (n == 0) return total;
     out.append(std::span(buf.data(), static_cast<std::size_t>(n)));
     total += static_cast<std::uint64_t>(n);
@@ -169,7 +173,8 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
       f.pos = std::stoll(info.at("pos"));
       if (f.kind == "pipe" || f.kind == "fifo")
         f.pipe = pipe_of(h, flags & O_ACCMODE, f.kind == "pipe");
-      if (f.kind == "unlinked") f.unlinked = unlinked_of(h, st);
+      if (f.kind == "unlinked")
+        f.unlinked = unlinked_of(st, link_path, f.path, "the unlinked file of " + fd_name(pid, fd));
       f.locks = std::move(file_locks);
       f.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
                minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
@@ -182,17 +187,48 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
   return fds;
 }
 
-int FileTable::unlinked_of(const Holder& h, const struct stat& st) {
+int FileTable::unlinked_of(const struct stat& st, const std::string& source,
+                           const std::string& path, const std::string& what) {
   for (std::size_t i = 0; i < unlinked_.size(); ++i) {
-    if (unlinked_[i].first.dev == h.dev && unlinked_[i].first.ino == h.ino)
-      return static_cast<int>(i);
+    if (unlinked_[i].dev == st.st_dev && unlinked_[i].ino == st.st_ino) return static_cast<int>(i);
   }
   UnlinkedImage img;
+  img.path = path;
   img.mode = st.st_mode & 07777;
   img.uid = st.st_uid;
   img.gid = st.st_gid;
-  unlinked_.push_back({h, img});
+  if (path.starts_with(kMemfdPrefix)) {
+    img.memfd = path.substr(kMemfdPrefix.size());
+    UniqueFd fd(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    struct statfs fs {};
+    if (!fd || ::fstatfs(fd.get(), &fs) != 0) throw_errno("opening " + what);
+    if (fs.f_type == HUGETLBFS_MAGIC)
+      throw CkptError(CkptError::kUnsupported,
+                      what + " is the hugetlbfs memfd " + path +
+                          ", which ckpt cannot checkpoint yet (it can: memfds in normal pages)");
+    img.seals = ::fcntl(fd.get(), F_GET_SEALS);
+    if (img.seals < 0) throw_errno("reading the seals of " + what);
+  }
+  unlinked_.push_back({st.st_dev, st.st_ino, source, what, img});
   return static_cast<int>(unlinked_.size() - 1);
+}
+
+int FileTable::add_mapping(pid_t pid, const MapsEntry& e) {
+  char range[40];
+  std::snprintf(range, sizeof range, "%lx-%lx", static_cast<unsigned long>(e.start),
+                static_cast<unsigned long>(e.end));
+  const std::string source = proc_path(pid, std::string("map_files/") + range);
+  const std::string path = e.path.substr(0, e.path.size() - kDeleted.size());
+  const std::string what =
+      "process " + std::to_string(pid) + "'s mapping at " + range + " of " + path;
+  struct stat st {};
+  if (::stat(source.c_str(), &st) != 0) throw_errno("stat of " + what);
+  if (st.st_nlink != 0 || !S_ISREG(st.st_mode))
+    throw CkptError(CkptError::kUnsupported,
+                    what +
+                        " is a deleted name of a file still linked elsewhere, which ckpt "
+                        "cannot find to checkpoint");
+  return unlinked_of(st, source, path, what);
 }
 
 void FileTable::write(ImageWriter& image) {
@@ -218,7 +254,7 @@ void FileTable::write(ImageWriter& image) {
   for (const Unlinked& u : unlinked_) {
     UnlinkedImage img = u.image;
     img.offset = data.size();
-    img.length = copy_content(u.first.pid, u.first.fd, data);
+    img.length = copy_content(u.source, u.what, data);
     out.unlinked.push_back(img);
   }
   image.add_pages("files-data.img", data);

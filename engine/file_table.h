@@ -5,9 +5,11 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include <string>
 #include <vector>
 
 #include "engine/image.h"
+#include "engine/proc_parse.h"
 #include "engine/task_image.h"
 
 namespace crossrig::engine {
@@ -17,6 +19,10 @@ class FileTable {
   /// Records the fds of process pid, which must stay stopped until write(); throws
   /// kUnsupported naming the process, the fd and the kind of a file ckpt cannot checkpoint.
   std::vector<FdImage> add_process(pid_t pid);
+  /// Records the file behind pid's mapping e of a deleted file (classify_vma's "unlinked")
+  /// and returns its index in FilesImage::unlinked, shared with fds on the same inode;
+  /// throws kUnsupported if a name of it is left somewhere or it lives on hugetlbfs.
+  int add_mapping(pid_t pid, const MapsEntry& e);
   /// Refuses a pipe whose other end no process of the tree holds, copies the bytes in flight
   /// in each pipe and FIFO (without taking them) and the content of each unlinked file, and
   /// writes files.json and files-data.img.
@@ -36,11 +42,15 @@ class FileTable {
     bool read_end = false, write_end = false;
   };
   struct Unlinked {
-    Holder first;
+    dev_t dev;
+    ino_t ino;
+    std::string source;  ///< A /proc path ckpt opens to read it.
+    std::string what;    ///< Where the dump found it, for messages.
     UnlinkedImage image;
   };
   int pipe_of(const Holder& h, int access, bool anonymous);
-  int unlinked_of(const Holder& h, const struct stat& st);
+  int unlinked_of(const struct stat& st, const std::string& source, const std::string& path,
+                  const std::string& what);
 
   std::vector<FileImage> files_;
   std::vector<Holder> holders_;  ///< One per entry of files_.

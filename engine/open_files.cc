@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -103,7 +104,8 @@ void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
 }
 
 OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
-                     const std::string& terminal) {
+                     const std::string& terminal)
+    : img_(img) {
   // Each pipe buffer once, refilled; a FIFO through one read-write open of its path, which
   // neither blocks nor needs a partner.
   std::vector<int> buffer_fd(img.pipes.size(), -1);
@@ -130,20 +132,27 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
                   " bytes (raise /proc/sys/fs/pipe-max-size)");
     write_all(write_fd, files_data.subspan(p.offset, p.length), what);
   }
-  // Each unlinked file once, as a nameless file in its old directory (O_TMPFILE).
-  std::vector<int> inode_fd(img.unlinked.size(), -1);
-  for (const FileImage& f : img.files) {
-    if (f.unlinked < 0 || inode_fd[static_cast<std::size_t>(f.unlinked)] >= 0) continue;
-    const UnlinkedImage& u = img.unlinked[static_cast<std::size_t>(f.unlinked)];
-    const std::string dir = f.path.substr(0, f.path.rfind('/') + 1);
-    UniqueFd h(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
-    if (!h)
-      throw_errno("making the unlinked file " + f.path + " again in " + dir +
-                  " (its directory must exist on a file system with O_TMPFILE)");
-    write_all(h.get(), files_data.subspan(u.offset, u.length), "unlinked file " + f.path);
+  // Each unlinked file once, as a nameless file in its old directory (O_TMPFILE), and each
+  // memfd; fds and mappings of it share it.
+  for (const UnlinkedImage& u : img.unlinked) {
+    const std::string what = u.memfd.empty() ? "the unlinked file " + u.path : "memfd " + u.memfd;
+    UniqueFd h;
+    if (u.memfd.empty()) {
+      const std::string dir = u.path.substr(0, u.path.rfind('/') + 1);
+      h = UniqueFd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+      if (!h)
+        throw_errno("making " + what + " again in " + dir +
+                    " (its directory must exist on a file system with O_TMPFILE)");
+    } else {
+      // Made without sealing when its only seal is the one memfd_create() sets for that.
+      const unsigned sealing = u.seals == F_SEAL_SEAL ? 0 : MFD_ALLOW_SEALING;
+      h = UniqueFd(::memfd_create(u.memfd.c_str(), MFD_CLOEXEC | sealing));
+      if (!h) throw_errno("making " + what + " again");
+    }
+    write_all(h.get(), files_data.subspan(u.offset, u.length), what);
     if (::fchown(h.get(), u.uid, u.gid) != 0 || ::fchmod(h.get(), u.mode) != 0)
-      throw_errno("giving the unlinked file " + f.path + " its owner and mode");
-    inode_fd[static_cast<std::size_t>(f.unlinked)] = h.get();
+      throw_errno("giving " + what + " its owner and mode");
+    inode_fds_.push_back(h.get());
     backing_.push_back(std::move(h));
   }
   for (const FileImage& f : img.files) {
@@ -151,8 +160,7 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
     std::string path = swapped ? terminal : f.path;
     if (is_pipe(f))
       path = "/proc/self/fd/" + std::to_string(buffer_fd[static_cast<std::size_t>(f.pipe)]);
-    if (f.unlinked >= 0)
-      path = "/proc/self/fd/" + std::to_string(inode_fd[static_cast<std::size_t>(f.unlinked)]);
+    if (f.unlinked >= 0) path = "/proc/self/fd/" + std::to_string(inode_fd(f.unlinked));
     // O_NOCTTY: a terminal opened here must not become ckpt's controlling terminal.
     const int flags = (f.flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
     UniqueFd fd(::open(path.c_str(), flags));
@@ -162,6 +170,17 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
         ::lseek(fd.get(), static_cast<off_t>(f.pos), SEEK_SET) != static_cast<off_t>(f.pos))
       throw_errno("seeking " + f.path + " to offset " + std::to_string(f.pos));
     fds_.push_back(std::move(fd));
+  }
+}
+
+void OpenFiles::seal() const {
+  for (std::size_t i = 0; i < img_.unlinked.size(); ++i) {
+    const UnlinkedImage& u = img_.unlinked[i];
+    const int seals = u.seals & ~F_SEAL_SEAL;
+    if (u.memfd.empty() || u.seals == F_SEAL_SEAL) continue;
+    if ((seals != 0 && ::fcntl(inode_fds_[i], F_ADD_SEALS, seals) != 0) ||
+        ((u.seals & F_SEAL_SEAL) != 0 && ::fcntl(inode_fds_[i], F_ADD_SEALS, F_SEAL_SEAL) != 0))
+      throw_errno("sealing memfd " + u.memfd + " again");
   }
 }
 

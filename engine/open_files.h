@@ -35,9 +35,17 @@ class OpenFiles {
             const std::string& terminal);
   /// ckpt's descriptor on description `file` of the image.
   int fd(int file) const { return fds_.at(static_cast<std::size_t>(file)).get(); }
+  /// ckpt's read-write descriptor on unlinked file (or memfd) `unlinked` of the image, which
+  /// restored mappings of it are made from.
+  int inode_fd(int unlinked) const { return inode_fds_.at(static_cast<std::size_t>(unlinked)); }
+  /// Adds each memfd's seals, once every mapping of it is made (F_SEAL_FUTURE_WRITE would
+  /// forbid a writable one).
+  void seal() const;
 
  private:
+  const FilesImage& img_;
   std::vector<UniqueFd> fds_;
+  std::vector<int> inode_fds_;
   /// ckpt's own handles on each pipe and unlinked file, which keep them alive while the
   /// descriptions are reopened.
   std::vector<UniqueFd> backing_;

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "engine/ckpt_error.h"
+#include "engine/task_info.h"
 #include "tests/support/temp_dir.h"
 
 namespace crossrig::engine {
@@ -61,7 +62,7 @@ TEST(CheckFiles, RefusesReferencesOutOfRange) {
   FilesImage unlinked = pipe_with(0, 0);
   unlinked.files.push_back({"unlinked", "/tmp/x", O_RDONLY, 0, -1, 0, false, {}});
   EXPECT_EQ(bad_image_kind(unlinked, {}, 8), CkptError::kBadImage) << "no content entry 0";
-  unlinked.unlinked.push_back({0600, 0, 0, 4, 8});
+  unlinked.unlinked.push_back({"/tmp/x", "", 0, 0600, 0, 0, 4, 8});
   EXPECT_EQ(bad_image_kind(unlinked, {}, 8), CkptError::kBadImage) << "content past the end";
   unlinked.unlinked[0].offset = 0;
   EXPECT_EQ(bad_image_kind(unlinked, {}, 8), 0);
@@ -98,7 +99,8 @@ TEST(OpenFiles, MakesAnUnlinkedFileAgainNamelessWithItsContent) {
   FilesImage img;
   img.files.push_back({"unlinked", (dir.path() / "gone").string(), O_RDWR, 3, -1, 0, false, {}});
   img.files.push_back({"unlinked", (dir.path() / "gone").string(), O_RDONLY, 0, -1, 0, false, {}});
-  img.unlinked.push_back({0604, ::getuid(), ::getgid(), 0, data.size()});
+  img.unlinked.push_back(
+      {(dir.path() / "gone").string(), "", 0, 0604, ::getuid(), ::getgid(), 0, data.size()});
   OpenFiles files(img, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
                   "");
   struct stat st {};
@@ -113,6 +115,25 @@ TEST(OpenFiles, MakesAnUnlinkedFileAgainNamelessWithItsContent) {
   ASSERT_EQ(::pread(files.fd(1), buf, 1, 0), 1);
   EXPECT_EQ(buf[0], 'X') << "both descriptions must be on one inode";
   EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(OpenFiles, MakesAMemfdAgainWithItsNameContentAndSeals) {
+  const std::string data = "memfd bytes";
+  FilesImage img;
+  img.files.push_back({"unlinked", "/memfd:ckpt-test", O_RDWR, 0, -1, 0, false, {}});
+  img.unlinked.push_back({"/memfd:ckpt-test", "ckpt-test", F_SEAL_GROW | F_SEAL_SHRINK, 0600,
+                          ::getuid(), ::getgid(), 0, data.size()});
+  OpenFiles files(img, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
+                  "");
+  EXPECT_EQ(read_link("/proc/self/fd/" + std::to_string(files.fd(0))),
+            "/memfd:ckpt-test (deleted)");
+  EXPECT_EQ(::fcntl(files.inode_fd(0), F_GET_SEALS), 0) << "sealed before its mappings exist";
+  files.seal();
+  EXPECT_EQ(::fcntl(files.fd(0), F_GET_SEALS), F_SEAL_GROW | F_SEAL_SHRINK);
+  char buf[32] = {};
+  ASSERT_EQ(::pread(files.fd(0), buf, sizeof buf, 0), static_cast<ssize_t>(data.size()));
+  EXPECT_EQ(std::string(buf, data.size()), data);
+  EXPECT_NE(::ftruncate(files.fd(0), 1), 0) << "F_SEAL_SHRINK holds again";
 }
 
 TEST(OpenFiles, NamesAFileThatIsGone) {

@@ -177,8 +177,16 @@ Image load(const ImageReader& r) {
     img.files = r.json("files.json").get<FilesImage>();
     img.files_data = read_files_data(r);
     std::vector<TaskImage> tasks;
-    for (const ProcImage& p : img.procs)
+    for (const ProcImage& p : img.procs) {
       tasks.push_back(p.task);
+      for (const VmaImage& v : p.mm.vmas) {
+        if ((v.kind == "unlinked") != (v.unlinked >= 0) ||
+            v.unlinked >= static_cast<int>(img.files.unlinked.size()))
+          throw CkptError(CkptError::kBadImage,
+                          "mm-" + std::to_string(p.task.pid) + ".json: mapping of " + v.path +
+                              " names unlinked file " + std::to_string(v.unlinked));
+      }
+    }
     check_files(img.files, tasks, img.files_data.size());
   } catch (const nlohmann::json::exception& e) {
     throw CkptError(CkptError::kBadImage, std::string("image metadata is malformed: ") + e.what());
@@ -407,33 +415,63 @@ void replace_address_space(Builder& b, const MmImage& mm, const std::vector<VmaI
           "[" + v->kind + "]");
 }
 
-void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep) {
+bool is_file_backed(const VmaImage& v) {
+  return v.kind == "file" || v.kind == "unlinked";
+}
+
+// The task's fd on the file v maps: opened by its path, or for an unlinked file or memfd
+// handed over from ckpt's copy of the inode (opening the channel on first use).
+std::uint64_t open_mapped_file(Builder& b, const VmaImage& v, const OpenFiles& files,
+                               std::optional<FdChannel>& channel) {
+  if (v.kind == "file") {
+    const bool rw = v.shared && (v.prot & PROT_WRITE);
+    return b.sys("openat",
+                 {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(v.path),
+                  static_cast<std::uint64_t>(rw ? O_RDWR : O_RDONLY), 0},
+                 v.path);
+  }
+  if (!channel) {
+    auto opened =
+        FdChannel::open(b.pid(), b.scratch(),
+                        [&b](std::string_view name, std::initializer_list<std::uint64_t> args) {
+                          return b.raw_sys(name, args);
+                        });
+    if (opened) channel.emplace(std::move(*opened));
+  }
+  std::optional<int> got;
+  if (channel) got = channel->pass(files.inode_fd(v.unlinked));
+  if (!got)
+    throw CkptError(CkptError::kSystem, "handing " + v.path + " to restored process " +
+                                            std::to_string(b.pid()) + " to map it failed");
+  return static_cast<std::uint64_t>(*got);
+}
+
+void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
+              const OpenFiles& files) {
+  std::optional<FdChannel> channel;
   for (const VmaImage& v : mm.vmas) {
     if (is_kernel_special(v.kind) || inherited(v, keep)) continue;
-    bool anon = v.kind != "file";
+    bool anon = !is_file_backed(v);
     int flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (anon ? MAP_ANONYMOUS : 0);
     if (std::find(v.vm_flags.begin(), v.vm_flags.end(), "gd") != v.vm_flags.end())
       flags |= MAP_GROWSDOWN;
     // Private memory is mapped writable until its pages are in; mprotect follows.
     int prot = v.prot;
-    if (!(v.kind == "file" && v.shared)) prot |= PROT_READ | PROT_WRITE;
+    if (!(is_file_backed(v) && v.shared)) prot |= PROT_READ | PROT_WRITE;
     std::string what = anon ? "anonymous mapping" : "mapping of " + v.path;
     if (anon) {
       b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
               static_cast<std::uint64_t>(flags), ~0ULL, 0},
              what);
     } else {
-      bool rw = v.shared && (v.prot & PROT_WRITE);
-      std::uint64_t fd = b.sys("openat",
-                               {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(v.path),
-                                static_cast<std::uint64_t>(rw ? O_RDWR : O_RDONLY), 0},
-                               v.path);
+      std::uint64_t fd = open_mapped_file(b, v, files, channel);
       b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
               static_cast<std::uint64_t>(flags), fd, v.offset},
              what);
       b.sys("close", {fd}, v.path);
     }
   }
+  if (channel) channel->close();
 }
 
 // Debian 12's glibc headers predate MADV_COLLAPSE (Linux 6.1).
@@ -454,7 +492,7 @@ bool has_flag(const VmaImage& v, const char* flag) {
 // Private anonymous memory can sit in huge pages without changing anything smaps shows of
 // the mapping but AnonHugePages; "nh" mappings asked not to.
 bool may_use_huge_pages(const VmaImage& v) {
-  return !v.shared && v.kind != "file" && !is_kernel_special(v.kind) && !has_flag(v, "nh");
+  return !v.shared && !is_file_backed(v) && !is_kernel_special(v.kind) && !has_flag(v, "nh");
 }
 
 // Backs the whole huge-page blocks of [begin, end) with huge pages. Faulting fresh anonymous
@@ -902,7 +940,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     if (inherited(v, parent_shared)) kept.push_back(v);
   }
   replace_address_space(b, p.mm, kept);
-  map_vmas(b, p.mm, kept);
+  map_vmas(b, p.mm, kept, files);
   advise_vmas(b, p.mm);
   enter_phase("pages");
   fill_pages(b, p, kept);
@@ -1023,6 +1061,7 @@ int restore(const RestoreOptions& opts) {
     // Closed before any process runs: a reader waits for its pipe's writers, ckpt not among them.
     OpenFiles files(img.files, img.files_data, terminal);
     restore_process(*all.front(), root, nullptr, img, files, all, opts, terminal);
+    files.seal();
   }
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);

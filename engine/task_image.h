@@ -21,6 +21,7 @@ struct VmaImage {
   std::uint64_t offset = 0;
   std::vector<std::string> vm_flags;  ///< smaps VmFlags, e.g. "gd" for a grows-down stack.
   std::uint64_t inode = 0;            ///< Identifies shared anonymous memory across processes.
+  int unlinked = -1;                  ///< For kind "unlinked": its inode in FilesImage::unlinked.
 };
 
 /// A run of pages at vaddr stored at offset in the pages file.
@@ -87,8 +88,12 @@ struct PipeImage {
   std::uint64_t offset = 0, length = 0;  ///< Its bytes in files-data.img.
 };
 
-/// An unlinked regular file: its content, kept in the image since no name reaches it.
+/// An unlinked regular file or a memfd: its content, kept in the image since no name reaches
+/// it. Its fds and mappings all name it, so they share one inode again.
 struct UnlinkedImage {
+  std::string path;   ///< Its last name ("/memfd:NAME" for a memfd).
+  std::string memfd;  ///< For a memfd: its memfd_create() name; "" for an unlinked file.
+  int seals = 0;      ///< A memfd's F_GET_SEALS.
   unsigned mode = 0;  ///< Permission bits.
   std::uint32_t uid = 0, gid = 0;
   std::uint64_t offset = 0, length = 0;  ///< Its content in files-data.img.
@@ -158,7 +163,7 @@ struct CoreImage {
 };
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags,
-                                   inode)
+                                   inode, unlinked)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PagemapEntry, vaddr, npages, offset)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_data, end_data,
                                    start_brk, brk, start_stack, arg_start, arg_end, env_start,
@@ -169,7 +174,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LockImage, kind, write, start, len)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec, locks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty, locks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, mode, uid, gid, offset, length)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, path, memfd, seals, mode, uid, gid, offset,
+                                   length)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)

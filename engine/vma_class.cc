@@ -18,8 +18,15 @@ VmaClass classify_vma(const MapsEntry& e) {
     return {"anon", PageFilter::kPresent, std::nullopt};
   if (p.starts_with("["))
     return {"special", std::nullopt, "kernel mapping " + p + " is not supported"};
+  if (p.starts_with("/SYSV") && p.ends_with(" (deleted)"))
+    return {
+        "sysv_shm", std::nullopt,
+        "System V shared memory segment " + p + " is attached, which ckpt cannot checkpoint yet"};
+  // A memfd or a file removed from every directory (the dump checks no name is left): its
+  // inode comes back with its content, shared by every mapping and fd of it.
   if (p.ends_with(" (deleted)"))
-    return {"file", std::nullopt, "mapping of deleted file " + p + " is not supported yet"};
+    return {"unlinked", e.shared ? std::nullopt : std::optional(PageFilter::kAnonOnly),
+            std::nullopt};
   if (e.shared) return {"file", std::nullopt, std::nullopt};
   return {"file", PageFilter::kAnonOnly, std::nullopt};
 }

@@ -26,10 +26,20 @@ TEST(ClassifyVma, EachKindAndItsPages) {
   EXPECT_FALSE(vvar.pages.has_value());
 }
 
-TEST(ClassifyVma, RefusesDeletedFilesNamingThem) {
-  auto c = of("1000-2000 rw-p 00000000 fe:00 7 /tmp/gone (deleted)\n");
+TEST(ClassifyVma, DeletedFilesAndMemfdsKeepTheirInode) {
+  auto priv = of("1000-2000 rw-p 00000000 fe:00 7 /tmp/gone (deleted)\n");
+  EXPECT_EQ(priv.kind, "unlinked");
+  EXPECT_EQ(priv.pages, PageFilter::kAnonOnly);
+  auto memfd = of("1000-2000 rw-s 00000000 00:01 9 /memfd:buf (deleted)\n");
+  EXPECT_EQ(memfd.kind, "unlinked");
+  EXPECT_FALSE(memfd.pages.has_value());
+  EXPECT_FALSE(memfd.refusal.has_value());
+}
+
+TEST(ClassifyVma, RefusesSysvShmNamingIt) {
+  auto c = of("1000-2000 rw-s 00000000 00:01 32769 /SYSV0000abcd (deleted)\n");
   ASSERT_TRUE(c.refusal.has_value());
-  EXPECT_NE(c.refusal->find("/tmp/gone"), std::string::npos);
+  EXPECT_NE(c.refusal->find("System V shared memory segment /SYSV0000abcd"), std::string::npos);
 }
 
 }  // namespace
