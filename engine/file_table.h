@@ -17,9 +17,10 @@ class FileTable {
   /// Records the fds of process pid, which must stay stopped until write(); throws
   /// kUnsupported naming the process, the fd and the kind of a file ckpt cannot checkpoint.
   std::vector<FdImage> add_process(pid_t pid);
-  /// Refuses a pipe whose other end no process of the tree holds, copies the bytes in flight
-  /// in each pipe and FIFO (without taking them) and the content of each unlinked file, and
-  /// writes files.json and files-data.img.
+  /// Reads the state of eventfds, timerfds, signalfds and epolls (kUnsupported for an epoll
+  /// watch ckpt cannot register again), refuses a pipe whose other end no process of the
+  /// tree holds, copies the bytes in flight in each pipe and FIFO (without taking them) and
+  /// the content of each unlinked file, and writes files.json and files-data.img.
   void write(ImageWriter& image);
 
  private:

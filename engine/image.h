@@ -17,8 +17,9 @@ namespace crossrig::engine {
 
 /// Version of the image layout; restore refuses any other. 2 added per-thread credentials and
 /// seccomp filters to core files; 3 moved open file descriptions into files.json, shared by
-/// the fds of every process, with files-data.img (engine/README.md lists every file).
-inline constexpr int kImageFormatVersion = 3;
+/// the fds of every process, with files-data.img (engine/README.md lists every file); 4 added
+/// kernel objects (eventfd, timerfd, signalfd, epoll) with their state in files.json.
+inline constexpr int kImageFormatVersion = 4;
 
 /// SHA-256 of bytes as lower-case hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
