@@ -103,7 +103,7 @@ void check_watches(pid_t pid, int epfd, const std::vector<WatchImage>& watches) 
     kcmp_epoll_slot slot{static_cast<std::uint32_t>(epfd), static_cast<std::uint32_t>(w.fd),
                          nth[w.fd]++};
     const std::string what =
-        "the epoll of " + fd_name(pid, epfd) + " watches fd " + std::to_string(w.fd) + " ";
+        "the epoll of " + fd_name(pid, epfd) + " watches fd " + std::to_string(w.fd);
     long r = ::syscall(SYS_kcmp, pid, pid, KCMP_EPOLL_TFD, w.fd, &slot);
     if (r < 0 && errno == ENOSYS)
       throw CkptError(CkptError::kUnsupported,
@@ -113,14 +113,15 @@ void check_watches(pid_t pid, int epfd, const std::vector<WatchImage>& watches) 
     if ((r < 0 && errno == EBADF) || r > 0)
       throw CkptError(CkptError::kUnsupported,
                       what +
-                          "through a file the process no longer has open under that number "
+                          " through a file the process no longer has open under that number "
                           "(closed or replaced after EPOLL_CTL_ADD); ckpt registers a watch "
-                          "again by its fd number and cannot checkpoint this one");
-    if (r < 0) throw_errno("comparing " + what + "with the process's fd");
+                          "again by its fd number and cannot checkpoint this one: let the "
+                          "process remove the watch (EPOLL_CTL_DEL) before closing that fd");
+    if (r < 0) throw_errno("finding the file behind the watch: " + what);
     if (event_kind(read_link(proc_path(pid, "fd/" + std::to_string(w.fd)))) == "epoll")
       throw CkptError(CkptError::kUnsupported,
                       what +
-                          "which is another epoll; ckpt cannot checkpoint an epoll watching "
+                          ", which is another epoll; ckpt cannot checkpoint an epoll watching "
                           "an epoll yet");
   }
 }
