@@ -13,6 +13,7 @@
 
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
+#include "engine/event_files.h"
 #include "engine/kcmp.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
@@ -41,6 +42,7 @@ std::string unsupported_kind(const std::string& link, const struct stat& st) {
 // still linked elsewhere is not "unlinked": its content lives on under a name ckpt cannot
 // find.
 std::string kind_of(const std::string& link, const struct stat& st) {
+  if (std::string kind = event_kind(link); !kind.empty()) return kind;
   const bool named = link.starts_with("/") && !link.ends_with(kDeleted);
   if (S_ISREG(st.st_mode) && link.starts_with("/") && link.ends_with(kDeleted) && st.st_nlink == 0)
     return "unlinked";
@@ -163,11 +165,13 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
       FileImage f;
       f.kind = kind_of(link, st);
       if (f.kind.empty())
-        throw CkptError(CkptError::kUnsupported,
-                        "process " + std::to_string(pid) + " has fd " + std::to_string(fd) +
-                            " on " + unsupported_kind(link, st) +
-                            ", which ckpt cannot checkpoint yet (it can: regular files, "
-                            "unlinked ones, directories, character devices, pipes and FIFOs)");
+        throw CkptError(
+            CkptError::kUnsupported,
+            "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
+                unsupported_kind(link, st) +
+                ", which ckpt cannot checkpoint yet (it can: regular files, "
+                "unlinked ones, directories, character devices, pipes, FIFOs, eventfds, "
+                "timerfds, signalfds and epolls)");
       f.path = f.kind == "unlinked" ? link.substr(0, link.size() - kDeleted.size()) : link;
       f.flags = flags & ~O_CLOEXEC;
       f.pos = std::stoll(info.at("pos"));
@@ -232,7 +236,14 @@ int FileTable::add_mapping(pid_t pid, const MapsEntry& e) {
 }
 
 void FileTable::write(ImageWriter& image) {
-  FilesImage out{files_, {}, {}};
+  // Read now that every process is held, so that none changes them after.
+  std::vector<EventImage> events;
+  for (std::size_t i = 0; i < files_.size(); ++i) {
+    if (!is_event_kind(files_[i].kind)) continue;
+    files_[i].event = static_cast<int>(events.size());
+    events.push_back(read_event(holders_[i].pid, holders_[i].fd, files_[i].kind));
+  }
+  FilesImage out{files_, {}, {}, std::move(events)};
   PagesWriter data = image.open_pages("files-data.img");
   for (std::size_t i = 0; i < pipes_.size(); ++i) {
     const Pipe& p = pipes_[i];

@@ -23,9 +23,10 @@ class FileTable {
   /// and returns its index in FilesImage::unlinked, shared with fds on the same inode;
   /// throws kUnsupported if a name of it is left somewhere or it lives on hugetlbfs.
   int add_mapping(pid_t pid, const MapsEntry& e);
-  /// Refuses a pipe whose other end no process of the tree holds, copies the bytes in flight
-  /// in each pipe and FIFO (without taking them) and the content of each unlinked file, and
-  /// writes files.json and files-data.img.
+  /// Reads the state of eventfds, timerfds, signalfds and epolls (kUnsupported for an epoll
+  /// watch ckpt cannot register again), refuses a pipe whose other end no process of the
+  /// tree holds, copies the bytes in flight in each pipe and FIFO (without taking them) and
+  /// the content of each unlinked file, and writes files.json and files-data.img.
   void write(ImageWriter& image);
 
  private:

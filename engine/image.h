@@ -17,7 +17,9 @@ namespace crossrig::engine {
 
 /// Version of the image layout; restore refuses any other. 2 added per-thread credentials and
 /// seccomp filters to core files; 3 moved open file descriptions into files.json, shared by
-/// the fds of every process, with files-data.img (engine/README.md lists every file).
+/// the fds of every process, with files-data.img (engine/README.md lists every file); 4 added
+/// kernel objects (eventfd, timerfd, signalfd, epoll), memfds and mappings of unlinked files,
+/// job-control stops and child subreapers.
 inline constexpr int kImageFormatVersion = 4;
 
 /// SHA-256 of bytes as lower-case hex.

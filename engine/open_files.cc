@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "engine/ckpt_error.h"
+#include "engine/event_files.h"
 #include "engine/page_hash.h"
 
 namespace crossrig::engine {
@@ -101,6 +102,7 @@ void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
             " names no file");
     }
   }
+  check_events(files, tasks);
 }
 
 OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
@@ -156,6 +158,10 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
     backing_.push_back(std::move(h));
   }
   for (const FileImage& f : img.files) {
+    if (is_event_kind(f.kind)) {
+      fds_.push_back(make_event_file(f, img.events[static_cast<std::size_t>(f.event)]));
+      continue;
+    }
     const bool swapped = f.ctty && !terminal.empty();
     std::string path = swapped ? terminal : f.path;
     if (is_pipe(f))

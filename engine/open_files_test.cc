@@ -19,8 +19,8 @@ using test_support::TempDir;
 
 FilesImage pipe_with(std::uint64_t offset, std::uint64_t length) {
   FilesImage f;
-  f.files.push_back({"pipe", "pipe:[1]", O_RDONLY | O_NONBLOCK, 0, 0, -1, false, {}});
-  f.files.push_back({"pipe", "pipe:[1]", O_WRONLY, 0, 0, -1, false, {}});
+  f.files.push_back({"pipe", "pipe:[1]", O_RDONLY | O_NONBLOCK, 0, 0, -1, false, {}, -1});
+  f.files.push_back({"pipe", "pipe:[1]", O_WRONLY, 0, 0, -1, false, {}, -1});
   f.pipes.push_back({65536, offset, length});
   return f;
 }
@@ -60,7 +60,7 @@ TEST(CheckFiles, RefusesReferencesOutOfRange) {
   file_with_buffer.files[0].kind = "file";
   EXPECT_EQ(bad_image_kind(file_with_buffer, {}, 0), CkptError::kBadImage);
   FilesImage unlinked = pipe_with(0, 0);
-  unlinked.files.push_back({"unlinked", "/tmp/x", O_RDONLY, 0, -1, 0, false, {}});
+  unlinked.files.push_back({"unlinked", "/tmp/x", O_RDONLY, 0, -1, 0, false, {}, -1});
   EXPECT_EQ(bad_image_kind(unlinked, {}, 8), CkptError::kBadImage) << "no content entry 0";
   unlinked.unlinked.push_back({"/tmp/x", "", 0, 0600, 0, 0, 4, 8});
   EXPECT_EQ(bad_image_kind(unlinked, {}, 8), CkptError::kBadImage) << "content past the end";
@@ -87,7 +87,7 @@ TEST(OpenFiles, OpensAFileAtItsOffsetWithItsFlags) {
   const std::string path = (dir.path() / "f").string();
   std::ofstream(path) << "0123456789";
   FilesImage img;
-  img.files.push_back({"file", path, O_WRONLY | O_APPEND, 4, -1, -1, false, {}});
+  img.files.push_back({"file", path, O_WRONLY | O_APPEND, 4, -1, -1, false, {}, -1});
   OpenFiles files(img, {}, "");
   EXPECT_EQ(::lseek(files.fd(0), 0, SEEK_CUR), 4);
   EXPECT_EQ(::fcntl(files.fd(0), F_GETFL) & (O_ACCMODE | O_APPEND), O_WRONLY | O_APPEND);
@@ -97,8 +97,10 @@ TEST(OpenFiles, MakesAnUnlinkedFileAgainNamelessWithItsContent) {
   TempDir dir("open-files-test");
   const std::string data = "content of a file nobody can name";
   FilesImage img;
-  img.files.push_back({"unlinked", (dir.path() / "gone").string(), O_RDWR, 3, -1, 0, false, {}});
-  img.files.push_back({"unlinked", (dir.path() / "gone").string(), O_RDONLY, 0, -1, 0, false, {}});
+  img.files.push_back(
+      {"unlinked", (dir.path() / "gone").string(), O_RDWR, 3, -1, 0, false, {}, -1});
+  img.files.push_back(
+      {"unlinked", (dir.path() / "gone").string(), O_RDONLY, 0, -1, 0, false, {}, -1});
   img.unlinked.push_back(
       {(dir.path() / "gone").string(), "", 0, 0604, ::getuid(), ::getgid(), 0, data.size()});
   OpenFiles files(img, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
@@ -120,7 +122,7 @@ TEST(OpenFiles, MakesAnUnlinkedFileAgainNamelessWithItsContent) {
 TEST(OpenFiles, MakesAMemfdAgainWithItsNameContentAndSeals) {
   const std::string data = "memfd bytes";
   FilesImage img;
-  img.files.push_back({"unlinked", "/memfd:ckpt-test", O_RDWR, 0, -1, 0, false, {}});
+  img.files.push_back({"unlinked", "/memfd:ckpt-test", O_RDWR, 0, -1, 0, false, {}, -1});
   img.unlinked.push_back({"/memfd:ckpt-test", "ckpt-test", F_SEAL_GROW | F_SEAL_SHRINK, 0600,
                           ::getuid(), ::getgid(), 0, data.size()});
   OpenFiles files(img, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
@@ -138,7 +140,7 @@ TEST(OpenFiles, MakesAMemfdAgainWithItsNameContentAndSeals) {
 
 TEST(OpenFiles, NamesAFileThatIsGone) {
   FilesImage img;
-  img.files.push_back({"file", "/nonexistent/ckpt-test", O_RDONLY, 0, -1, -1, false, {}});
+  img.files.push_back({"file", "/nonexistent/ckpt-test", O_RDONLY, 0, -1, -1, false, {}, -1});
   try {
     OpenFiles files(img, {}, "");
     FAIL() << "opened a missing file";

@@ -6,6 +6,7 @@
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -29,6 +30,7 @@
 #include "common/hex.h"
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
+#include "engine/event_files.h"
 #include "engine/fd_passing.h"
 #include "engine/image.h"
 #include "engine/open_files.h"
@@ -672,6 +674,20 @@ void install_fds(Builder& b, const TaskImage& t, const OpenFiles& files) {
   channel->close();
 }
 
+// An epoll watch is keyed by the target's fd number: the process registers it on its own fds.
+void add_epoll_watches(Builder& b, const TaskImage& t, const FilesImage& files) {
+  for (const EpollCtl& c : epoll_ctls(files, t)) {
+    epoll_event ev{};
+    ev.events = c.events;
+    ev.data.u64 = c.data;
+    b.sys("epoll_ctl",
+          {static_cast<std::uint64_t>(c.epfd), EPOLL_CTL_ADD, static_cast<std::uint64_t>(c.fd),
+           b.put(std::span(reinterpret_cast<const std::uint8_t*>(&ev), sizeof ev))},
+          "the watch of fd " + std::to_string(c.fd) + " by the epoll of fd " +
+              std::to_string(c.epfd));
+  }
+}
+
 void set_task_state(Builder& b, const TaskImage& t, const OpenFiles& files) {
   for (const SigactionImage& s : t.sigactions) {
     std::uint64_t ksa[4] = {s.handler, s.flags, s.restorer, s.mask};
@@ -976,6 +992,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   }
   enter_phase("task");
   set_task_state(b, p.task, files);
+  add_epoll_watches(b, p.task, img.files);
   // A shell job in the foreground takes ckpt's terminal over, as the shell would give it; its
   // signals are all blocked here, so the kernel sends no SIGTTOU for asking from the
   // background.

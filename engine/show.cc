@@ -28,6 +28,24 @@ std::uint64_t thread_pointer(const arch::Regs& regs) {
   return tp;
 }
 
+// What a kernel object of the image holds, as a suffix to its fd's line.
+std::string event_state(const std::string& kind, const nlohmann::json& e) {
+  auto u64 = [&](const char* name) { return e.value(name, std::uint64_t{0}); };
+  if (kind == "eventfd")
+    return fmt::format(", count {}{}", u64("count"),
+                       e.value("semaphore", false) ? " semaphore" : "");
+  if (kind == "timerfd")
+    return fmt::format(", clock {} next in {}.{:09}s every {}.{:09}s, {} unread{}",
+                       e.value("clockid", 0), u64("value_sec"), u64("value_nsec"),
+                       u64("interval_sec"), u64("interval_nsec"), u64("ticks"),
+                       e.value("settime_flags", 0) & 1 ? " absolute" : "");
+  if (kind == "signalfd") return ", signals " + hex(u64("sigmask"));
+  std::vector<int> fds;
+  for (const auto& w : e.value("watches", nlohmann::json::array()))
+    fds.push_back(w.value("fd", -1));
+  return fmt::format(", watches fds {} of process {}", fmt::join(fds, ","), e.value("owner", 0));
+}
+
 }  // namespace
 
 const arch::Arch* image_arch(const nlohmann::json& inventory) {
@@ -124,6 +142,10 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
         queued =
             fmt::format(", {} bytes queued",
                         doc["files"]["pipes"][static_cast<std::size_t>(pipe)].value("length", 0));
+      const int event = f.value("event", -1);
+      if (event >= 0 && static_cast<std::size_t>(event) < doc["files"]["events"].size())
+        queued += event_state(f.value("kind", ""),
+                              doc["files"]["events"][static_cast<std::size_t>(event)]);
       out << fmt::format("  fd {} file {}: {} {} pos {}{}{}\n", fd.value("fd", 0), file,
                          f.value("kind", "?"), f.value("path", ""), f.value("pos", 0), queued,
                          fd.value("cloexec", false) ? " cloexec" : "");

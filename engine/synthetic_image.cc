@@ -24,7 +24,7 @@ void write_synthetic_image(const std::string& dir, const arch::Regs& regs, std::
   task.fds = {{0, 0, false, {}}};
   w.write_json("task-" + id + ".json", task);
   FilesImage files;
-  files.files.push_back({"chr", "/dev/null", 0, 0, -1, -1, false, {}});
+  files.files.push_back({"chr", "/dev/null", 0, 0, -1, -1, false, {}, -1});
   w.write_json("files.json", files);
   PagesWriter pipes = w.open_pages("files-data.img");
   w.add_pages("files-data.img", pipes);

@@ -58,6 +58,28 @@ struct LockImage {
   std::int64_t start = 0, len = 0;  ///< Byte range; len 0 runs to the end of the file.
 };
 
+/// One fd an epoll instance watches, as its owner registered it (EPOLL_CTL_ADD).
+struct WatchImage {
+  int fd = 0;                ///< The target's fd number in the owner, which keys the watch.
+  std::uint32_t events = 0;  ///< EPOLL* bits, EPOLLET and EPOLLONESHOT included.
+  std::uint64_t data = 0;    ///< epoll_data as the process gave it.
+};
+
+/// The state of an anonymous-inode kernel object (FileImage kinds "eventfd", "timerfd",
+/// "signalfd", "epoll"); each kind uses its own fields, the others stay 0.
+struct EventImage {
+  std::uint64_t count = 0;  ///< eventfd: its counter.
+  bool semaphore = false;   ///< eventfd: EFD_SEMAPHORE.
+  int clockid = 0;          ///< timerfd: its clock.
+  int settime_flags = 0;    ///< timerfd: TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET.
+  std::uint64_t ticks = 0;  ///< timerfd: expirations not read yet.
+  /// timerfd: time left to the next expiration (0 if disarmed) and the period.
+  std::int64_t value_sec = 0, value_nsec = 0, interval_sec = 0, interval_nsec = 0;
+  std::uint64_t sigmask = 0;        ///< signalfd: the signals it reads, bit sig-1.
+  int owner = 0;                    ///< epoll: the process whose fd numbers the watches name.
+  std::vector<WatchImage> watches;  ///< epoll: what it watches.
+};
+
 /// One file descriptor: a number in the process's table and the open file description it
 /// points at (shared with every fd dup'ed from it, inherited across fork or passed over a socket).
 struct FdImage {
@@ -70,8 +92,9 @@ struct FdImage {
 /// An open file description: what one open() or pipe() made, with the offset and status flags
 /// every fd on it shares.
 struct FileImage {
-  /// "file", "dir", "chr", "fifo", "pipe" (one end of an anonymous pipe) or "unlinked" (a
-  /// regular file removed from every directory while open).
+  /// "file", "dir", "chr", "fifo", "pipe" (one end of an anonymous pipe), "unlinked" (a
+  /// regular file removed from every directory while open), or a kernel object: "eventfd",
+  /// "timerfd", "signalfd", "epoll".
   std::string kind;
   std::string path;  ///< As ckpt saw it; "pipe:[INODE]" for a pipe, the last name if unlinked.
   int flags = 0;     ///< Access mode and status flags (O_APPEND, O_NONBLOCK...).
@@ -80,6 +103,7 @@ struct FileImage {
   int unlinked = -1;             ///< For an unlinked file: its inode in FilesImage::unlinked.
   bool ctty = false;             ///< On a controlling terminal (`restore --shell-job` swaps it).
   std::vector<LockImage> locks;  ///< flock() and OFD locks held through it.
+  int event = -1;  ///< For an eventfd, timerfd, signalfd or epoll: its FilesImage::events entry.
 };
 
 /// The buffer of a pipe or FIFO with the bytes that were in flight in it.
@@ -104,6 +128,7 @@ struct FilesImage {
   std::vector<FileImage> files;
   std::vector<PipeImage> pipes;
   std::vector<UnlinkedImage> unlinked;
+  std::vector<EventImage> events;
 };
 
 /// Credentials and security state of one thread (the kernel keeps them per thread).
@@ -172,11 +197,16 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LockImage, kind, write, start, len)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec, locks)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty, locks)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WatchImage, fd, events, data)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EventImage, count, semaphore, clockid, settime_flags, ticks,
+                                   value_sec, value_nsec, interval_sec, interval_nsec, sigmask,
+                                   owner, watches)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty, locks,
+                                   event)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, path, memfd, seals, mode, uid, gid, offset,
                                    length)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked, events)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)
