@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@
 #include "engine/spu.h"
 #include "engine/task_info.h"
 #include "engine/terminal.h"
+#include "engine/timers.h"
 #include "engine/vma_class.h"
 
 namespace crossrig::engine {
@@ -287,6 +289,48 @@ std::vector<SigactionImage> read_sigactions(Session& s) {
   return out;
 }
 
+// The interval timers that are armed, with the time each has left.
+std::vector<ItimerImage> read_itimers(Session& s) {
+  std::vector<ItimerImage> out;
+  for (int which : {ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF}) {
+    if (s.sys("getitimer", {static_cast<std::uint64_t>(which), s.scratch().addr()}) != 0)
+      throw CkptError(CkptError::kSystem,
+                      "injected getitimer failed in process " + std::to_string(s.leader().t.tid()));
+    itimerval v{};
+    read_remote(s.leader().t.tid(), s.scratch(),
+                std::span(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
+    if (v.it_value.tv_sec != 0 || v.it_value.tv_usec != 0)
+      out.push_back({which, v.it_value.tv_sec, v.it_value.tv_usec, v.it_interval.tv_sec,
+                     v.it_interval.tv_usec});
+  }
+  return out;
+}
+
+// The POSIX timers of the process, each with the time it has left (asked by the task).
+std::vector<PosixTimerImage> read_posix_timers(Session& s, pid_t pid) {
+  std::vector<PosixTimerImage> timers;
+  try {
+    timers = parse_proc_timers(read_file(proc_path(pid, "timers")));
+  } catch (const std::runtime_error& e) {
+    throw CkptError(CkptError::kSystem, "process " + std::to_string(pid) + ": " + e.what());
+  }
+  for (PosixTimerImage& t : timers) {
+    if (std::string why = timer_refusal(t); !why.empty())
+      throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + ": " + why);
+    if (s.sys("timer_gettime", {static_cast<std::uint64_t>(t.id), s.scratch().addr()}) != 0)
+      throw CkptError(CkptError::kSystem, "injected timer_gettime of timer " +
+                                              std::to_string(t.id) + " failed in process " +
+                                              std::to_string(pid));
+    itimerspec v{};
+    read_remote(pid, s.scratch(), std::span(reinterpret_cast<std::uint8_t*>(&v), sizeof v));
+    t.value_sec = v.it_value.tv_sec;
+    t.value_nsec = v.it_value.tv_nsec;
+    t.interval_sec = v.it_interval.tv_sec;
+    t.interval_nsec = v.it_interval.tv_nsec;
+  }
+  return timers;
+}
+
 // Copies runs of pages into the pages file. Where ckpt could hand the file to the task, the
 // task writes its own pages (injected pwrite64): one copy straight into the page cache, where ckpt
 // reading them would copy twice and pin every page; ckpt hashes the previous chunk from the
@@ -443,6 +487,8 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   s.map_scratch();
   mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
   task.sigactions = read_sigactions(s);
+  task.itimers = read_itimers(s);
+  task.posix_timers = read_posix_timers(s, pid);
   task.stopped = s.leader().t.group_stop_signal() != 0;
   if (s.sys("prctl", {PR_GET_CHILD_SUBREAPER, s.scratch().addr(), 0, 0, 0}) != 0)
     throw CkptError(

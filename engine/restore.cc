@@ -13,6 +13,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -30,6 +31,7 @@
 #include "common/hex.h"
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
+#include "engine/compat/uapi.h"
 #include "engine/event_files.h"
 #include "engine/fd_passing.h"
 #include "engine/image.h"
@@ -891,6 +893,65 @@ Builder& fork_child(Builder& b, int pid, bool suspend_seccomp, Builders& all) {
   return *all.back();
 }
 
+// The interval timers, then the POSIX timers under their ids: by asking for each id where the
+// kernel takes requests (PR_TIMER_CREATE_RESTORE_IDS), else by making timers in order (ids
+// count up from 0 in a new process) and deleting the ones in between.
+void restore_timers(Builder& b, const TaskImage& t) {
+  const std::string owner = " of process " + std::to_string(t.pid);
+  for (const ItimerImage& it : t.itimers) {
+    itimerval v{{it.interval_sec, it.interval_usec}, {it.value_sec, it.value_usec}};
+    b.sys("setitimer",
+          {static_cast<std::uint64_t>(it.which),
+           b.put(std::span(reinterpret_cast<const std::uint8_t*>(&v), sizeof v)), 0},
+          "interval timer " + std::to_string(it.which) + owner);
+  }
+  if (t.posix_timers.empty()) return;
+  const bool by_id = b.raw_sys("prctl", {PR_TIMER_CREATE_RESTORE_IDS,
+                                         PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0}) == 0;
+  // Without it, an id this far up would take too many timers made and deleted on the way.
+  constexpr int kMaxCountedId = 65536;
+  for (const PosixTimerImage& pt : t.posix_timers) {
+    const std::string what = "POSIX timer " + std::to_string(pt.id) + owner;
+    if (!by_id && pt.id > kMaxCountedId)
+      throw CkptError(CkptError::kUnsupported,
+                      what +
+                          ": this kernel cannot make a timer under a chosen id "
+                          "(PR_TIMER_CREATE_RESTORE_IDS, Linux 6.17) and the id is too high to "
+                          "reach by counting; restore on a newer kernel");
+    struct {
+      sigevent ev;
+      int id;
+    } req{};
+    req.ev.sigev_value.sival_ptr = reinterpret_cast<void*>(pt.sigval);
+    req.ev.sigev_signo = pt.signo;
+    req.ev.sigev_notify = pt.notify;
+    req.ev._sigev_un._tid = pt.tid;
+    for (;;) {
+      req.id = pt.id;
+      const std::uint64_t at =
+          b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
+      b.sys("timer_create",
+            {static_cast<std::uint64_t>(pt.clockid), at, at + offsetof(decltype(req), id)}, what);
+      int got = 0;
+      read_remote(b.pid(), RemoteAddr(at + offsetof(decltype(req), id)),
+                  std::span(reinterpret_cast<std::uint8_t*>(&got), sizeof got));
+      if (got == pt.id) break;
+      b.sys("timer_delete", {static_cast<std::uint64_t>(got)}, what);
+      if (by_id || got > pt.id)
+        throw CkptError(CkptError::kSystem, what + " was made as timer " + std::to_string(got));
+    }
+    const itimerspec v{{pt.interval_sec, pt.interval_nsec}, {pt.value_sec, pt.value_nsec}};
+    if (pt.value_sec != 0 || pt.value_nsec != 0)
+      b.sys("timer_settime",
+            {static_cast<std::uint64_t>(pt.id), 0,
+             b.put(std::span(reinterpret_cast<const std::uint8_t*>(&v), sizeof v)), 0},
+            what);
+  }
+  if (by_id)
+    b.sys("prctl", {PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_OFF, 0, 0, 0},
+          "timer ids" + owner);
+}
+
 // Puts the process m into its session and process group, as grouping_of() says.
 void set_grouping(Builder& b, const TreeMember& m, const TreeMember* parent) {
   const std::string what = "session and process group of process " + std::to_string(m.pid);
@@ -1016,6 +1077,9 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     create_thread(b, p.cores[i].tid);
     set_thread_state(b, b.threads().back(), p.cores[i]);
   }
+  // After the threads, which a timer may signal (SIGEV_THREAD_ID).
+  enter_phase("timers");
+  restore_timers(b, p.task);
   enter_phase("seccomp");
   restore_seccomp(b, p);
   enter_phase("creds");

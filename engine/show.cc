@@ -125,6 +125,18 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
                          v.value("shared", false) ? 's' : 'p', v.value("kind", ""),
                          v.value("path", ""));
     }
+    for (const auto& it : t["itimers"])
+      out << fmt::format("  interval timer {} left {}.{:06}s period {}.{:06}s\n",
+                         it.value("which", 0), it.value("value_sec", 0L),
+                         it.value("value_usec", 0L), it.value("interval_sec", 0L),
+                         it.value("interval_usec", 0L));
+    for (const auto& pt : t["posix_timers"])
+      out << fmt::format(
+          "  POSIX timer {} clock {} notify {} signal {} value {:#x} left "
+          "{}.{:09}s period {}.{:09}s\n",
+          pt.value("id", 0), pt.value("clockid", 0), pt.value("notify", 0), pt.value("signo", 0),
+          pt.value("sigval", std::uint64_t{0}), pt.value("value_sec", 0L),
+          pt.value("value_nsec", 0L), pt.value("interval_sec", 0L), pt.value("interval_nsec", 0L));
     int n = 0;
     for (const auto& f : t["seccomp_filters"])
       out << fmt::format("  seccomp filter {}: {} instructions on {}, flags {:#x}\n", n++,

@@ -50,6 +50,24 @@ struct RlimitImage {
   std::uint64_t cur = 0, max = 0;
 };
 
+/// An interval timer (setitimer) that was armed, with the time it had left; time stands
+/// still for it between dump and restore.
+struct ItimerImage {
+  int which = 0;  ///< ITIMER_REAL, ITIMER_VIRTUAL or ITIMER_PROF.
+  std::int64_t value_sec = 0, value_usec = 0, interval_sec = 0, interval_usec = 0;
+};
+
+/// A POSIX timer (timer_create), as /proc/PID/timers and timer_gettime show it.
+struct PosixTimerImage {
+  int id = 0;  ///< The timer_t the process holds.
+  int clockid = 0;
+  int notify = 0;  ///< sigev_notify: SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, | SIGEV_THREAD_ID.
+  int signo = 0;
+  std::uint64_t sigval = 0;  ///< sigev_value, delivered with the signal.
+  int tid = 0;               ///< The thread signalled, with SIGEV_THREAD_ID.
+  std::int64_t value_sec = 0, value_nsec = 0, interval_sec = 0, interval_nsec = 0;
+};
+
 /// A file lock as /proc/PID/fdinfo shows it: a flock() or OFD lock belongs to the open file
 /// description, a POSIX (fcntl) lock to the process that set it through the fd.
 struct LockImage {
@@ -160,6 +178,8 @@ struct TaskImage {
   unsigned umask = 0;
   std::vector<SigactionImage> sigactions;
   std::vector<RlimitImage> rlimits;
+  std::vector<ItimerImage> itimers;
+  std::vector<PosixTimerImage> posix_timers;  ///< By ascending id.
   std::vector<FdImage> fds;
   std::vector<std::string> shared_pending;  ///< siginfo (hex) of signals queued to the process.
   std::vector<SeccompFilterImage>
@@ -195,6 +215,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_da
                                    env_end, auxv, exe)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SigactionImage, sig, handler, flags, restorer, mask)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RlimitImage, resource, cur, max)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(ItimerImage, which, value_sec, value_usec, interval_sec,
+                                   interval_usec)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PosixTimerImage, id, clockid, notify, signo, sigval, tid,
+                                   value_sec, value_nsec, interval_sec, interval_nsec)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LockImage, kind, write, start, len)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec, locks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WatchImage, fd, events, data)
@@ -212,7 +236,8 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(TaskImage, pid, ppid, pgid, sid, foreground, stopped,
                                    child_subreaper, threads, comm, cwd, root, umask, sigactions,
-                                   rlimits, fds, shared_pending, seccomp_filters)
+                                   rlimits, itimers, posix_timers, fds, shared_pending,
+                                   seccomp_filters)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CoreImage, tid, arch, regs, fp, vector, sigmask, rseq_ptr,
                                    rseq_size, rseq_sig, altstack_sp, altstack_size, altstack_flags,
                                    pending, clear_tid, robust_head, robust_len, pdeathsig, creds,

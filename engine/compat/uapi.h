@@ -1,6 +1,6 @@
 #pragma once
 // uapi definitions newer than Debian 12's 6.1 headers; values from the kernel's
-// include/uapi/linux/fs.h and userfaultfd.h.
+// include/uapi/linux/fs.h, userfaultfd.h and prctl.h.
 
 #include <linux/fs.h>
 #include <linux/userfaultfd.h>
@@ -50,4 +50,12 @@ struct pm_scan_arg {
 #endif
 #ifndef UFFD_FEATURE_WP_ASYNC
 #define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+
+#ifndef PR_TIMER_CREATE_RESTORE_IDS
+/// While on, timer_create() makes the timer under the id its third argument points at
+/// (Linux 6.17), so a restored process gets its timers' ids back.
+#define PR_TIMER_CREATE_RESTORE_IDS 77
+#define PR_TIMER_CREATE_RESTORE_IDS_OFF 0
+#define PR_TIMER_CREATE_RESTORE_IDS_ON 1
 #endif
