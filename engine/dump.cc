@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -27,6 +30,7 @@
 #include "engine/fd_passing.h"
 #include "engine/file_table.h"
 #include "engine/image.h"
+#include "engine/namespaces.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
 #include "engine/process_tree.h"
@@ -457,8 +461,49 @@ std::vector<TreeMember> collect_tree(pid_t root) {
 }
 
 // Dumps one live process into the image; returns its session, still holding it.
+// Fills in what restore sets in the namespaces it makes for the tree (ns), asked of the
+// root: its hostname and domain name; refuses an IPC namespace holding System V objects.
+void read_namespace_state(Session& s, NamespacesImage& ns) {
+  const pid_t pid = s.leader().t.tid();
+  if (ns.uts) {
+    if (s.sys("uname", {s.scratch().addr()}) != 0)
+      throw CkptError(CkptError::kSystem,
+                      "injected uname failed in process " + std::to_string(pid));
+    utsname u{};
+    read_remote(pid, s.scratch(), std::span(reinterpret_cast<std::uint8_t*>(&u), sizeof u));
+    ns.hostname = std::string(u.nodename, ::strnlen(u.nodename, sizeof u.nodename));
+    ns.domainname = std::string(u.domainname, ::strnlen(u.domainname, sizeof u.domainname));
+  }
+  if (!ns.ipc) return;
+  // The *_INFO calls count the objects of the caller's IPC namespace: asked by the task.
+  struct Count {
+    const char* what;
+    std::string_view call;
+    std::initializer_list<std::uint64_t> args;
+    std::size_t field;  // index of the int that counts them
+  };
+  const std::uint64_t at = s.scratch().addr();
+  const Count counts[] = {{"shared memory segments", "shmctl", {0, SHM_INFO, at}, 0},
+                          {"message queues", "msgctl", {0, MSG_INFO, at}, 0},
+                          {"semaphore sets", "semctl", {0, 0, SEM_INFO, at}, 7}};
+  for (const Count& c : counts) {
+    if (s.sys(c.call, c.args) < 0)
+      throw CkptError(CkptError::kSystem, "injected " + std::string(c.call) +
+                                              " failed in process " + std::to_string(pid));
+    int info[16] = {};
+    read_remote(pid, s.scratch(), std::span(reinterpret_cast<std::uint8_t*>(info), sizeof info));
+    if (info[c.field] != 0)
+      throw CkptError(CkptError::kUnsupported,
+                      "process " + std::to_string(pid) +
+                          " runs in its own IPC namespace, which "
+                          "holds " +
+                          std::to_string(info[c.field]) + " System V " + c.what +
+                          "; ckpt cannot checkpoint System V IPC objects yet");
+  }
+}
+
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
-                                      DumpResult& result) {
+                                      DumpResult& result, NamespacesImage* ns) {
   const arch::Arch& a = arch::native_arch();
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
@@ -487,6 +532,7 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   s.map_scratch();
   mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
   task.sigactions = read_sigactions(s);
+  if (ns != nullptr) read_namespace_state(s, *ns);
   task.itimers = read_itimers(s);
   task.posix_timers = read_posix_timers(s, pid);
   task.stopped = s.leader().t.group_stop_signal() != 0;
@@ -575,6 +621,17 @@ DumpResult dump(const DumpOptions& opts) {
   std::vector<pid_t> live;
   std::set<pid_t> members;
   check_groups(tree);
+  NamespacesImage namespaces;
+  {
+    std::vector<std::pair<pid_t, NamespaceIds>> ids;
+    for (const TreeMember& n : tree) {
+      if (!n.zombie) ids.emplace_back(n.pid, read_namespaces(n.pid));
+    }
+    for (const std::string& kind : namespaces_to_make(read_namespaces(::getpid()), ids)) {
+      namespaces.uts = namespaces.uts || kind == "uts";
+      namespaces.ipc = namespaces.ipc || kind == "ipc";
+    }
+  }
   for (const TreeMember& n : tree) {
     members.insert(n.pid);
     if (!n.zombie) live.push_back(n.pid);
@@ -599,13 +656,14 @@ DumpResult dump(const DumpOptions& opts) {
                        {"exit_code", stat.number(52)}});
       continue;
     }
-    sessions.push_back(dump_process(n.pid, image, files, result));
+    sessions.push_back(
+        dump_process(n.pid, image, files, result, n.pid == pid ? &namespaces : nullptr));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
   enter_phase("files");
   files.write(image);
-  image.write_json("tree.json", {{"root", pid}, {"processes", procs}});
+  image.write_json("tree.json", {{"root", pid}, {"processes", procs}, {"namespaces", namespaces}});
   utsname u{};
   ::uname(&u);
   enter_phase("commit");

@@ -35,6 +35,7 @@
 #include "engine/event_files.h"
 #include "engine/fd_passing.h"
 #include "engine/image.h"
+#include "engine/namespaces.h"
 #include "engine/open_files.h"
 #include "engine/page_hash.h"
 #include "engine/pagemap.h"
@@ -88,6 +89,7 @@ struct ZombieImage {
 struct Image {
   std::vector<ProcImage> procs;
   std::vector<ZombieImage> zombies;
+  NamespacesImage namespaces;
   FilesImage files;
   std::vector<std::uint8_t> files_data;
 };
@@ -167,6 +169,7 @@ Image load(const ImageReader& r) {
   try {
     auto tree = r.json("tree.json");
     int root = tree.at("root").get<int>();
+    img.namespaces = tree.at("namespaces").get<NamespacesImage>();
     for (const auto& p : tree.at("processes")) {
       int pid = p.at("pid").get<int>(), ppid = p.at("ppid").get<int>();
       if (p.value("zombie", false)) {
@@ -237,8 +240,9 @@ std::uint64_t map_helper(const std::vector<VmaImage>& vmas) {
   throw CkptError(CkptError::kSystem, "found no free place for the restore helper pages");
 }
 
-pid_t clone_with_pid(pid_t pid) {
+pid_t clone_with_pid(pid_t pid, const NamespacesImage& ns) {
   clone_args args{};
+  args.flags = (ns.uts ? CLONE_NEWUTS : 0) | (ns.ipc ? CLONE_NEWIPC : 0);
   args.exit_signal = SIGCHLD;
   args.set_tid = reinterpret_cast<std::uint64_t>(&pid);
   args.set_tid_size = 1;
@@ -259,7 +263,9 @@ pid_t clone_with_pid(pid_t pid) {
                                             " is taken by another process (" + comm +
                                             "); stop it or restore in a new PID namespace");
   }
-  if (r < 0) throw_errno("clone3 with PID " + std::to_string(pid));
+  if (r < 0)
+    throw_errno("clone3 with PID " + std::to_string(pid) +
+                (args.flags != 0 ? " in new UTS/IPC namespaces" : ""));
   return static_cast<pid_t>(r);
 }
 
@@ -1134,10 +1140,18 @@ int restore(const RestoreOptions& opts) {
   }
   std::uint64_t helper = map_helper(all_vmas);
   const ProcImage& root = img.procs.front();
-  pid_t pid = clone_with_pid(root.task.pid);
+  pid_t pid = clone_with_pid(root.task.pid, img.namespaces);
   ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
   Builders all;
   all.push_back(std::make_unique<Builder>(pid, helper, root.has_seccomp()));
+  if (img.namespaces.uts) {
+    Builder& b = *all.front();
+    const NamespacesImage& ns = img.namespaces;
+    b.sys("sethostname", {b.put_string(ns.hostname), ns.hostname.size()},
+          "hostname " + ns.hostname);
+    b.sys("setdomainname", {b.put_string(ns.domainname), ns.domainname.size()},
+          "domain name " + ns.domainname);
+  }
   {
     // Closed before any process runs: a reader waits for its pipe's writers, ckpt not among them.
     OpenFiles files(img.files, img.files_data, terminal);

@@ -100,6 +100,12 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
     out << "this ckpt has no register table for arch " << inv.value("arch", "?")
         << ": registers are listed by name, undecoded\n";
   }
+  if (const auto& ns = doc["tree"]["namespaces"]; ns.is_object()) {
+    if (ns.value("uts", false))
+      out << fmt::format("own UTS namespace: hostname {} domain {}\n", ns.value("hostname", ""),
+                         ns.value("domainname", ""));
+    if (ns.value("ipc", false)) out << "own IPC namespace\n";
+  }
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false))
       out << fmt::format("\nzombie {} (child of {}) wait status {:#x}\n", p.value("pid", 0),

@@ -1,0 +1,65 @@
+#include "engine/namespaces.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "engine/ckpt_error.h"
+#include "engine/ptrace_task.h"
+#include "engine/task_info.h"
+
+namespace crossrig::engine {
+namespace {
+
+// The namespaces ckpt compares; *_for_children ones follow from these for a tree restored
+// from its root.
+constexpr const char* kKinds[] = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
+constexpr const char* kMade[] = {"ipc", "uts"};
+
+std::string long_name(const std::string& kind) {
+  static const std::map<std::string, std::string> names = {
+      {"cgroup", "cgroup"}, {"ipc", "IPC"},   {"mnt", "mount"}, {"net", "network"},
+      {"pid", "PID"},       {"time", "time"}, {"user", "user"}, {"uts", "UTS"}};
+  return names.at(kind) + " namespace";
+}
+
+}  // namespace
+
+NamespaceIds read_namespaces(pid_t pid) {
+  NamespaceIds out;
+  for (const char* kind : kKinds) {
+    struct stat st {};
+    // A kernel without a kind of namespace has no link for it.
+    if (::stat(proc_path(pid, std::string("ns/") + kind).c_str(), &st) == 0) out[kind] = st.st_ino;
+  }
+  return out;
+}
+
+std::vector<std::string> namespaces_to_make(
+    const NamespaceIds& ckpt, const std::vector<std::pair<pid_t, NamespaceIds>>& members) {
+  std::vector<std::string> made;
+  if (members.empty()) return made;
+  const auto& [root, root_ns] = members.front();
+  for (const auto& [pid, ns] : members) {
+    for (const auto& [kind, ino] : ns) {
+      auto at_root = root_ns.find(kind);
+      if (at_root == root_ns.end() || at_root->second != ino)
+        throw CkptError(CkptError::kUnsupported,
+                        "process " + std::to_string(pid) + " runs in another " + long_name(kind) +
+                            " than the root process " + std::to_string(root) +
+                            "; ckpt checkpoints a tree whose processes share their namespaces");
+    }
+  }
+  for (const auto& [kind, ino] : root_ns) {
+    auto own = ckpt.find(kind);
+    if (own == ckpt.end() || own->second == ino) continue;
+    if (std::find(std::begin(kMade), std::end(kMade), kind) == std::end(kMade))
+      throw CkptError(CkptError::kUnsupported,
+                      "process " + std::to_string(root) + " runs in its own " + long_name(kind) +
+                          ", which ckpt cannot checkpoint yet (it can: UTS and IPC namespaces)");
+    made.push_back(kind);
+  }
+  return made;
+}
+
+}  // namespace crossrig::engine
