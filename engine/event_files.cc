@@ -5,8 +5,10 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -126,6 +128,77 @@ void check_watches(pid_t pid, int epfd, const std::vector<WatchImage>& watches) 
   }
 }
 
+// The path of the inode an inotify mark watches, found from its file handle through a
+// mount of its file system (ckpt shares the tree's mount namespace).
+InotifyWatchImage resolve_watch(pid_t pid, int fd, const InotifyMark& m) {
+  const std::string what = "the inotify watch " + std::to_string(m.wd) + " of " + fd_name(pid, fd);
+  const std::string dev = std::to_string(m.major) + ":" + std::to_string(m.minor);
+  // A mount of the whole file system, so that the path found is not cut short by a bind mount.
+  std::string mount_point;
+  for (const std::string& line : lines_of(read_file(proc_path(pid, "mountinfo")))) {
+    std::istringstream in(line);
+    std::string id, parent, majmin, root, point;
+    if (in >> id >> parent >> majmin >> root >> point && majmin == dev && root == "/") {
+      mount_point = point;
+      break;
+    }
+  }
+  if (mount_point.empty())
+    throw CkptError(CkptError::kUnsupported,
+                    what + " is on device " + dev +
+                        ", which no mount of the process shows whole; ckpt cannot find its path");
+  UniqueFd mount_fd(::open(mount_point.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!mount_fd) throw_errno("opening " + mount_point + " to find " + what);
+  std::vector<std::uint8_t> buf(sizeof(file_handle) + m.handle.size());
+  auto* handle = reinterpret_cast<file_handle*>(buf.data());
+  handle->handle_bytes = static_cast<unsigned>(m.handle.size());
+  handle->handle_type = m.handle_type;
+  std::copy(m.handle.begin(), m.handle.end(), buf.begin() + sizeof(file_handle));
+  UniqueFd target(::open_by_handle_at(mount_fd.get(), handle, O_PATH | O_CLOEXEC));
+  if (!target)
+    throw CkptError(CkptError::kUnsupported,
+                    what + " is on a file ckpt cannot open again by its handle (" +
+                        std::strerror(errno) +
+                        "): it was removed, or its file system "
+                        "does not export handles");
+  InotifyWatchImage w;
+  w.wd = m.wd;
+  w.mask = m.mask;
+  w.path = read_link("/proc/self/fd/" + std::to_string(target.get()));
+  struct stat st {};
+  w.symlink = ::fstat(target.get(), &st) == 0 && S_ISLNK(st.st_mode);
+  if (w.path.ends_with(" (deleted)") || !w.path.starts_with("/"))
+    throw CkptError(CkptError::kUnsupported,
+                    what + " is on " + w.path + ", which no name reaches any more");
+  return w;
+}
+
+// Watch descriptors count up from the last one given (idr_alloc_cyclic), also past removed
+// ones: each watch is added, and removed again while it comes under a lower number than the
+// image's, until it comes under that one.
+void add_inotify_watches(int fd, const std::vector<InotifyWatchImage>& watches,
+                         const std::string& what) {
+  constexpr int kMaxWd = 1 << 16;  // beyond this, counting up would take too long
+  for (const InotifyWatchImage& w : watches) {
+    const std::string watch = what + "'s watch " + std::to_string(w.wd) + " on " + w.path;
+    if (w.wd > kMaxWd)
+      throw CkptError(CkptError::kUnsupported, watch + ": its number is too high to reach again");
+    const std::uint32_t mask = w.mask | (w.symlink ? IN_DONT_FOLLOW : 0);
+    for (;;) {
+      int got = ::inotify_add_watch(fd, w.path.c_str(), mask);
+      if (got < 0) throw_errno("adding " + watch + " again");
+      if (got == w.wd) break;
+      if (got > w.wd || ::inotify_rm_watch(fd, got) != 0)
+        throw CkptError(CkptError::kSystem, watch + " came back as watch " + std::to_string(got) +
+                                                " (is the path watched twice?)");
+    }
+  }
+  // Each watch removed on the way queued an IN_IGNORED the process must not read.
+  std::vector<char> events(64 * 1024);
+  while (::read(fd, events.data(), events.size()) > 0) {
+  }
+}
+
 }  // namespace
 
 std::string event_kind(const std::string& link) {
@@ -133,11 +206,13 @@ std::string event_kind(const std::string& link) {
   if (link == "anon_inode:[timerfd]") return "timerfd";
   if (link == "anon_inode:[signalfd]") return "signalfd";
   if (link == "anon_inode:[eventpoll]") return "epoll";
+  if (link == "anon_inode:inotify") return "inotify";
   return "";
 }
 
 bool is_event_kind(const std::string& kind) {
-  return kind == "eventfd" || kind == "timerfd" || kind == "signalfd" || kind == "epoll";
+  return kind == "eventfd" || kind == "timerfd" || kind == "signalfd" || kind == "epoll" ||
+         kind == "inotify";
 }
 
 EventfdInfo parse_eventfd(const std::string& fdinfo) {
@@ -197,6 +272,37 @@ std::vector<WatchImage> parse_epoll(const std::string& fdinfo) {
   return out;
 }
 
+std::vector<InotifyMark> parse_inotify(const std::string& fdinfo) {
+  std::vector<InotifyMark> out;
+  for (const std::string& line : lines_of(fdinfo)) {
+    if (!line.starts_with("inotify wd:")) continue;
+    InotifyMark m;
+    unsigned long ino = 0;
+    unsigned wd = 0, dev = 0, ignored = 0, bytes = 0, type = 0;
+    int used = 0;
+    if (std::sscanf(line.c_str(),
+                    "inotify wd:%x ino:%lx sdev:%x mask:%x ignored_mask:%x fhandle-bytes:%x "
+                    "fhandle-type:%x f_handle:%n",
+                    &wd, &ino, &dev, &m.mask, &ignored, &bytes, &type, &used) != 7 ||
+        used == 0)
+      malformed(line);
+    m.wd = static_cast<int>(wd);
+    m.handle_type = static_cast<int>(type);
+    // The kernel's own dev_t: 12 bits of major above 20 of minor.
+    m.major = dev >> 20;
+    m.minor = dev & 0xfffff;
+    const std::string hex = line.substr(static_cast<std::size_t>(used));
+    if (hex.size() != 2 * bytes || hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+      malformed(line);
+    for (std::size_t i = 0; i < hex.size(); i += 2)
+      m.handle.push_back(static_cast<std::uint8_t>(std::stoul(hex.substr(i, 2), nullptr, 16)));
+    out.push_back(std::move(m));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const InotifyMark& a, const InotifyMark& b) { return a.wd < b.wd; });
+  return out;
+}
+
 bool probe_semaphore(int fd, std::uint64_t count) {
   // One read of a count of 2 or more tells the modes apart: a semaphore gives 1, a counter
   // all of it. Raise the count to 2 if need be, read once, then put back what was there.
@@ -235,6 +341,9 @@ EventImage read_event(pid_t pid, int fd, const std::string& kind) {
       e = parse_timerfd(read_file(fdinfo_path));
     } else if (kind == "signalfd") {
       e.sigmask = parse_signalfd(read_file(fdinfo_path));
+    } else if (kind == "inotify") {
+      for (const InotifyMark& m : parse_inotify(read_file(fdinfo_path)))
+        e.inotify_watches.push_back(resolve_watch(pid, fd, m));
     } else {
       e.owner = pid;
       e.watches = parse_epoll(read_file(fdinfo_path));
@@ -318,6 +427,9 @@ UniqueFd make_event_file(const FileImage& f, const EventImage& e) {
     // The raw call: glibc's sigaddset() refuses the signals it keeps for itself.
     fd.reset(
         static_cast<int>(::syscall(SYS_signalfd4, -1, &e.sigmask, sizeof e.sigmask, SFD_CLOEXEC)));
+  } else if (f.kind == "inotify") {
+    fd.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (fd) add_inotify_watches(fd.get(), e.inotify_watches, what);
   } else {
     fd.reset(::epoll_create1(EPOLL_CLOEXEC));
   }

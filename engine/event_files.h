@@ -1,7 +1,7 @@
 #pragma once
-// Kernel objects behind anonymous inodes that ckpt rebuilds: eventfd, timerfd, signalfd and
-// epoll. The dump reads their state from /proc/PID/fdinfo once every process of the tree is
-// held; the restore makes each again in ckpt, and an epoll's watches are registered by the
+// Kernel objects behind anonymous inodes that ckpt rebuilds: eventfd, timerfd, signalfd,
+// epoll and inotify. The dump reads their state from /proc/PID/fdinfo once every process of the
+// tree is held; the restore makes each again in ckpt, and an epoll's watches are registered by the
 // process whose fd numbers name them (the kernel keys a watch by file and fd number).
 
 #include <sys/types.h>
@@ -33,6 +33,15 @@ EventfdInfo parse_eventfd(const std::string& fdinfo);
 EventImage parse_timerfd(const std::string& fdinfo);
 std::uint64_t parse_signalfd(const std::string& fdinfo);
 std::vector<WatchImage> parse_epoll(const std::string& fdinfo);
+/// An inotify watch as fdinfo shows it: the watched inode by its device and file handle.
+struct InotifyMark {
+  int wd = 0;
+  std::uint32_t mask = 0;
+  unsigned major = 0, minor = 0;  ///< The device of the watched inode's file system.
+  int handle_type = 0;
+  std::vector<std::uint8_t> handle;
+};
+std::vector<InotifyMark> parse_inotify(const std::string& fdinfo);
 
 /// Tells whether the eventfd behind fd (holding count) is a semaphore by reading it, and puts
 /// the count back; throws std::runtime_error when the count moves meanwhile (a reader or

@@ -40,7 +40,8 @@ TEST(EventKind, NamesTheObjectsCkptRebuilds) {
   EXPECT_EQ(event_kind("anon_inode:[timerfd]"), "timerfd");
   EXPECT_EQ(event_kind("anon_inode:[signalfd]"), "signalfd");
   EXPECT_EQ(event_kind("anon_inode:[eventpoll]"), "epoll");
-  EXPECT_EQ(event_kind("anon_inode:inotify"), "");
+  EXPECT_EQ(event_kind("anon_inode:inotify"), "inotify");
+  EXPECT_EQ(event_kind("anon_inode:[fanotify]"), "");
   EXPECT_EQ(event_kind("/anon_inode:[eventfd]"), "");
   EXPECT_TRUE(is_event_kind("epoll"));
   EXPECT_FALSE(is_event_kind("pipe"));
@@ -74,6 +75,29 @@ TEST(ParseSignalfd, ReadsTheMaskHighestSignalsFirst) {
             (1ULL << (SIGUSR1 - 1)) | (1ULL << (37 - 1)));
   EXPECT_THROW(parse_signalfd("sigmask:\t\n"), std::runtime_error);
   EXPECT_THROW(parse_signalfd("sigmask:\t00000000000000000001\n"), std::runtime_error);
+}
+
+TEST(ParseInotify, ReadsEveryWatchByNumber) {
+  // As Linux 6.18 shows them, newest first; watch 2 was removed.
+  auto w = parse_inotify(
+      "pos:\t0\nflags:\t04000\nmnt_id:\t17\nino:\t1038\n"
+      "inotify wd:3 ino:64011 sdev:fe00000 mask:2 ignored_mask:0 fhandle-bytes:8 "
+      "fhandle-type:1 f_handle:1140060095d195cb\n"
+      "inotify wd:1 ino:3c51a sdev:fe00001 mask:80000100 ignored_mask:0 fhandle-bytes:8 "
+      "fhandle-type:1 f_handle:1ac5030000000000\n");
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].wd, 1);
+  EXPECT_EQ(w[0].mask, 0x80000100u);
+  EXPECT_EQ(w[0].major, 254u);
+  EXPECT_EQ(w[0].minor, 1u);
+  EXPECT_EQ(w[0].handle_type, 1);
+  EXPECT_EQ(w[0].handle, (std::vector<std::uint8_t>{0x1a, 0xc5, 0x03, 0, 0, 0, 0, 0}));
+  EXPECT_EQ(w[1].wd, 3);
+  EXPECT_EQ(w[1].minor, 0u);
+  EXPECT_THROW(parse_inotify("inotify wd:1 ino:1 sdev:0 mask:2 ignored_mask:0 fhandle-bytes:8 "
+                             "fhandle-type:1 f_handle:12\n"),
+               std::runtime_error)
+      << "a handle shorter than its length";
 }
 
 TEST(ParseEpoll, ReadsEveryWatchInOrder) {

@@ -165,13 +165,12 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
       FileImage f;
       f.kind = kind_of(link, st);
       if (f.kind.empty())
-        throw CkptError(
-            CkptError::kUnsupported,
-            "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
-                unsupported_kind(link, st) +
-                ", which ckpt cannot checkpoint yet (it can: regular files, "
-                "unlinked ones, directories, character devices, pipes, FIFOs, eventfds, "
-                "timerfds, signalfds and epolls)");
+        throw CkptError(CkptError::kUnsupported,
+                        "process " + std::to_string(pid) + " has fd " + std::to_string(fd) +
+                            " on " + unsupported_kind(link, st) +
+                            ", which ckpt cannot checkpoint yet (it can: regular files, "
+                            "unlinked ones, memfds, directories, character devices, pipes, FIFOs, "
+                            "eventfds, timerfds, signalfds, epolls and inotify instances)");
       f.path = f.kind == "unlinked" ? link.substr(0, link.size() - kDeleted.size()) : link;
       f.flags = flags & ~O_CLOEXEC;
       f.pos = std::stoll(info.at("pos"));

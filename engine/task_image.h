@@ -83,8 +83,16 @@ struct WatchImage {
   std::uint64_t data = 0;    ///< epoll_data as the process gave it.
 };
 
+/// One inotify watch: its watch descriptor, which the process holds, and what it watches.
+struct InotifyWatchImage {
+  int wd = 0;
+  std::uint32_t mask = 0;  ///< IN_* events, IN_ONESHOT and IN_EXCL_UNLINK included.
+  std::string path;        ///< The watched inode, as ckpt found it from its file handle.
+  bool symlink = false;    ///< The watch is on a symbolic link itself (IN_DONT_FOLLOW).
+};
+
 /// The state of an anonymous-inode kernel object (FileImage kinds "eventfd", "timerfd",
-/// "signalfd", "epoll"); each kind uses its own fields, the others stay 0.
+/// "signalfd", "epoll", "inotify"); each kind uses its own fields, the others stay 0.
 struct EventImage {
   std::uint64_t count = 0;  ///< eventfd: its counter.
   bool semaphore = false;   ///< eventfd: EFD_SEMAPHORE.
@@ -96,6 +104,7 @@ struct EventImage {
   std::uint64_t sigmask = 0;        ///< signalfd: the signals it reads, bit sig-1.
   int owner = 0;                    ///< epoll: the process whose fd numbers the watches name.
   std::vector<WatchImage> watches;  ///< epoll: what it watches.
+  std::vector<InotifyWatchImage> inotify_watches;  ///< inotify: its watches, by wd.
 };
 
 /// One file descriptor: a number in the process's table and the open file description it
@@ -222,9 +231,10 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PosixTimerImage, id, clockid, notify, signo, 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LockImage, kind, write, start, len)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FdImage, fd, file, cloexec, locks)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(WatchImage, fd, events, data)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InotifyWatchImage, wd, mask, path, symlink)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EventImage, count, semaphore, clockid, settime_flags, ticks,
                                    value_sec, value_nsec, interval_sec, interval_nsec, sigmask,
-                                   owner, watches)
+                                   owner, watches, inotify_watches)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty, locks,
                                    event)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
