@@ -460,7 +460,6 @@ std::vector<TreeMember> collect_tree(pid_t root) {
   return out;
 }
 
-// Dumps one live process into the image; returns its session, still holding it.
 // Fills in what restore sets in the namespaces it makes for the tree (ns), asked of the
 // root: its hostname and domain name; refuses an IPC namespace holding System V objects.
 void read_namespace_state(Session& s, NamespacesImage& ns) {
@@ -495,13 +494,14 @@ void read_namespace_state(Session& s, NamespacesImage& ns) {
     if (info[c.field] != 0)
       throw CkptError(CkptError::kUnsupported,
                       "process " + std::to_string(pid) +
-                          " runs in its own IPC namespace, which "
-                          "holds " +
+                          " runs in its own IPC namespace, which holds " +
                           std::to_string(info[c.field]) + " System V " + c.what +
                           "; ckpt cannot checkpoint System V IPC objects yet");
   }
 }
 
+// Dumps one live process into the image; returns its session, still holding it. ns: for the
+// root, the namespaces restore makes for the tree, whose state it reads.
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
                                       DumpResult& result, NamespacesImage* ns) {
   const arch::Arch& a = arch::native_arch();
