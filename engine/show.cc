@@ -100,7 +100,7 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
     out << "this ckpt has no register table for arch " << inv.value("arch", "?")
         << ": registers are listed by name, undecoded\n";
   }
-  if (const auto& ns = doc["tree"]["namespaces"]; ns.is_object()) {
+  if (const auto ns = doc["tree"].value("namespaces", nlohmann::json::object()); ns.is_object()) {
     if (ns.value("uts", false))
       out << fmt::format("own UTS namespace: hostname {} domain {}\n", ns.value("hostname", ""),
                          ns.value("domainname", ""));
@@ -131,12 +131,12 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
                          v.value("shared", false) ? 's' : 'p', v.value("kind", ""),
                          v.value("path", ""));
     }
-    for (const auto& it : t["itimers"])
+    for (const auto& it : t.value("itimers", nlohmann::json::array()))
       out << fmt::format("  interval timer {} left {}.{:06}s period {}.{:06}s\n",
                          it.value("which", 0), it.value("value_sec", 0L),
                          it.value("value_usec", 0L), it.value("interval_sec", 0L),
                          it.value("interval_usec", 0L));
-    for (const auto& pt : t["posix_timers"])
+    for (const auto& pt : t.value("posix_timers", nlohmann::json::array()))
       out << fmt::format(
           "  POSIX timer {} clock {} notify {} signal {} value {:#x} left "
           "{}.{:09}s period {}.{:09}s\n",
