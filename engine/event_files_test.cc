@@ -141,11 +141,12 @@ TEST(MakeEventFile, GivesAnEventfdItsCountModeAndFlags) {
   EXPECT_EQ(count_of(fd.get()), 2u);
 }
 
-TEST(MakeEventFile, ArmsATimerWithItsTimeLeftPeriodAndTicks) {
+TEST(MakeEventFile, ArmsATimerWithItsTimeLeftAndPeriod) {
   FileImage f{"timerfd", "anon_inode:[timerfd]", O_RDWR, 0, -1, -1, false, {}, 0};
   EventImage e = parse_timerfd(kTimerfd);
   e.clockid = CLOCK_MONOTONIC;
   e.settime_flags = 0;
+  e.ticks = 0;
   UniqueFd fd = make_event_file(f, e);
   itimerspec its{};
   ASSERT_EQ(::timerfd_gettime(fd.get(), &its), 0);
@@ -153,6 +154,14 @@ TEST(MakeEventFile, ArmsATimerWithItsTimeLeftPeriodAndTicks) {
   EXPECT_EQ(its.it_interval.tv_nsec, 500);
   EXPECT_LE(its.it_value.tv_sec, 99);
   EXPECT_GE(its.it_value.tv_sec, 90);
+}
+
+TEST(MakeEventFile, GivesATimerItsUnreadTicks) {
+  FileImage f{"timerfd", "anon_inode:[timerfd]", O_RDWR, 0, -1, -1, false, {}, 0};
+  EventImage e = parse_timerfd(kTimerfd);
+  e.clockid = CLOCK_MONOTONIC;
+  e.settime_flags = 0;
+  UniqueFd fd = make_event_file(f, e);
   std::uint64_t ticks = 0;
   ASSERT_EQ(::read(fd.get(), &ticks, sizeof ticks), 8);
   EXPECT_EQ(ticks, 12u);
