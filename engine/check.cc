@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "engine/kcmp.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
+#include "engine/sock_diag.h"
 
 namespace crossrig::engine {
 namespace {
@@ -122,11 +125,29 @@ Finding check_kcmp() {
              : "no process holding a file can be dumped (CONFIG_KCMP is needed)"};
 }
 
+Finding check_unix_diag() {
+  std::string detail;
+  const bool ok = sock_diag_works(AF_UNIX, 0, &detail);
+  return {"unix_diag", ok, false, detail,
+          ok ? "unix sockets are checkpointed with their peers and pending connections"
+             : "a process holding a unix socket cannot be dumped (load unix_diag, or build "
+               "the kernel with CONFIG_UNIX_DIAG)"};
+}
+
+Finding check_inet_diag() {
+  std::string detail;
+  const bool ok = sock_diag_works(AF_INET, IPPROTO_TCP, &detail);
+  return {"inet_diag", ok, false, detail,
+          ok ? "TCP sockets can be listed with their state"
+             : "TCP sockets cannot be listed (load inet_diag and tcp_diag, or build the kernel "
+               "with CONFIG_INET_DIAG and CONFIG_INET_TCP_DIAG)"};
+}
+
 }  // namespace
 
 std::vector<Finding> check_kernel() {
-  return {check_ptrace(),      check_set_tid(),      check_kcmp(),
-          check_userfaultfd(), check_pagemap_scan(), check_soft_dirty()};
+  return {check_ptrace(),       check_set_tid(),    check_kcmp(),      check_userfaultfd(),
+          check_pagemap_scan(), check_soft_dirty(), check_unix_diag(), check_inet_diag()};
 }
 
 bool all_required_ok(const std::vector<Finding>& findings) {

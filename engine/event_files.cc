@@ -25,6 +25,7 @@
 
 #include "engine/ckpt_error.h"
 #include "engine/ptrace_task.h"
+#include "engine/task_fd.h"
 #include "engine/task_info.h"
 
 namespace crossrig::engine {
@@ -65,21 +66,6 @@ std::string need_line(const std::string& fdinfo, std::string_view key) {
 
 std::string fd_name(pid_t pid, int fd) {
   return "fd " + std::to_string(fd) + " of process " + std::to_string(pid);
-}
-
-// ckpt's own descriptor on the description behind pid's fd (anonymous inodes cannot be
-// reopened through /proc/PID/fd).
-UniqueFd grab(pid_t pid, int fd) {
-  // Raw calls: glibc 2.36's <sys/pidfd.h> declares them without C linkage for C++.
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  UniqueFd got(pidfd ? static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(), fd, 0)) : -1);
-  if (!got && errno == ENOSYS)
-    throw CkptError(CkptError::kUnsupported,
-                    "this kernel has no pidfd_getfd (Linux 5.6), which ckpt needs to read the "
-                    "state of " +
-                        fd_name(pid, fd) + "; run a newer kernel");
-  if (!got) throw_errno("taking a copy of " + fd_name(pid, fd));
-  return got;
 }
 
 void add(int fd, std::uint64_t n) {
@@ -328,7 +314,7 @@ EventImage read_event(pid_t pid, int fd, const std::string& kind) {
         e.semaphore = *info.semaphore;
       } else {
         // The kernel does not say (before 2023): ask the object itself while the tree is held.
-        e.semaphore = probe_semaphore(grab(pid, fd).get(), info.count);
+        e.semaphore = probe_semaphore(copy_task_fd(pid, fd).get(), info.count);
         if (parse_eventfd(read_file(fdinfo_path)).count != info.count)
           throw std::runtime_error("its count changed while ckpt read it");
       }
@@ -336,7 +322,7 @@ EventImage read_event(pid_t pid, int fd, const std::string& kind) {
       // fdinfo shows a periodic timer that expired as due now with one tick; timerfd_gettime
       // counts the periods that passed since into ticks and rearms it, as a read would.
       itimerspec now{};
-      if (::timerfd_gettime(grab(pid, fd).get(), &now) != 0)
+      if (::timerfd_gettime(copy_task_fd(pid, fd).get(), &now) != 0)
         throw_errno("reading the timer of " + fd_name(pid, fd));
       e = parse_timerfd(read_file(fdinfo_path));
     } else if (kind == "signalfd") {

@@ -18,6 +18,7 @@
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
 #include "engine/task_info.h"
+#include "engine/unix_sockets.h"
 
 namespace crossrig::engine {
 namespace {
@@ -31,7 +32,6 @@ constexpr std::string_view kMemfdPrefix = "/memfd:";
 
 // What a file ckpt cannot checkpoint is, in words, from its /proc/PID/fd link and stat.
 std::string unsupported_kind(const std::string& link, const struct stat& st) {
-  if (link.starts_with("socket:")) return "a socket (" + link + ")";
   if (link.starts_with("anon_inode:")) return "a kernel object (" + link + ")";
   if (link.ends_with(kDeleted)) return "a deleted file still linked elsewhere (" + link + ")";
   if (S_ISBLK(st.st_mode)) return "a block device (" + link + ")";
@@ -47,6 +47,7 @@ std::string kind_of(const std::string& link, const struct stat& st) {
   if (S_ISREG(st.st_mode) && link.starts_with("/") && link.ends_with(kDeleted) && st.st_nlink == 0)
     return "unlinked";
   if (S_ISFIFO(st.st_mode)) return link.starts_with("pipe:[") ? "pipe" : named ? "fifo" : "";
+  if (S_ISSOCK(st.st_mode)) return "unix";
   if (!named) return "";
   if (S_ISREG(st.st_mode)) return "file";
   if (S_ISDIR(st.st_mode)) return "dir";
@@ -170,7 +171,8 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
                             " on " + unsupported_kind(link, st) +
                             ", which ckpt cannot checkpoint yet (it can: regular files, "
                             "unlinked ones, memfds, directories, character devices, pipes, FIFOs, "
-                            "eventfds, timerfds, signalfds, epolls and inotify instances)");
+                            "unix sockets, eventfds, timerfds, signalfds, epolls and inotify "
+                            "instances)");
       f.path = f.kind == "unlinked" ? link.substr(0, link.size() - kDeleted.size()) : link;
       f.flags = flags & ~O_CLOEXEC;
       f.pos = std::stoll(info.at("pos"));
@@ -178,6 +180,7 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
         f.pipe = pipe_of(h, flags & O_ACCMODE, f.kind == "pipe");
       if (f.kind == "unlinked")
         f.unlinked = unlinked_of(st, link_path, f.path, "the unlinked file of " + fd_name(pid, fd));
+      if (f.kind == "unix") f.socket = sockets_.add(pid, fd, static_cast<std::uint32_t>(st.st_ino));
       f.locks = std::move(file_locks);
       f.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
                minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
@@ -242,7 +245,7 @@ void FileTable::write(ImageWriter& image) {
     files_[i].event = static_cast<int>(events.size());
     events.push_back(read_event(holders_[i].pid, holders_[i].fd, files_[i].kind));
   }
-  FilesImage out{files_, {}, {}, std::move(events)};
+  FilesImage out{files_, {}, {}, std::move(events), {}};
   PagesWriter data = image.open_pages("files-data.img");
   for (std::size_t i = 0; i < pipes_.size(); ++i) {
     const Pipe& p = pipes_[i];
@@ -267,6 +270,7 @@ void FileTable::write(ImageWriter& image) {
     img.length = copy_content(u.source, u.what, data);
     out.unlinked.push_back(img);
   }
+  out.sockets = sockets_.read(data);
   image.add_pages("files-data.img", data);
   image.write_json("files.json", out);
 }

@@ -11,6 +11,7 @@
 #include "engine/image.h"
 #include "engine/proc_parse.h"
 #include "engine/task_image.h"
+#include "engine/unix_sockets.h"
 
 namespace crossrig::engine {
 
@@ -25,8 +26,9 @@ class FileTable {
   int add_mapping(pid_t pid, const MapsEntry& e);
   /// Reads the state of eventfds, timerfds, signalfds and epolls (kUnsupported for an epoll
   /// watch ckpt cannot register again), refuses a pipe whose other end no process of the
-  /// tree holds, copies the bytes in flight in each pipe and FIFO (without taking them) and
-  /// the content of each unlinked file, and writes files.json and files-data.img.
+  /// tree holds, copies the bytes in flight in each pipe and FIFO and queued to each unix
+  /// socket (without taking them) and the content of each unlinked file, and writes
+  /// files.json and files-data.img; throws kUnsupported for a socket ckpt cannot make again.
   void write(ImageWriter& image);
 
  private:
@@ -57,6 +59,7 @@ class FileTable {
   std::vector<Holder> holders_;  ///< One per entry of files_.
   std::vector<Pipe> pipes_;
   std::vector<Unlinked> unlinked_;
+  UnixSocketTable sockets_;
 };
 
 }  // namespace crossrig::engine

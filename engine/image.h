@@ -20,7 +20,7 @@ namespace crossrig::engine {
 /// the fds of every process, with files-data.img (engine/README.md lists every file); 4 added
 /// kernel objects (eventfd, timerfd, signalfd, epoll), memfds and mappings of unlinked files,
 /// job-control stops and child subreapers.
-inline constexpr int kImageFormatVersion = 4;
+inline constexpr int kImageFormatVersion = 5;
 
 /// SHA-256 of bytes as lower-case hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);

@@ -11,6 +11,7 @@
 #include "engine/ckpt_error.h"
 #include "engine/event_files.h"
 #include "engine/page_hash.h"
+#include "engine/unix_sockets.h"
 
 namespace crossrig::engine {
 namespace {
@@ -103,6 +104,7 @@ void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
     }
   }
   check_events(files, tasks);
+  check_unix_sockets(files, data_size);
 }
 
 OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
@@ -157,7 +159,15 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
     inode_fds_.push_back(h.get());
     backing_.push_back(std::move(h));
   }
+  std::vector<UniqueFd> sockets = make_unix_sockets(img.sockets, files_data);
   for (const FileImage& f : img.files) {
+    if (f.kind == "unix") {
+      UniqueFd& socket = sockets[static_cast<std::size_t>(f.socket)];
+      if (::fcntl(socket.get(), F_SETFL, f.flags) != 0)
+        throw_errno("giving the socket of " + f.path + " its flags");
+      fds_.push_back(std::move(socket));
+      continue;
+    }
     if (is_event_kind(f.kind)) {
       fds_.push_back(make_event_file(f, img.events[static_cast<std::size_t>(f.event)]));
       continue;

@@ -2,12 +2,15 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <map>
 
 #include "arch/arch.h"
 #include "engine/ckpt_error.h"
 #include "engine/task_image.h"
+#include "engine/unix_sockets.h"
 
 namespace crossrig::engine {
 
@@ -44,6 +47,37 @@ std::string event_state(const std::string& kind, const nlohmann::json& e) {
   for (const auto& w : e.value("watches", nlohmann::json::array()))
     fds.push_back(w.value("fd", -1));
   return fmt::format(", watches fds {} of process {}", fmt::join(fds, ","), e.value("owner", 0));
+}
+
+// A unix socket's type, state, name, peer and queue, as a suffix to its fd's line.
+std::string socket_state(const nlohmann::json& s, const nlohmann::json& sockets) {
+  static const std::map<int, std::string> types = {
+      {SOCK_STREAM, "stream"}, {SOCK_DGRAM, "datagram"}, {SOCK_SEQPACKET, "seqpacket"}};
+  auto type = types.find(s.value("type", 0));
+  std::string out =
+      fmt::format(", unix {} {}", type == types.end() ? "?" : type->second, s.value("state", "?"));
+  const std::string name = s.value("name", "");
+  if (!name.empty())
+    out += " " + printable_name(name) + (s.value("deleted", false) ? " (deleted)" : "");
+  const int peer = s.value("peer", -1);
+  const nlohmann::json none = nlohmann::json::object();
+  const auto& p = peer >= 0 && static_cast<std::size_t>(peer) < sockets.size()
+                      ? sockets[static_cast<std::size_t>(peer)]
+                      : none;
+  if (s.value("state", "") == "listening") out += fmt::format(" backlog {}", s.value("backlog", 0));
+  if (p.value("listener", -1) >= 0)
+    out += ", waiting in the listener's queue";
+  else if (peer >= 0)
+    out += fmt::format(" to socket {}", p.value("ino", 0));
+  else if (!s.value("peer_name", "").empty())
+    out += " to " + printable_name(s.value("peer_name", ""));
+  else if (s.value("state", "") == "connected")
+    out += " to a closed peer";
+  std::uint64_t bytes = 0;
+  for (const auto& q : s.value("queue", nlohmann::json::array()))
+    bytes += q.value("length", std::uint64_t{0});
+  if (bytes != 0) out += fmt::format(", {} bytes queued in {} parts", bytes, s["queue"].size());
+  return out;
 }
 
 }  // namespace
@@ -164,6 +198,10 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
       if (event >= 0 && static_cast<std::size_t>(event) < doc["files"]["events"].size())
         queued += event_state(f.value("kind", ""),
                               doc["files"]["events"][static_cast<std::size_t>(event)]);
+      const int socket = f.value("socket", -1);
+      const auto& sockets = doc["files"].value("sockets", nlohmann::json::array());
+      if (socket >= 0 && static_cast<std::size_t>(socket) < sockets.size())
+        queued += socket_state(sockets[static_cast<std::size_t>(socket)], sockets);
       out << fmt::format("  fd {} file {}: {} {} pos {}{}{}\n", fd.value("fd", 0), file,
                          f.value("kind", "?"), f.value("path", ""), f.value("pos", 0), queued,
                          fd.value("cloexec", false) ? " cloexec" : "");

@@ -120,8 +120,8 @@ struct FdImage {
 /// every fd on it shares.
 struct FileImage {
   /// "file", "dir", "chr", "fifo", "pipe" (one end of an anonymous pipe), "unlinked" (a
-  /// regular file removed from every directory while open), or a kernel object: "eventfd",
-  /// "timerfd", "signalfd", "epoll".
+  /// regular file removed from every directory while open), "unix" (a unix socket), or a
+  /// kernel object: "eventfd", "timerfd", "signalfd", "epoll", "inotify".
   std::string kind;
   std::string path;  ///< As ckpt saw it; "pipe:[INODE]" for a pipe, the last name if unlinked.
   int flags = 0;     ///< Access mode and status flags (O_APPEND, O_NONBLOCK...).
@@ -130,7 +130,8 @@ struct FileImage {
   int unlinked = -1;             ///< For an unlinked file: its inode in FilesImage::unlinked.
   bool ctty = false;             ///< On a controlling terminal (`restore --shell-job` swaps it).
   std::vector<LockImage> locks;  ///< flock() and OFD locks held through it.
-  int event = -1;  ///< For an eventfd, timerfd, signalfd or epoll: its FilesImage::events entry.
+  int event = -1;   ///< For an eventfd, timerfd, signalfd or epoll: its FilesImage::events entry.
+  int socket = -1;  ///< For a unix socket: its FilesImage::sockets entry.
 };
 
 /// The buffer of a pipe or FIFO with the bytes that were in flight in it.
@@ -150,12 +151,42 @@ struct UnlinkedImage {
   std::uint64_t offset = 0, length = 0;  ///< Its content in files-data.img.
 };
 
+/// Bytes queued to a socket and not read yet: one datagram or record, or for a stream socket
+/// a run of bytes.
+struct QueuedImage {
+  std::uint64_t offset = 0, length = 0;  ///< Its bytes in files-data.img.
+  std::string sender;  ///< A datagram's sender address (as UnixSocketImage::name), "" if none.
+};
+
+/// A unix socket (FileImage kind "unix"), or a connection waiting in a listener's queue that
+/// no fd holds yet.
+struct UnixSocketImage {
+  std::uint32_t ino = 0;  ///< Its inode when dumped, which messages name.
+  int type = 0;           ///< SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET.
+  std::string state;      ///< "listening", "connected" or "unconnected".
+  /// The bound address: a path, an abstract name starting with '\0', or "" if unbound.
+  std::string name;
+  bool deleted = false;  ///< Its bound file was removed while it stayed bound.
+  int peer = -1;         ///< Its peer in FilesImage::sockets; -1 if none or closed.
+  /// A datagram socket connected to one outside the tree: that socket's name, connected again.
+  std::string peer_name;
+  int listener = -1;  ///< A connection not accepted yet: the listener whose queue holds it.
+  int backlog = 0;    ///< A listener's listen() backlog.
+  int shutdown = 0;   ///< Directions shut: 1 receiving, 2 sending (by it or by its peer).
+  int sndbuf = 0, rcvbuf = 0;  ///< SO_SNDBUF, SO_RCVBUF as getsockopt reports them.
+  int peek_off = -1;           ///< SO_PEEK_OFF; -1 when not in use.
+  bool passcred = false;       ///< SO_PASSCRED.
+  std::int64_t rcvtimeo_usec = 0, sndtimeo_usec = 0;  ///< SO_RCVTIMEO, SO_SNDTIMEO.
+  std::vector<QueuedImage> queue;                     ///< What it has to read, in order.
+};
+
 /// Every open file description of the dumped tree (files.json).
 struct FilesImage {
   std::vector<FileImage> files;
   std::vector<PipeImage> pipes;
   std::vector<UnlinkedImage> unlinked;
   std::vector<EventImage> events;
+  std::vector<UnixSocketImage> sockets;
 };
 
 /// Credentials and security state of one thread (the kernel keeps them per thread).
@@ -236,11 +267,15 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EventImage, count, semaphore, clockid, settim
                                    value_sec, value_nsec, interval_sec, interval_nsec, sigmask,
                                    owner, watches, inotify_watches)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty, locks,
-                                   event)
+                                   event, socket)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, path, memfd, seals, mode, uid, gid, offset,
                                    length)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked, events)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(QueuedImage, offset, length, sender)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnixSocketImage, ino, type, state, name, deleted, peer,
+                                   peer_name, listener, backlog, shutdown, sndbuf, rcvbuf, peek_off,
+                                   passcred, rcvtimeo_usec, sndtimeo_usec, queue)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked, events, sockets)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)

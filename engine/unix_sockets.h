@@ -1,0 +1,55 @@
+#pragma once
+// Unix sockets. The dump finds each socket's peer and the connections waiting in a listener's
+// queue through sock_diag, and copies the bytes queued to each socket by peeking (SO_PEEK_OFF
+// on ckpt's copy of the socket), which leaves them queued. The restore makes the sockets again in
+// ckpt: socketpairs, names bound again (a stale socket file left by the dumped process is
+// replaced), listeners with their pending connections connected again in order, accepted
+// connections through their listener so they share its name, datagram sockets connected to
+// their peers, and each queue refilled by its peer.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/unique_fd.h"
+#include "engine/image.h"
+#include "engine/task_image.h"
+
+namespace crossrig::engine {
+
+/// The dump's side.
+class UnixSocketTable {
+ public:
+  /// Registers the socket (inode ino) behind pid's fd; returns its FilesImage::sockets index.
+  int add(pid_t pid, int fd, std::uint32_t ino);
+  /// Reads every registered socket, and the connections waiting in their listeners' queues
+  /// (appended after them), once every process of the tree is held; their queued bytes go to
+  /// data. Throws kUnsupported naming a socket ckpt cannot make again: another family, a peer
+  /// or a pending connection outside the tree, fds in flight (SCM_RIGHTS).
+  std::vector<UnixSocketImage> read(PagesWriter& data) const;
+
+ private:
+  struct Held {
+    pid_t pid;
+    int fd;
+    std::uint32_t ino;
+  };
+  std::vector<Held> held_;
+};
+
+/// Throws kBadImage unless every index of the sockets is in range and their queues lie in
+/// files-data.img.
+void check_unix_sockets(const FilesImage& files, std::size_t data_size);
+
+/// Makes every socket of the image again, connected, named and with its queue; returns ckpt's
+/// fd on each (empty for a pending connection, which only its listener's queue holds).
+std::vector<UniqueFd> make_unix_sockets(const std::vector<UnixSocketImage>& sockets,
+                                        std::span<const std::uint8_t> files_data);
+
+/// How ckpt show prints a socket's address: a path, "@name" for an abstract name.
+std::string printable_name(const std::string& name);
+
+}  // namespace crossrig::engine

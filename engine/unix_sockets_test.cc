@@ -1,0 +1,291 @@
+#include "engine/unix_sockets.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+
+#include "engine/ckpt_error.h"
+#include "tests/support/temp_dir.h"
+
+namespace crossrig::engine {
+namespace {
+
+std::string abstract(const std::string& what) {
+  return std::string(1, '\0') + "crossrig-unix-test-" + std::to_string(::getpid()) + "-" + what;
+}
+
+sockaddr_un address(const std::string& name, socklen_t* len) {
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::memcpy(a.sun_path, name.data(), name.size());
+  *len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() +
+                                (name[0] == '\0' ? 0 : 1));
+  return a;
+}
+
+UniqueFd bound(int type, const std::string& name) {
+  UniqueFd fd(::socket(AF_UNIX, type | SOCK_CLOEXEC, 0));
+  socklen_t len = 0;
+  sockaddr_un a = address(name, &len);
+  EXPECT_EQ(::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), len), 0) << std::strerror(errno);
+  return fd;
+}
+
+std::string take(int fd) {
+  char buf[256];
+  ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+  return n < 0 ? "<nothing>" : std::string(buf, static_cast<std::size_t>(n));
+}
+
+std::string name_of(int fd, bool peer) {
+  sockaddr_un a{};
+  socklen_t len = sizeof a;
+  const int r = peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len)
+                     : ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  if (r != 0) return "<error>";
+  std::string name(a.sun_path, len - offsetof(sockaddr_un, sun_path));
+  if (!name.empty() && name[0] != '\0') name.resize(std::strlen(name.c_str()));
+  return name;
+}
+
+// The image of a stream socketpair {0, 1} whose ends have bytes queued, in data.
+std::vector<UnixSocketImage> stream_pair(std::vector<std::uint8_t>& data) {
+  const std::string bytes = "to zeroto one";
+  data.assign(bytes.begin(), bytes.end());
+  std::vector<UnixSocketImage> s(2);
+  for (int i : {0, 1}) {
+    s[static_cast<std::size_t>(i)].type = SOCK_STREAM;
+    s[static_cast<std::size_t>(i)].state = "connected";
+    s[static_cast<std::size_t>(i)].peer = 1 - i;
+  }
+  s[0].queue = {{0, 7, ""}};
+  s[1].queue = {{7, 6, ""}};
+  s[1].shutdown = 2;
+  s[0].shutdown = 1;
+  return s;
+}
+
+TEST(MakeUnixSockets, ASocketpairWithItsQueuesAndShutdown) {
+  std::vector<std::uint8_t> data;
+  const auto sockets = stream_pair(data);
+  auto fds = make_unix_sockets(sockets, data);
+  ASSERT_EQ(fds.size(), 2u);
+  EXPECT_EQ(take(fds[0].get()), "to zero");
+  EXPECT_EQ(take(fds[1].get()), "to one");
+  EXPECT_EQ(take(fds[0].get()), "");  // its peer shut sending
+  ASSERT_EQ(::write(fds[0].get(), "x", 1), 1);
+  EXPECT_EQ(take(fds[1].get()), "x");
+}
+
+UnixSocketImage stream(const std::string& state, const std::string& name, int peer,
+                       int listener = -1, int backlog = 0) {
+  UnixSocketImage s;
+  s.backlog = backlog;
+  s.type = SOCK_STREAM;
+  s.state = state;
+  s.name = name;
+  s.peer = peer;
+  s.listener = listener;
+  return s;
+}
+
+TEST(MakeUnixSockets, ConnectionsComeBackThroughTheirListenerInOrder) {
+  const std::string name = abstract("listener");
+  const std::vector<UnixSocketImage> fixed = {
+      stream("listening", name, -1, -1, 1),
+      // Accepted from 0, so it shares its name, and its client.
+      stream("connected", name, 2),
+      stream("connected", "", 1),
+      // Two clients whose connections wait in 0's queue, 5 before 6.
+      stream("connected", abstract("a"), 5),
+      stream("connected", "", 6),
+      stream("connected", name, 3, 0),
+      stream("connected", name, 4, 0),
+  };
+  auto fds = make_unix_sockets(fixed, {});
+  EXPECT_EQ(name_of(fds[1].get(), false), name);
+  EXPECT_EQ(name_of(fds[2].get(), true), name);
+  EXPECT_FALSE(fds[5]);
+  EXPECT_FALSE(fds[6]);
+  ASSERT_EQ(::fcntl(fds[0].get(), F_SETFL, O_NONBLOCK), 0);
+  UniqueFd first(::accept(fds[0].get(), nullptr, nullptr));
+  UniqueFd second(::accept(fds[0].get(), nullptr, nullptr));
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(name_of(first.get(), true), abstract("a"));
+  EXPECT_EQ(name_of(second.get(), true), "");
+  EXPECT_LT(::accept(fds[0].get(), nullptr, nullptr), 0);
+}
+
+TEST(MakeUnixSockets, AStaleSocketFileIsReplacedALiveOneIsNot) {
+  test_support::TempDir dir;
+  const std::string path = (dir.path() / "s").string();
+  bound(SOCK_DGRAM, path).reset();  // Its file stays behind, bound to nothing.
+  std::vector<UnixSocketImage> s(1);
+  s[0].type = SOCK_STREAM;
+  s[0].state = "listening";
+  s[0].name = path;
+  auto fds = make_unix_sockets(s, {});
+  EXPECT_EQ(name_of(fds[0].get(), false), path);
+  try {
+    make_unix_sockets(s, {});
+    FAIL() << "bound a name a live socket holds";
+  } catch (const CkptError& e) {
+    EXPECT_NE(std::string(e.what()).find("is taken by a live socket"), std::string::npos)
+        << e.what();
+  }
+  struct stat st {};
+  EXPECT_EQ(::stat(path.c_str(), &st), 0) << "the live socket's file was removed";
+}
+
+TEST(MakeUnixSockets, DatagramsComeFromTheirSendersNames) {
+  const std::string server = abstract("server"), gone = abstract("gone");
+  const std::string bytes = "onetwothree";
+  std::vector<std::uint8_t> data(bytes.begin(), bytes.end());
+  std::vector<UnixSocketImage> s(3);
+  for (auto& e : s) {
+    e.type = SOCK_DGRAM;
+    e.state = "unconnected";
+  }
+  s[0].name = server;
+  s[0].queue = {{0, 3, abstract("client")}, {3, 3, ""}, {6, 5, gone}};
+  s[1].name = abstract("client");
+  // 2 is connected to 0 and sends to it without naming it.
+  s[2].state = "connected";
+  s[2].peer = 0;
+  auto fds = make_unix_sockets(s, data);
+  char buf[16];
+  for (const auto& [want_bytes, want_from] :
+       {std::pair{"one", abstract("client")}, {"two", std::string()}, {"three", gone}}) {
+    sockaddr_un from{};
+    socklen_t len = sizeof from;
+    ssize_t n = ::recvfrom(fds[0].get(), buf, sizeof buf, MSG_DONTWAIT,
+                           reinterpret_cast<sockaddr*>(&from), &len);
+    ASSERT_GT(n, 0);
+    EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), want_bytes);
+    const std::size_t at = offsetof(sockaddr_un, sun_path);
+    EXPECT_EQ(len > at ? std::string(from.sun_path, len - at) : "", want_from);
+  }
+  ASSERT_EQ(::send(fds[2].get(), "x", 1, 0), 1);
+  EXPECT_EQ(take(fds[0].get()), "x");
+}
+
+TEST(CheckUnixSockets, RefusesPeersQueuesAndNamesOutOfRange) {
+  std::vector<std::uint8_t> data;
+  FilesImage f;
+  f.sockets = stream_pair(data);
+  EXPECT_NO_THROW(check_unix_sockets(f, data.size()));
+  auto bad = [&](auto change) {
+    FilesImage g = f;
+    change(g);
+    EXPECT_THROW(check_unix_sockets(g, data.size()), CkptError);
+  };
+  bad([](FilesImage& g) { g.sockets[0].peer = 2; });
+  bad([](FilesImage& g) { g.sockets[0].queue[0].length = 100; });
+  bad([](FilesImage& g) { g.sockets[0].name = std::string(200, 'x'); });
+  bad([](FilesImage& g) { g.sockets[0].state = "half"; });
+  bad([](FilesImage& g) { g.sockets[0].listener = 1; });
+  bad([](FilesImage& g) {
+    g.files.push_back({"unix", "socket:[1]", O_RDWR, 0, -1, -1, false, {}, -1, 5});
+  });
+}
+
+TEST(PrintableName, AbstractNamesGetAnAt) {
+  EXPECT_EQ(printable_name("/run/x.sock"), "/run/x.sock");
+  EXPECT_EQ(printable_name(std::string("\0a\0b", 4)), "@a@b");
+  EXPECT_EQ(printable_name(""), "");
+}
+
+// The dump's side reads ckpt's own sockets here: pidfd_getfd works on the caller itself.
+class UnixSocketTableTest : public ::testing::Test {
+ protected:
+  std::vector<UnixSocketImage> read_own(const std::vector<int>& fds) {
+    UnixSocketTable table;
+    for (int fd : fds) {
+      struct stat st {};
+      EXPECT_EQ(::fstat(fd, &st), 0);
+      table.add(::getpid(), fd, static_cast<std::uint32_t>(st.st_ino));
+    }
+    ImageWriter w((dir_.path() / "img").string());
+    PagesWriter p = w.open_pages("files-data.img");
+    auto out = table.read(p);
+    data_.resize(p.size());
+    EXPECT_EQ(::pread(p.fd(), data_.data(), data_.size(), 0), static_cast<ssize_t>(data_.size()));
+    return out;
+  }
+  test_support::TempDir dir_;
+  std::vector<std::uint8_t> data_;
+};
+
+TEST_F(UnixSocketTableTest, ReadsPeersAndQueuesAndLeavesThemQueued) {
+  int ends[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM, 0, ends), 0);
+  UniqueFd a(ends[0]), b(ends[1]);
+  ASSERT_EQ(::send(b.get(), "first", 5, 0), 5);
+  ASSERT_EQ(::send(b.get(), "", 0, 0), 0);
+  ASSERT_EQ(::send(b.get(), "third", 5, 0), 5);
+  const int peek_off = 1;
+  ASSERT_EQ(::setsockopt(a.get(), SOL_SOCKET, SO_PEEK_OFF, &peek_off, sizeof peek_off), 0);
+  auto s = read_own({a.get(), b.get()});
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].peer, 1);
+  EXPECT_EQ(s[1].peer, 0);
+  EXPECT_EQ(s[0].peek_off, 1);
+  ASSERT_EQ(s[0].queue.size(), 3u);
+  EXPECT_EQ(s[0].queue[1].length, 0u);
+  const auto& q = s[0].queue[2];
+  EXPECT_EQ(std::string(data_.begin() + static_cast<long>(q.offset),
+                        data_.begin() + static_cast<long>(q.offset + q.length)),
+            "third");
+  int off = 0;
+  socklen_t len = sizeof off;
+  ASSERT_EQ(::getsockopt(a.get(), SOL_SOCKET, SO_PEEK_OFF, &off, &len), 0);
+  EXPECT_EQ(off, 1) << "the peek offset was not put back";
+  EXPECT_EQ(take(a.get()), "first");
+}
+
+TEST_F(UnixSocketTableTest, RefusesDescriptorsInFlightAndOtherFamilies) {
+  int ends[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends), 0);
+  UniqueFd a(ends[0]), b(ends[1]);
+  int passed = a.get();
+  char byte = 'x';
+  iovec iov{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(c), &passed, sizeof passed);
+  ASSERT_EQ(::sendmsg(b.get(), &msg, 0), 1);
+  try {
+    read_own({a.get(), b.get()});
+    FAIL() << "read a queue holding a descriptor";
+  } catch (const CkptError& e) {
+    EXPECT_EQ(e.kind(), CkptError::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("in flight"), std::string::npos) << e.what();
+  }
+  UniqueFd udp(::socket(AF_INET, SOCK_DGRAM, 0));
+  try {
+    read_own({udp.get()});
+    FAIL() << "read an IPv4 socket as a unix one";
+  } catch (const CkptError& e) {
+    EXPECT_NE(std::string(e.what()).find("an IPv4 socket (datagram)"), std::string::npos)
+        << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace crossrig::engine
