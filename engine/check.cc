@@ -135,12 +135,15 @@ Finding check_unix_diag() {
 }
 
 Finding check_inet_diag() {
-  std::string detail;
-  const bool ok = sock_diag_works(AF_INET, IPPROTO_TCP, &detail);
-  return {"inet_diag", ok, false, detail,
-          ok ? "TCP sockets can be listed with their state"
-             : "TCP sockets cannot be listed (load inet_diag and tcp_diag, or build the kernel "
-               "with CONFIG_INET_DIAG and CONFIG_INET_TCP_DIAG)"};
+  std::string tcp, udp;
+  const bool ok =
+      sock_diag_works(AF_INET, IPPROTO_TCP, &tcp) && sock_diag_works(AF_INET, IPPROTO_UDP, &udp);
+  return {"inet_diag", ok, false, ok ? tcp : "TCP: " + tcp + (udp.empty() ? "" : ", UDP: " + udp),
+          ok ? "every TCP and UDP socket of a network namespace can be listed (a dump reads "
+               "its own tree's sockets through their options and does not need it)"
+             : "TCP and UDP sockets cannot be listed (load inet_diag, tcp_diag and udp_diag, or "
+               "build the kernel with CONFIG_INET_DIAG, CONFIG_INET_TCP_DIAG and "
+               "CONFIG_INET_UDP_DIAG)"};
 }
 
 }  // namespace

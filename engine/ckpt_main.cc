@@ -88,8 +88,11 @@ int cmd_dump(const std::vector<std::string>& args) {
       "shell-job",
       "the process is a job of a shell on a terminal: without it a process holding a "
       "terminal of a session led from outside the dumped tree is refused")(
-      "json", "print the result as JSON")("verbose,v", "say more")(
-      "log-file,o", po::value<std::string>(), "append messages to this file");
+      "tcp-established",
+      "checkpoint established TCP connections (in repair mode; their peers must not send to "
+      "them until the restore) instead of refusing them")("json", "print the result as JSON")(
+      "verbose,v", "say more")("log-file,o", po::value<std::string>(),
+                               "append messages to this file");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -99,7 +102,8 @@ int cmd_dump(const std::vector<std::string>& args) {
   if (!vm.count("tree") || !vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "dump needs -t PID and -D DIR (see ckpt dump --help)");
   DumpOptions o{vm["tree"].as<int>(), vm["images-dir"].as<std::string>(),
-                vm.count("leave-running") > 0, vm.count("shell-job") > 0};
+                vm.count("leave-running") > 0, vm.count("shell-job") > 0,
+                vm.count("tcp-established") > 0};
   DumpResult r = dump(o);
   if (vm.count("json")) {
     std::cout << nlohmann::json{{"pid", o.pid},

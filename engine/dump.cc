@@ -643,7 +643,7 @@ DumpResult dump(const DumpOptions& opts) {
   DumpResult result;
   // Sessions put every process back if anything below fails.
   std::vector<std::unique_ptr<Session>> sessions;
-  FileTable files;
+  FileTable files(opts.tcp_established);
   nlohmann::json procs = nlohmann::json::array();
   for (const TreeMember& n : tree) {
     if (n.zombie) {
@@ -673,6 +673,7 @@ DumpResult dump(const DumpOptions& opts) {
                 {"kernel_release", u.release},
                 {"root_pid", pid},
                 {"created_by", "ckpt " CROSSRIG_VERSION}});
+  if (!opts.leave_running) files.let_connections_die();
   for (auto& s : sessions) {
     if (opts.leave_running) {
       s->resume();

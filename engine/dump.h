@@ -14,6 +14,8 @@ struct DumpOptions {
   bool leave_running = false;
   /// The task is a job of a shell: its terminals may belong to a session outside the tree.
   bool shell_job = false;
+  /// Established TCP connections are checkpointed in repair mode instead of refused.
+  bool tcp_established = false;
 };
 
 /// Figures a dump reports.

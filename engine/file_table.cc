@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "common/unique_fd.h"
@@ -17,6 +19,7 @@
 #include "engine/kcmp.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
+#include "engine/task_fd.h"
 #include "engine/task_info.h"
 #include "engine/unix_sockets.h"
 
@@ -47,7 +50,7 @@ std::string kind_of(const std::string& link, const struct stat& st) {
   if (S_ISREG(st.st_mode) && link.starts_with("/") && link.ends_with(kDeleted) && st.st_nlink == 0)
     return "unlinked";
   if (S_ISFIFO(st.st_mode)) return link.starts_with("pipe:[") ? "pipe" : named ? "fifo" : "";
-  if (S_ISSOCK(st.st_mode)) return "unix";
+  if (S_ISSOCK(st.st_mode)) return "socket";
   if (!named) return "";
   if (S_ISREG(st.st_mode)) return "file";
   if (S_ISDIR(st.st_mode)) return "dir";
@@ -123,6 +126,25 @@ std::vector<std::uint8_t> bytes_in_flight(pid_t pid, int fd, int* size) {
   return bytes;
 }
 
+// "unix" or "inet" for the socket behind pid's fd; throws kUnsupported naming another family.
+std::string socket_kind(pid_t pid, int fd) {
+  UniqueFd copy = copy_task_fd(pid, fd);
+  int family = 0;
+  socklen_t len = sizeof family;
+  if (::getsockopt(copy.get(), SOL_SOCKET, SO_DOMAIN, &family, &len) != 0)
+    throw_errno("reading the family of the socket of " + fd_name(pid, fd));
+  if (family == AF_UNIX) return "unix";
+  if (family == AF_INET || family == AF_INET6) return "inet";
+  static const std::map<int, std::string> names = {{AF_NETLINK, "a netlink socket"},
+                                                   {AF_PACKET, "a packet socket"}};
+  auto it = names.find(family);
+  throw CkptError(
+      CkptError::kUnsupported,
+      "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
+          (it != names.end() ? it->second : "a socket of family " + std::to_string(family)) +
+          ", which ckpt cannot checkpoint yet (it can: unix, TCP and UDP sockets)");
+}
+
 }  // namespace
 
 int FileTable::pipe_of(const Holder& h, int access, bool anonymous) {
@@ -165,14 +187,16 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
     if (img.file < 0) {
       FileImage f;
       f.kind = kind_of(link, st);
+      if (f.kind == "socket") f.kind = socket_kind(pid, fd);
       if (f.kind.empty())
-        throw CkptError(CkptError::kUnsupported,
-                        "process " + std::to_string(pid) + " has fd " + std::to_string(fd) +
-                            " on " + unsupported_kind(link, st) +
-                            ", which ckpt cannot checkpoint yet (it can: regular files, "
-                            "unlinked ones, memfds, directories, character devices, pipes, FIFOs, "
-                            "unix sockets, eventfds, timerfds, signalfds, epolls and inotify "
-                            "instances)");
+        throw CkptError(
+            CkptError::kUnsupported,
+            "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
+                unsupported_kind(link, st) +
+                ", which ckpt cannot checkpoint yet (it can: regular files, "
+                "unlinked ones, memfds, directories, character devices, pipes, FIFOs, "
+                "unix, TCP and UDP sockets, eventfds, timerfds, signalfds, epolls and inotify "
+                "instances)");
       f.path = f.kind == "unlinked" ? link.substr(0, link.size() - kDeleted.size()) : link;
       f.flags = flags & ~O_CLOEXEC;
       f.pos = std::stoll(info.at("pos"));
@@ -181,6 +205,7 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
       if (f.kind == "unlinked")
         f.unlinked = unlinked_of(st, link_path, f.path, "the unlinked file of " + fd_name(pid, fd));
       if (f.kind == "unix") f.socket = sockets_.add(pid, fd, static_cast<std::uint32_t>(st.st_ino));
+      if (f.kind == "inet") f.inet = inet_.add(pid, fd);
       f.locks = std::move(file_locks);
       f.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
                minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
@@ -245,7 +270,7 @@ void FileTable::write(ImageWriter& image) {
     files_[i].event = static_cast<int>(events.size());
     events.push_back(read_event(holders_[i].pid, holders_[i].fd, files_[i].kind));
   }
-  FilesImage out{files_, {}, {}, std::move(events), {}};
+  FilesImage out{files_, {}, {}, std::move(events), {}, {}};
   PagesWriter data = image.open_pages("files-data.img");
   for (std::size_t i = 0; i < pipes_.size(); ++i) {
     const Pipe& p = pipes_[i];
@@ -271,6 +296,7 @@ void FileTable::write(ImageWriter& image) {
     out.unlinked.push_back(img);
   }
   out.sockets = sockets_.read(data);
+  out.inet_sockets = inet_.read(data);
   image.add_pages("files-data.img", data);
   image.write_json("files.json", out);
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engine/image.h"
+#include "engine/inet_sockets.h"
 #include "engine/proc_parse.h"
 #include "engine/task_image.h"
 #include "engine/unix_sockets.h"
@@ -17,6 +18,9 @@ namespace crossrig::engine {
 
 class FileTable {
  public:
+  /// tcp_established: established TCP connections are checkpointed (in repair mode), not
+  /// refused.
+  explicit FileTable(bool tcp_established) : inet_(tcp_established) {}
   /// Records the fds of process pid, which must stay stopped until write(); throws
   /// kUnsupported naming the process, the fd and the kind of a file ckpt cannot checkpoint.
   std::vector<FdImage> add_process(pid_t pid);
@@ -30,6 +34,9 @@ class FileTable {
   /// socket (without taking them) and the content of each unlinked file, and writes
   /// files.json and files-data.img; throws kUnsupported for a socket ckpt cannot make again.
   void write(ImageWriter& image);
+  /// The tree is about to be killed after a dump: its TCP connections close without a word
+  /// to their peers (otherwise they leave repair mode when the table goes).
+  void let_connections_die() { inet_.let_connections_die(); }
 
  private:
   /// Where the kernel's object behind a description is seen: one fd holding it.
@@ -60,6 +67,7 @@ class FileTable {
   std::vector<Pipe> pipes_;
   std::vector<Unlinked> unlinked_;
   UnixSocketTable sockets_;
+  InetSocketTable inet_;
 };
 
 }  // namespace crossrig::engine

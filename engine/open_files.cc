@@ -10,6 +10,7 @@
 
 #include "engine/ckpt_error.h"
 #include "engine/event_files.h"
+#include "engine/inet_sockets.h"
 #include "engine/page_hash.h"
 #include "engine/unix_sockets.h"
 
@@ -105,6 +106,7 @@ void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
   }
   check_events(files, tasks);
   check_unix_sockets(files, data_size);
+  check_inet_sockets(files, data_size);
 }
 
 OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
@@ -160,9 +162,11 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
     backing_.push_back(std::move(h));
   }
   std::vector<UniqueFd> sockets = make_unix_sockets(img.sockets, files_data);
+  std::vector<UniqueFd> inet = make_inet_sockets(img.inet_sockets, files_data);
   for (const FileImage& f : img.files) {
-    if (f.kind == "unix") {
-      UniqueFd& socket = sockets[static_cast<std::size_t>(f.socket)];
+    if (f.kind == "unix" || f.kind == "inet") {
+      UniqueFd& socket = f.kind == "unix" ? sockets[static_cast<std::size_t>(f.socket)]
+                                          : inet[static_cast<std::size_t>(f.inet)];
       if (::fcntl(socket.get(), F_SETFL, f.flags) != 0)
         throw_errno("giving the socket of " + f.path + " its flags");
       fds_.push_back(std::move(socket));

@@ -80,6 +80,25 @@ std::string socket_state(const nlohmann::json& s, const nlohmann::json& sockets)
   return out;
 }
 
+// A TCP or UDP socket's state, addresses and queues, as a suffix to its fd's line.
+std::string inet_state(const nlohmann::json& s) {
+  const bool v6 = s.value("family", 0) == AF_INET6;
+  auto endpoint = [&](const char* address, const char* port) {
+    const std::string a = s.value(address, "");
+    return (v6 ? "[" + a + "]" : a) + ":" + std::to_string(s.value(port, 0));
+  };
+  std::string out = fmt::format(", {} {} {}", s.value("type", 0) == SOCK_STREAM ? "TCP" : "UDP",
+                                s.value("state", "?"), endpoint("address", "port"));
+  if (!s.value("peer_address", "").empty()) out += " to " + endpoint("peer_address", "peer_port");
+  if (s.value("state", "") == "listening") out += fmt::format(" backlog {}", s.value("backlog", 0));
+  if (s.value("state", "") == "established")
+    out += fmt::format(", {} bytes to read, {} to send ({} not sent yet)",
+                       s.value("recv_length", std::uint64_t{0}),
+                       s.value("send_length", std::uint64_t{0}),
+                       s.value("unsent_length", std::uint64_t{0}));
+  return out;
+}
+
 }  // namespace
 
 const arch::Arch* image_arch(const nlohmann::json& inventory) {
@@ -202,6 +221,10 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
       const auto& sockets = doc["files"].value("sockets", nlohmann::json::array());
       if (socket >= 0 && static_cast<std::size_t>(socket) < sockets.size())
         queued += socket_state(sockets[static_cast<std::size_t>(socket)], sockets);
+      const int inet = f.value("inet", -1);
+      const auto& inets = doc["files"].value("inet_sockets", nlohmann::json::array());
+      if (inet >= 0 && static_cast<std::size_t>(inet) < inets.size())
+        queued += inet_state(inets[static_cast<std::size_t>(inet)]);
       out << fmt::format("  fd {} file {}: {} {} pos {}{}{}\n", fd.value("fd", 0), file,
                          f.value("kind", "?"), f.value("path", ""), f.value("pos", 0), queued,
                          fd.value("cloexec", false) ? " cloexec" : "");

@@ -120,8 +120,8 @@ struct FdImage {
 /// every fd on it shares.
 struct FileImage {
   /// "file", "dir", "chr", "fifo", "pipe" (one end of an anonymous pipe), "unlinked" (a
-  /// regular file removed from every directory while open), "unix" (a unix socket), or a
-  /// kernel object: "eventfd", "timerfd", "signalfd", "epoll", "inotify".
+  /// regular file removed from every directory while open), "unix" (a unix socket), "inet" (a
+  /// TCP or UDP socket), or a kernel object: "eventfd", "timerfd", "signalfd", "epoll", "inotify".
   std::string kind;
   std::string path;  ///< As ckpt saw it; "pipe:[INODE]" for a pipe, the last name if unlinked.
   int flags = 0;     ///< Access mode and status flags (O_APPEND, O_NONBLOCK...).
@@ -132,6 +132,7 @@ struct FileImage {
   std::vector<LockImage> locks;  ///< flock() and OFD locks held through it.
   int event = -1;   ///< For an eventfd, timerfd, signalfd or epoll: its FilesImage::events entry.
   int socket = -1;  ///< For a unix socket: its FilesImage::sockets entry.
+  int inet = -1;    ///< For a TCP or UDP socket: its FilesImage::inet_sockets entry.
 };
 
 /// The buffer of a pipe or FIFO with the bytes that were in flight in it.
@@ -180,6 +181,35 @@ struct UnixSocketImage {
   std::vector<QueuedImage> queue;                     ///< What it has to read, in order.
 };
 
+/// A TCP or UDP socket (FileImage kind "inet"); an established TCP connection with the state
+/// TCP_REPAIR reads and sets.
+struct InetSocketImage {
+  int family = 0;       ///< AF_INET or AF_INET6.
+  int type = 0;         ///< SOCK_STREAM (TCP) or SOCK_DGRAM (UDP).
+  std::string state;    ///< "listening", "established" (TCP), "connected" (UDP), "unconnected".
+  std::string address;  ///< Local address as text; port 0 when not bound.
+  int port = 0;
+  std::string peer_address;  ///< For a connected socket.
+  int peer_port = 0;
+  bool v6only = false;  ///< IPV6_V6ONLY.
+  int backlog = 0;      ///< A listener's backlog.
+  bool reuseaddr = false, reuseport = false, keepalive = false, nodelay = false;
+  int sndbuf = 0, rcvbuf = 0;  ///< SO_SNDBUF, SO_RCVBUF as getsockopt reports them.
+  /// An established connection: the sequence numbers that end its send and receive queues
+  /// (TCP_QUEUE_SEQ), their bytes in files-data.img, and how many of the sent ones the
+  /// kernel had not put on the wire yet.
+  std::uint32_t send_seq = 0, recv_seq = 0;
+  std::uint64_t send_offset = 0, send_length = 0, unsent_length = 0;
+  std::uint64_t recv_offset = 0, recv_length = 0;
+  /// Options the handshake negotiated, and the timestamp clock (TCP_TIMESTAMP).
+  std::uint32_t mss = 0;
+  int snd_wscale = -1, rcv_wscale = -1;  ///< -1: no window scaling.
+  bool sack = false, timestamps = false;
+  std::uint32_t timestamp = 0;
+  /// TCP_REPAIR_WINDOW.
+  std::uint32_t snd_wl1 = 0, snd_wnd = 0, max_window = 0, rcv_wnd = 0, rcv_wup = 0;
+};
+
 /// Every open file description of the dumped tree (files.json).
 struct FilesImage {
   std::vector<FileImage> files;
@@ -187,6 +217,7 @@ struct FilesImage {
   std::vector<UnlinkedImage> unlinked;
   std::vector<EventImage> events;
   std::vector<UnixSocketImage> sockets;
+  std::vector<InetSocketImage> inet_sockets;
 };
 
 /// Credentials and security state of one thread (the kernel keeps them per thread).
@@ -267,7 +298,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(EventImage, count, semaphore, clockid, settim
                                    value_sec, value_nsec, interval_sec, interval_nsec, sigmask,
                                    owner, watches, inotify_watches)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unlinked, ctty, locks,
-                                   event, socket)
+                                   event, socket, inet)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, path, memfd, seals, mode, uid, gid, offset,
                                    length)
@@ -275,7 +306,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(QueuedImage, offset, length, sender)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnixSocketImage, ino, type, state, name, deleted, peer,
                                    peer_name, listener, backlog, shutdown, sndbuf, rcvbuf, peek_off,
                                    passcred, rcvtimeo_usec, sndtimeo_usec, queue)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked, events, sockets)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(InetSocketImage, family, type, state, address, port,
+                                   peer_address, peer_port, v6only, backlog, reuseaddr, reuseport,
+                                   keepalive, nodelay, sndbuf, rcvbuf, send_seq, recv_seq,
+                                   send_offset, send_length, unsent_length, recv_offset,
+                                   recv_length, mss, snd_wscale, rcv_wscale, sack, timestamps,
+                                   timestamp, snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FilesImage, files, pipes, unlinked, events, sockets,
+                                   inet_sockets)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(CredsImage, uids, gids, groups, cap_inh, cap_prm, cap_eff,
                                    cap_bnd, no_new_privs, personality)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SeccompFilterImage, prev, flags, insns)

@@ -147,6 +147,7 @@ int main(int argc, char** argv) {
   std::string ckpt, tracee, workdir, image_in;
   bool leave_running = false;
   std::string fault, refusal;
+  std::vector<std::string> dump_args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--leave-running")
@@ -163,12 +164,15 @@ int main(int argc, char** argv) {
       fault = argv[++i];
     else if (i + 1 < argc && a == "--expect-refusal")
       refusal = argv[++i];
+    else if (i + 1 < argc && a == "--dump-arg")
+      dump_args.push_back(argv[++i]);
     else
       ckpt.clear();  // an unknown option must not turn a fault test into a plain one
   }
   if (ckpt.empty() || tracee.empty() || workdir.empty()) {
-    std::cerr << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]"
-                 " [--image-in TMPFS_DIR] [--fault KIND] [--expect-refusal TEXT]\n";
+    std::cerr
+        << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]"
+           " [--image-in TMPFS_DIR] [--fault KIND] [--expect-refusal TEXT] [--dump-arg ARG]...\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -227,6 +231,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> dump = {ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()};
   if (leave_running) dump.push_back("--leave-running");
+  dump.insert(dump.end(), dump_args.begin(), dump_args.end());
   int rc = run(dump, log);
   if (rc != 0) fail("ckpt dump exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
   if (leave_running) {

@@ -1,0 +1,352 @@
+#include "engine/inet_sockets.h"
+
+#include <arpa/inet.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "engine/ckpt_error.h"
+#include "engine/task_fd.h"
+
+namespace crossrig::engine {
+namespace {
+
+std::string fd_name(pid_t pid, int fd) {
+  return "fd " + std::to_string(fd) + " of process " + std::to_string(pid);
+}
+
+std::string endpoint(const std::string& address, int port, int family) {
+  return family == AF_INET6 ? "[" + address + "]:" + std::to_string(port)
+                            : address + ":" + std::to_string(port);
+}
+
+std::string described(const InetSocketImage& s) {
+  std::string what = std::string(s.type == SOCK_STREAM ? "TCP" : "UDP") +
+                     (s.family == AF_INET6 ? "v6" : "") + " socket " +
+                     endpoint(s.address, s.port, s.family);
+  if (!s.peer_address.empty()) what += " to " + endpoint(s.peer_address, s.peer_port, s.family);
+  return what;
+}
+
+template <typename T>
+T get_option(int fd, int level, int option, const std::string& what) {
+  T value{};
+  socklen_t len = sizeof value;
+  if (::getsockopt(fd, level, option, &value, &len) != 0)
+    throw_errno("reading socket option " + std::to_string(option) + " of " + what);
+  return value;
+}
+
+void set_int(int fd, int level, int option, int value, const std::string& what) {
+  if (::setsockopt(fd, level, option, &value, sizeof value) != 0)
+    throw_errno("setting socket option " + std::to_string(option) + " of " + what);
+}
+
+// An address and port as text, from getsockname or getpeername.
+bool read_address(int fd, bool peer, std::string* address, int* port) {
+  sockaddr_storage a{};
+  socklen_t len = sizeof a;
+  if ((peer ? ::getpeername(fd, reinterpret_cast<sockaddr*>(&a), &len)
+            : ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len)) != 0)
+    return false;
+  char text[INET6_ADDRSTRLEN] = {};
+  if (a.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&a);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+    *port = ntohs(in6->sin6_port);
+  } else {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&a);
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+    *port = ntohs(in->sin_port);
+  }
+  *address = text;
+  return true;
+}
+
+bool to_sockaddr(int family, const std::string& address, int port, sockaddr_storage* out,
+                 socklen_t* len) {
+  *out = {};
+  if (family == AF_INET6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(out);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    *len = sizeof *in6;
+    return ::inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1;
+  }
+  auto* in = reinterpret_cast<sockaddr_in*>(out);
+  in->sin_family = AF_INET;
+  in->sin_port = htons(static_cast<std::uint16_t>(port));
+  *len = sizeof *in;
+  return ::inet_pton(AF_INET, address.c_str(), &in->sin_addr) == 1;
+}
+
+// The bytes of the queue TCP_REPAIR_QUEUE selected, peeked; len as the kernel counts them.
+std::vector<std::uint8_t> peek_repair_queue(int fd, std::size_t len, const std::string& what) {
+  std::vector<std::uint8_t> bytes(len);
+  std::size_t got = 0;
+  if (len != 0) {
+    ssize_t n = ::recv(fd, bytes.data(), len, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) throw_errno("peeking at the queue of " + what);
+    got = static_cast<std::size_t>(n);
+  }
+  if (got != len)
+    throw CkptError(CkptError::kSystem, "peeked " + std::to_string(got) + " of the " +
+                                            std::to_string(len) + " bytes queued in " + what);
+  return bytes;
+}
+
+// Reads an established connection through ckpt's copy in repair mode.
+void read_connection(int fd, InetSocketImage& s, PagesWriter& data, const std::string& what) {
+  int outq = 0, unsent = 0, inq = 0;
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
+  s.recv_seq = get_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
+  if (::ioctl(fd, SIOCINQ, &inq) != 0) throw_errno("measuring the receive queue of " + what);
+  auto recv = peek_repair_queue(fd, static_cast<std::size_t>(inq), what);
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
+  s.send_seq = get_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
+  if (::ioctl(fd, SIOCOUTQ, &outq) != 0 || ::ioctl(fd, SIOCOUTQNSD, &unsent) != 0)
+    throw_errno("measuring the send queue of " + what);
+  auto send = peek_repair_queue(fd, static_cast<std::size_t>(outq), what);
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, what);
+  s.recv_offset = data.size();
+  s.recv_length = recv.size();
+  data.append(recv);
+  s.send_offset = data.size();
+  s.send_length = send.size();
+  s.unsent_length = static_cast<std::uint64_t>(unsent);
+  data.append(send);
+
+  const auto info = get_option<tcp_info>(fd, SOL_TCP, TCP_INFO, what);
+  s.mss = get_option<std::uint32_t>(fd, SOL_TCP, TCP_MAXSEG, what);
+  s.sack = (info.tcpi_options & TCPI_OPT_SACK) != 0;
+  s.timestamps = (info.tcpi_options & TCPI_OPT_TIMESTAMPS) != 0;
+  if ((info.tcpi_options & TCPI_OPT_WSCALE) != 0) {
+    s.snd_wscale = info.tcpi_snd_wscale;
+    s.rcv_wscale = info.tcpi_rcv_wscale;
+  }
+  if (s.timestamps) s.timestamp = get_option<std::uint32_t>(fd, SOL_TCP, TCP_TIMESTAMP, what);
+  const auto w = get_option<tcp_repair_window>(fd, SOL_TCP, TCP_REPAIR_WINDOW, what);
+  s.snd_wl1 = w.snd_wl1;
+  s.snd_wnd = w.snd_wnd;
+  s.max_window = w.max_window;
+  s.rcv_wnd = w.rcv_wnd;
+  s.rcv_wup = w.rcv_wup;
+}
+
+}  // namespace
+
+InetSocketTable::~InetSocketTable() {
+  if (die_) return;
+  for (const UniqueFd& fd : repaired_) {
+    const int off = TCP_REPAIR_OFF_NO_WP;
+    ::setsockopt(fd.get(), SOL_TCP, TCP_REPAIR, &off, sizeof off);
+  }
+}
+
+int InetSocketTable::add(pid_t pid, int fd) {
+  held_.push_back({pid, fd});
+  return static_cast<int>(held_.size() - 1);
+}
+
+std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
+  std::vector<InetSocketImage> out;
+  for (const Held& h : held_) {
+    UniqueFd copy = copy_task_fd(h.pid, h.fd);
+    const int fd = copy.get();
+    std::string what = fd_name(h.pid, h.fd);
+    InetSocketImage s;
+    s.family = get_option<int>(fd, SOL_SOCKET, SO_DOMAIN, what);
+    s.type = get_option<int>(fd, SOL_SOCKET, SO_TYPE, what);
+    const int protocol = get_option<int>(fd, SOL_SOCKET, SO_PROTOCOL, what);
+    if (!((s.type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
+          (s.type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
+      throw CkptError(CkptError::kUnsupported,
+                      what + " is an IP socket of protocol " + std::to_string(protocol) +
+                          ", which ckpt cannot checkpoint yet (it can: TCP and UDP)");
+    read_address(fd, false, &s.address, &s.port);
+    const bool has_peer = read_address(fd, true, &s.peer_address, &s.peer_port);
+    what += ", " + described(s);
+    if (s.family == AF_INET6) s.v6only = get_option<int>(fd, IPPROTO_IPV6, IPV6_V6ONLY, what);
+    s.reuseaddr = get_option<int>(fd, SOL_SOCKET, SO_REUSEADDR, what) != 0;
+    s.reuseport = get_option<int>(fd, SOL_SOCKET, SO_REUSEPORT, what) != 0;
+    s.keepalive = get_option<int>(fd, SOL_SOCKET, SO_KEEPALIVE, what) != 0;
+    s.sndbuf = get_option<int>(fd, SOL_SOCKET, SO_SNDBUF, what);
+    s.rcvbuf = get_option<int>(fd, SOL_SOCKET, SO_RCVBUF, what);
+    if (s.type == SOCK_DGRAM) {
+      s.state = has_peer ? "connected" : "unconnected";
+      char byte = 0;
+      if (::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) >= 0)
+        throw CkptError(CkptError::kUnsupported,
+                        what +
+                            " has datagrams queued, which ckpt cannot send it again from "
+                            "their senders: dump once they are read");
+      out.push_back(s);
+      continue;
+    }
+    s.nodelay = get_option<int>(fd, SOL_TCP, TCP_NODELAY, what) != 0;
+    const auto info = get_option<tcp_info>(fd, SOL_TCP, TCP_INFO, what);
+    if (info.tcpi_state == TCP_LISTEN) {
+      s.state = "listening";
+      // A listener's tcp_info counts its accept queue and reports its backlog.
+      s.backlog = static_cast<int>(info.tcpi_sacked);
+      if (info.tcpi_unacked != 0)
+        throw CkptError(CkptError::kUnsupported,
+                        what + " has " + std::to_string(info.tcpi_unacked) +
+                            " connections waiting to be accepted, which ckpt cannot make "
+                            "again: dump once they are accepted");
+    } else if (info.tcpi_state == TCP_CLOSE) {
+      s.state = "unconnected";
+    } else if (info.tcpi_state == TCP_ESTABLISHED) {
+      s.state = "established";
+      if (!tcp_established_)
+        throw CkptError(CkptError::kUnsupported,
+                        what +
+                            " is an established connection: dump with --tcp-established to "
+                            "checkpoint it in repair mode (its peer must then not send to it "
+                            "until it is restored, or the connection is reset)");
+      set_int(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
+      repaired_.push_back(std::move(copy));
+      read_connection(repaired_.back().get(), s, data, what);
+    } else {
+      throw CkptError(CkptError::kUnsupported,
+                      what + " is in TCP state " + std::to_string(info.tcpi_state) +
+                          " (closing or connecting), which ckpt cannot make again (it can: "
+                          "listening, established and unconnected sockets)");
+    }
+    out.push_back(s);
+  }
+  return out;
+}
+
+void check_inet_sockets(const FilesImage& files, std::size_t data_size) {
+  auto bad = [](const std::string& what) {
+    throw CkptError(CkptError::kBadImage, "files.json: " + what);
+  };
+  const auto count = static_cast<int>(files.inet_sockets.size());
+  for (const FileImage& f : files.files) {
+    if ((f.kind == "inet") != (f.inet >= 0) || f.inet >= count)
+      bad("file " + f.path + " names IP socket " + std::to_string(f.inet));
+  }
+  for (const InetSocketImage& s : files.inet_sockets) {
+    sockaddr_storage a{};
+    socklen_t len = 0;
+    if ((s.family != AF_INET && s.family != AF_INET6) ||
+        (s.type != SOCK_STREAM && s.type != SOCK_DGRAM) ||
+        !to_sockaddr(s.family, s.address, s.port, &a, &len) ||
+        (!s.peer_address.empty() && !to_sockaddr(s.family, s.peer_address, s.peer_port, &a, &len)))
+      bad("an IP socket has a family, type or address ckpt cannot read");
+    if (s.state != "listening" && s.state != "established" && s.state != "connected" &&
+        s.state != "unconnected")
+      bad(described(s) + " has an unknown state " + s.state);
+    if (s.recv_offset > data_size || s.recv_length > data_size - s.recv_offset ||
+        s.send_offset > data_size || s.send_length > data_size - s.send_offset ||
+        s.unsent_length > s.send_length)
+      bad("the queues of " + described(s) + " lie outside files-data.img");
+  }
+}
+
+namespace {
+
+void bind_to(int fd, const InetSocketImage& s, const std::string& what) {
+  sockaddr_storage a{};
+  socklen_t len = 0;
+  to_sockaddr(s.family, s.address, s.port, &a, &len);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0)
+    throw_errno("binding " + what + " again (is its port taken?)");
+}
+
+void connect_to_peer(int fd, const InetSocketImage& s, const std::string& what) {
+  sockaddr_storage a{};
+  socklen_t len = 0;
+  to_sockaddr(s.family, s.peer_address, s.peer_port, &a, &len);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), len) != 0)
+    throw_errno("connecting " + what + " again");
+}
+
+// Sends bytes into the queue TCP_REPAIR_QUEUE selected (or onto the wire, out of repair).
+void send_all(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
+  while (!bytes.empty()) {
+    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n <= 0) throw_errno("queueing " + std::to_string(bytes.size()) + " bytes to " + what);
+    bytes = bytes.subspan(static_cast<std::size_t>(n));
+  }
+}
+
+void repair_connection(int fd, const InetSocketImage& s, std::span<const std::uint8_t> data,
+                       const std::string& what) {
+  set_int(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
+  bind_to(fd, s, what);
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
+  set_int(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.recv_seq - s.recv_length), what);
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
+  set_int(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.send_seq - s.send_length), what);
+  connect_to_peer(fd, s, what);
+  std::vector<tcp_repair_opt> opts = {{TCPOPT_MAXSEG, s.mss}};
+  if (s.snd_wscale >= 0)
+    opts.push_back({TCPOPT_WINDOW, static_cast<std::uint32_t>(s.snd_wscale) |
+                                       static_cast<std::uint32_t>(s.rcv_wscale) << 16});
+  if (s.sack) opts.push_back({TCPOPT_SACK_PERMITTED, 0});
+  if (s.timestamps) opts.push_back({TCPOPT_TIMESTAMP, 0});
+  if (::setsockopt(fd, SOL_TCP, TCP_REPAIR_OPTIONS, opts.data(),
+                   static_cast<socklen_t>(opts.size() * sizeof opts[0])) != 0)
+    throw_errno("giving " + what + " its TCP options again");
+  if (s.timestamps) set_int(fd, SOL_TCP, TCP_TIMESTAMP, static_cast<int>(s.timestamp), what);
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
+  send_all(fd, data.subspan(s.recv_offset, s.recv_length), what);
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
+  send_all(fd, data.subspan(s.send_offset, s.send_length - s.unsent_length), what);
+  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, what);
+  const tcp_repair_window w{s.snd_wl1, s.snd_wnd, s.max_window, s.rcv_wnd, s.rcv_wup};
+  if (::setsockopt(fd, SOL_TCP, TCP_REPAIR_WINDOW, &w, sizeof w) != 0)
+    throw_errno("giving " + what + " its window again");
+}
+
+}  // namespace
+
+std::vector<UniqueFd> make_inet_sockets(const std::vector<InetSocketImage>& sockets,
+                                        std::span<const std::uint8_t> files_data) {
+  std::vector<UniqueFd> out;
+  for (const InetSocketImage& s : sockets) {
+    const std::string what = described(s);
+    const int protocol = s.type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
+    UniqueFd fd(::socket(s.family, s.type | SOCK_CLOEXEC, protocol));
+    if (!fd) throw_errno("making " + what + " again");
+    if (s.family == AF_INET6) set_int(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, s.v6only, what);
+    set_int(fd.get(), SOL_SOCKET, SO_REUSEADDR, s.reuseaddr, what);
+    set_int(fd.get(), SOL_SOCKET, SO_REUSEPORT, s.reuseport, what);
+    set_int(fd.get(), SOL_SOCKET, SO_KEEPALIVE, s.keepalive, what);
+    // getsockopt reports twice what was set; *BUFFORCE passes the limits like the process may.
+    for (auto [force, value] : {std::pair{SO_SNDBUFFORCE, s.sndbuf}, {SO_RCVBUFFORCE, s.rcvbuf}})
+      if (value != 0) set_int(fd.get(), SOL_SOCKET, force, value / 2, what);
+    if (s.type == SOCK_STREAM) set_int(fd.get(), SOL_TCP, TCP_NODELAY, s.nodelay, what);
+    if (s.state == "established") {
+      repair_connection(fd.get(), s, files_data, what);
+    } else {
+      if (s.port != 0) bind_to(fd.get(), s, what);
+      if (s.state == "listening" && ::listen(fd.get(), s.backlog) != 0)
+        throw_errno("making " + what + " listen again");
+      if (s.state == "connected") connect_to_peer(fd.get(), s, what);
+    }
+    out.push_back(std::move(fd));
+  }
+  // Out of repair mode only once every connection exists, so none answers a packet of
+  // another with a reset; then the bytes the kernel had not sent yet go out as usual.
+  for (std::size_t i = 0; i < sockets.size(); ++i) {
+    const InetSocketImage& s = sockets[i];
+    if (s.state != "established") continue;
+    set_int(out[i].get(), SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP, described(s));
+    send_all(out[i].get(),
+             files_data.subspan(s.send_offset + s.send_length - s.unsent_length, s.unsent_length),
+             described(s));
+  }
+  return out;
+}
+
+}  // namespace crossrig::engine
