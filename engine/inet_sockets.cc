@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -140,6 +141,44 @@ void read_connection(int fd, InetSocketImage& s, PagesWriter& data, const std::s
   s.rcv_wup = w.rcv_wup;
 }
 
+// Where each connection's queues begin and end, as the kernel counts them.
+std::vector<std::uint32_t> queue_marks(const std::vector<UniqueFd>& connections) {
+  std::vector<std::uint32_t> marks;
+  for (const UniqueFd& c : connections) {
+    for (int queue : {TCP_RECV_QUEUE, TCP_SEND_QUEUE}) {
+      int len = 0;
+      std::uint32_t seq = 0;
+      socklen_t seq_len = sizeof seq;
+      if (::setsockopt(c.get(), SOL_TCP, TCP_REPAIR_QUEUE, &queue, sizeof queue) != 0 ||
+          ::getsockopt(c.get(), SOL_TCP, TCP_QUEUE_SEQ, &seq, &seq_len) != 0 ||
+          ::ioctl(c.get(), queue == TCP_RECV_QUEUE ? SIOCINQ : SIOCOUTQ, &len) != 0)
+        throw_errno("reading the queues of a TCP connection");
+      marks.push_back(seq);
+      marks.push_back(static_cast<std::uint32_t>(len));
+    }
+  }
+  return marks;
+}
+
+// The tree is stopped, but the kernel still moves bytes its connections had queued, as far as
+// the peers' windows let it. Both ends of a connection must be read at the same point of its
+// stream, or the restore would lose or repeat bytes: wait until no queue moves any more.
+void wait_until_still(const std::vector<UniqueFd>& connections, const std::string& first) {
+  if (connections.empty()) return;
+  constexpr int kTries = 150;  // 20 ms apart: 3 s.
+  auto before = queue_marks(connections);
+  for (int i = 0; i < kTries; ++i) {
+    ::usleep(20000);
+    auto now = queue_marks(connections);
+    if (now == before) return;
+    before = std::move(now);
+  }
+  throw CkptError(CkptError::kSystem,
+                  "the TCP connections of the tree (" + first +
+                      ", ...) kept moving bytes for 3 s while the tree was stopped: a peer "
+                      "outside the tree is sending; stop it, or dump it with the tree");
+}
+
 }  // namespace
 
 InetSocketTable::~InetSocketTable() {
@@ -157,6 +196,11 @@ int InetSocketTable::add(pid_t pid, int fd) {
 
 std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
   std::vector<InetSocketImage> out;
+  struct Connection {
+    std::size_t index;
+    std::string what;
+  };
+  std::vector<Connection> connections;
   for (const Held& h : held_) {
     UniqueFd copy = copy_task_fd(h.pid, h.fd);
     const int fd = copy.get();
@@ -213,7 +257,7 @@ std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
                             "until it is restored, or the connection is reset)");
       set_int(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
       repaired_.push_back(std::move(copy));
-      read_connection(repaired_.back().get(), s, data, what);
+      connections.push_back({out.size(), what});
     } else {
       throw CkptError(CkptError::kUnsupported,
                       what + " is in TCP state " + std::to_string(info.tcpi_state) +
@@ -222,6 +266,9 @@ std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
     }
     out.push_back(s);
   }
+  wait_until_still(repaired_, connections.empty() ? "" : connections.front().what);
+  for (std::size_t i = 0; i < connections.size(); ++i)
+    read_connection(repaired_[i].get(), out[connections[i].index], data, connections[i].what);
   return out;
 }
 
@@ -270,18 +317,31 @@ void connect_to_peer(int fd, const InetSocketImage& s, const std::string& what) 
     throw_errno("connecting " + what + " again");
 }
 
-// Sends bytes into the queue TCP_REPAIR_QUEUE selected (or onto the wire, out of repair).
+// Sends bytes into the queue TCP_REPAIR_QUEUE selected (or onto the wire, out of repair), in
+// parts: the receive queue takes each send as one linear buffer.
 void send_all(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
   while (!bytes.empty()) {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t n = ::send(fd, bytes.data(), std::min<std::size_t>(bytes.size(), 64 * 1024),
+                       MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n <= 0) throw_errno("queueing " + std::to_string(bytes.size()) + " bytes to " + what);
     bytes = bytes.subspan(static_cast<std::size_t>(n));
   }
 }
 
+// getsockopt reports twice what was set; *BUFFORCE passes the limits like the process may.
+void set_buffers(int fd, const InetSocketImage& s) {
+  for (auto [force, value] : {std::pair{SO_SNDBUFFORCE, s.sndbuf}, {SO_RCVBUFFORCE, s.rcvbuf}})
+    if (value != 0) set_int(fd, SOL_SOCKET, force, value / 2, described(s));
+}
+
 void repair_connection(int fd, const InetSocketImage& s, std::span<const std::uint8_t> data,
                        const std::string& what) {
   set_int(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
+  // Room for both queues, whatever the kernel had grown the buffers to; the process's sizes
+  // come back once the queues are in.
+  constexpr int kSlack = 1 << 20;
+  set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, static_cast<int>(s.send_length) + kSlack, what);
+  set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, static_cast<int>(s.recv_length) + kSlack, what);
   bind_to(fd, s, what);
   set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
   set_int(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.recv_seq - s.recv_length), what);
@@ -322,9 +382,7 @@ std::vector<UniqueFd> make_inet_sockets(const std::vector<InetSocketImage>& sock
     set_int(fd.get(), SOL_SOCKET, SO_REUSEADDR, s.reuseaddr, what);
     set_int(fd.get(), SOL_SOCKET, SO_REUSEPORT, s.reuseport, what);
     set_int(fd.get(), SOL_SOCKET, SO_KEEPALIVE, s.keepalive, what);
-    // getsockopt reports twice what was set; *BUFFORCE passes the limits like the process may.
-    for (auto [force, value] : {std::pair{SO_SNDBUFFORCE, s.sndbuf}, {SO_RCVBUFFORCE, s.rcvbuf}})
-      if (value != 0) set_int(fd.get(), SOL_SOCKET, force, value / 2, what);
+    if (s.state != "established") set_buffers(fd.get(), s);
     if (s.type == SOCK_STREAM) set_int(fd.get(), SOL_TCP, TCP_NODELAY, s.nodelay, what);
     if (s.state == "established") {
       repair_connection(fd.get(), s, files_data, what);
@@ -345,6 +403,7 @@ std::vector<UniqueFd> make_inet_sockets(const std::vector<InetSocketImage>& sock
     send_all(out[i].get(),
              files_data.subspan(s.send_offset + s.send_length - s.unsent_length, s.unsent_length),
              described(s));
+    set_buffers(out[i].get(), s);
   }
   return out;
 }

@@ -368,8 +368,8 @@ void apply_options(int fd, const UnixSocketImage& s) {
   // process may have been allowed more than ckpt's defaults.
   for (auto [option, force, value] : {std::tuple{SO_SNDBUF, SO_SNDBUFFORCE, s.sndbuf},
                                       std::tuple{SO_RCVBUF, SO_RCVBUFFORCE, s.rcvbuf}}) {
-    const int half = value / 2;
     if (value == 0) continue;
+    const int half = value / 2;
     if (::setsockopt(fd, SOL_SOCKET, force, &half, sizeof half) != 0)
       set_option(fd, option, &half, sizeof half, what);
   }
