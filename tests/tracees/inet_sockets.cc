@@ -1,13 +1,15 @@
 // TCP and UDP sockets on loopback across checkpoint/restore (dumped with --tcp-established): a
 // listener; an established connection with bytes queued both ways, one way more than the
-// peer's receive window takes, so the sender holds bytes sent but not acknowledged and bytes
-// not sent yet; options on each end (TCP_NODELAY, SO_KEEPALIVE); a TCP socket bound but not
-// listening; a UDP socket connected to another; and, where the kernel has IPv6, an IPv6-only
-// listener with a connection. The ends of each connection close with a reset (SO_LINGER 0),
-// so that no TIME_WAIT keeps their ports from the restored copy of the same connection.
+// peer's receive window takes, so the sender holds bytes it has not sent yet; options on each end
+// (TCP_NODELAY, SO_KEEPALIVE); a TCP socket bound but not listening; a UDP socket connected to
+// another; and, where the kernel has IPv6, an IPv6-only listener with a connection. The ends of
+// each connection close with a reset (SO_LINGER 0), so that no TIME_WAIT keeps their ports from the
+// restored copy of the same connection.
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -91,9 +93,11 @@ void setup() {
   setsockopt(g_tcp.server, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
   (void)!write(g_tcp.client, "request", 7);
   (void)!write(g_tcp.server, "response", 8);
-  // Until the client's receive window and the server's send buffer are both full.
-  std::vector<char> chunk(65536);
-  for (int idle = 0; idle < 3;) {
+  // Until the client's receive window is full and the server holds 256 KiB it could not send
+  // yet (or its send buffer is full).
+  std::vector<char> chunk(16384);
+  for (int idle = 0, unsent = 0; idle < 3 && unsent < 256 * 1024;
+       ioctl(g_tcp.server, SIOCOUTQNSD, &unsent)) {
     for (std::size_t i = 0; i < chunk.size(); ++i)
       chunk[i] = pattern(g_flood + i);
     ssize_t n = send(g_tcp.server, chunk.data(), chunk.size(), MSG_DONTWAIT);
