@@ -19,6 +19,7 @@
 #include "engine/kcmp.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
+#include "engine/socket_option.h"
 #include "engine/task_fd.h"
 #include "engine/task_info.h"
 #include "engine/unix_sockets.h"
@@ -128,11 +129,8 @@ std::vector<std::uint8_t> bytes_in_flight(pid_t pid, int fd, int* size) {
 
 // "unix" or "inet" for the socket behind pid's fd; throws kUnsupported naming another family.
 std::string socket_kind(pid_t pid, int fd) {
-  UniqueFd copy = copy_task_fd(pid, fd);
-  int family = 0;
-  socklen_t len = sizeof family;
-  if (::getsockopt(copy.get(), SOL_SOCKET, SO_DOMAIN, &family, &len) != 0)
-    throw_errno("reading the family of the socket of " + fd_name(pid, fd));
+  const int family = get_socket_option<int>(copy_task_fd(pid, fd).get(), SOL_SOCKET, SO_DOMAIN,
+                                            "the socket of " + fd_name(pid, fd));
   if (family == AF_UNIX) return "unix";
   if (family == AF_INET || family == AF_INET6) return "inet";
   static const std::map<int, std::string> names = {{AF_NETLINK, "a netlink socket"},

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/ckpt_error.h"
+#include "engine/socket_option.h"
 #include "engine/task_fd.h"
 
 namespace crossrig::engine {
@@ -34,20 +35,6 @@ std::string described(const InetSocketImage& s) {
                      endpoint(s.address, s.port, s.family);
   if (!s.peer_address.empty()) what += " to " + endpoint(s.peer_address, s.peer_port, s.family);
   return what;
-}
-
-template <typename T>
-T get_option(int fd, int level, int option, const std::string& what) {
-  T value{};
-  socklen_t len = sizeof value;
-  if (::getsockopt(fd, level, option, &value, &len) != 0)
-    throw_errno("reading socket option " + std::to_string(option) + " of " + what);
-  return value;
-}
-
-void set_int(int fd, int level, int option, int value, const std::string& what) {
-  if (::setsockopt(fd, level, option, &value, sizeof value) != 0)
-    throw_errno("setting socket option " + std::to_string(option) + " of " + what);
 }
 
 // An address and port as text, from getsockname or getpeername.
@@ -106,16 +93,16 @@ std::vector<std::uint8_t> peek_repair_queue(int fd, std::size_t len, const std::
 // Reads an established connection through ckpt's copy in repair mode.
 void read_connection(int fd, InetSocketImage& s, PagesWriter& data, const std::string& what) {
   int outq = 0, unsent = 0, inq = 0;
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
-  s.recv_seq = get_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
+  s.recv_seq = get_socket_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
   if (::ioctl(fd, SIOCINQ, &inq) != 0) throw_errno("measuring the receive queue of " + what);
   auto recv = peek_repair_queue(fd, static_cast<std::size_t>(inq), what);
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
-  s.send_seq = get_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
+  s.send_seq = get_socket_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
   if (::ioctl(fd, SIOCOUTQ, &outq) != 0 || ::ioctl(fd, SIOCOUTQNSD, &unsent) != 0)
     throw_errno("measuring the send queue of " + what);
   auto send = peek_repair_queue(fd, static_cast<std::size_t>(outq), what);
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, what);
   s.recv_offset = data.size();
   s.recv_length = recv.size();
   data.append(recv);
@@ -124,16 +111,17 @@ void read_connection(int fd, InetSocketImage& s, PagesWriter& data, const std::s
   s.unsent_length = static_cast<std::uint64_t>(unsent);
   data.append(send);
 
-  const auto info = get_option<tcp_info>(fd, SOL_TCP, TCP_INFO, what);
-  s.mss = get_option<std::uint32_t>(fd, SOL_TCP, TCP_MAXSEG, what);
+  const auto info = get_socket_option<tcp_info>(fd, SOL_TCP, TCP_INFO, what);
+  s.mss = get_socket_option<std::uint32_t>(fd, SOL_TCP, TCP_MAXSEG, what);
   s.sack = (info.tcpi_options & TCPI_OPT_SACK) != 0;
   s.timestamps = (info.tcpi_options & TCPI_OPT_TIMESTAMPS) != 0;
   if ((info.tcpi_options & TCPI_OPT_WSCALE) != 0) {
     s.snd_wscale = info.tcpi_snd_wscale;
     s.rcv_wscale = info.tcpi_rcv_wscale;
   }
-  if (s.timestamps) s.timestamp = get_option<std::uint32_t>(fd, SOL_TCP, TCP_TIMESTAMP, what);
-  const auto w = get_option<tcp_repair_window>(fd, SOL_TCP, TCP_REPAIR_WINDOW, what);
+  if (s.timestamps)
+    s.timestamp = get_socket_option<std::uint32_t>(fd, SOL_TCP, TCP_TIMESTAMP, what);
+  const auto w = get_socket_option<tcp_repair_window>(fd, SOL_TCP, TCP_REPAIR_WINDOW, what);
   s.snd_wl1 = w.snd_wl1;
   s.snd_wnd = w.snd_wnd;
   s.max_window = w.max_window;
@@ -206,9 +194,9 @@ std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
     const int fd = copy.get();
     std::string what = fd_name(h.pid, h.fd);
     InetSocketImage s;
-    s.family = get_option<int>(fd, SOL_SOCKET, SO_DOMAIN, what);
-    s.type = get_option<int>(fd, SOL_SOCKET, SO_TYPE, what);
-    const int protocol = get_option<int>(fd, SOL_SOCKET, SO_PROTOCOL, what);
+    s.family = get_socket_option<int>(fd, SOL_SOCKET, SO_DOMAIN, what);
+    s.type = get_socket_option<int>(fd, SOL_SOCKET, SO_TYPE, what);
+    const int protocol = get_socket_option<int>(fd, SOL_SOCKET, SO_PROTOCOL, what);
     if (!((s.type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
           (s.type == SOCK_DGRAM && protocol == IPPROTO_UDP)))
       throw CkptError(CkptError::kUnsupported,
@@ -217,12 +205,13 @@ std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
     read_address(fd, false, &s.address, &s.port);
     const bool has_peer = read_address(fd, true, &s.peer_address, &s.peer_port);
     what += ", " + described(s);
-    if (s.family == AF_INET6) s.v6only = get_option<int>(fd, IPPROTO_IPV6, IPV6_V6ONLY, what);
-    s.reuseaddr = get_option<int>(fd, SOL_SOCKET, SO_REUSEADDR, what) != 0;
-    s.reuseport = get_option<int>(fd, SOL_SOCKET, SO_REUSEPORT, what) != 0;
-    s.keepalive = get_option<int>(fd, SOL_SOCKET, SO_KEEPALIVE, what) != 0;
-    s.sndbuf = get_option<int>(fd, SOL_SOCKET, SO_SNDBUF, what);
-    s.rcvbuf = get_option<int>(fd, SOL_SOCKET, SO_RCVBUF, what);
+    if (s.family == AF_INET6)
+      s.v6only = get_socket_option<int>(fd, IPPROTO_IPV6, IPV6_V6ONLY, what);
+    s.reuseaddr = get_socket_option<int>(fd, SOL_SOCKET, SO_REUSEADDR, what) != 0;
+    s.reuseport = get_socket_option<int>(fd, SOL_SOCKET, SO_REUSEPORT, what) != 0;
+    s.keepalive = get_socket_option<int>(fd, SOL_SOCKET, SO_KEEPALIVE, what) != 0;
+    s.sndbuf = get_socket_option<int>(fd, SOL_SOCKET, SO_SNDBUF, what);
+    s.rcvbuf = get_socket_option<int>(fd, SOL_SOCKET, SO_RCVBUF, what);
     if (s.type == SOCK_DGRAM) {
       s.state = has_peer ? "connected" : "unconnected";
       char byte = 0;
@@ -234,8 +223,8 @@ std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
       out.push_back(s);
       continue;
     }
-    s.nodelay = get_option<int>(fd, SOL_TCP, TCP_NODELAY, what) != 0;
-    const auto info = get_option<tcp_info>(fd, SOL_TCP, TCP_INFO, what);
+    s.nodelay = get_socket_option<int>(fd, SOL_TCP, TCP_NODELAY, what) != 0;
+    const auto info = get_socket_option<tcp_info>(fd, SOL_TCP, TCP_INFO, what);
     if (info.tcpi_state == TCP_LISTEN) {
       s.state = "listening";
       // A listener's tcp_info counts its accept queue and reports its backlog.
@@ -255,7 +244,7 @@ std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
                             " is an established connection: dump with --tcp-established to "
                             "checkpoint it in repair mode (its peer must then not send to it "
                             "until it is restored, or the connection is reset)");
-      set_int(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
+      set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
       repaired_.push_back(std::move(copy));
       connections.push_back({out.size(), what});
     } else {
@@ -331,22 +320,26 @@ void send_all(int fd, std::span<const std::uint8_t> bytes, const std::string& wh
 // getsockopt reports twice what was set; *BUFFORCE passes the limits like the process may.
 void set_buffers(int fd, const InetSocketImage& s) {
   for (auto [force, value] : {std::pair{SO_SNDBUFFORCE, s.sndbuf}, {SO_RCVBUFFORCE, s.rcvbuf}})
-    if (value != 0) set_int(fd, SOL_SOCKET, force, value / 2, described(s));
+    if (value != 0) set_socket_option<int>(fd, SOL_SOCKET, force, value / 2, described(s));
 }
 
 void repair_connection(int fd, const InetSocketImage& s, std::span<const std::uint8_t> data,
                        const std::string& what) {
-  set_int(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR, TCP_REPAIR_ON, what);
   // Room for both queues, whatever the kernel had grown the buffers to; the process's sizes
   // come back once the queues are in.
   constexpr int kSlack = 1 << 20;
-  set_int(fd, SOL_SOCKET, SO_SNDBUFFORCE, static_cast<int>(s.send_length) + kSlack, what);
-  set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, static_cast<int>(s.recv_length) + kSlack, what);
+  set_socket_option<int>(fd, SOL_SOCKET, SO_SNDBUFFORCE, static_cast<int>(s.send_length) + kSlack,
+                         what);
+  set_socket_option<int>(fd, SOL_SOCKET, SO_RCVBUFFORCE, static_cast<int>(s.recv_length) + kSlack,
+                         what);
   bind_to(fd, s, what);
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
-  set_int(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.recv_seq - s.recv_length), what);
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
-  set_int(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.send_seq - s.send_length), what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.recv_seq - s.recv_length),
+                         what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_QUEUE_SEQ, static_cast<int>(s.send_seq - s.send_length),
+                         what);
   connect_to_peer(fd, s, what);
   std::vector<tcp_repair_opt> opts = {{TCPOPT_MAXSEG, s.mss}};
   if (s.snd_wscale >= 0)
@@ -357,12 +350,13 @@ void repair_connection(int fd, const InetSocketImage& s, std::span<const std::ui
   if (::setsockopt(fd, SOL_TCP, TCP_REPAIR_OPTIONS, opts.data(),
                    static_cast<socklen_t>(opts.size() * sizeof opts[0])) != 0)
     throw_errno("giving " + what + " its TCP options again");
-  if (s.timestamps) set_int(fd, SOL_TCP, TCP_TIMESTAMP, static_cast<int>(s.timestamp), what);
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
+  if (s.timestamps)
+    set_socket_option<int>(fd, SOL_TCP, TCP_TIMESTAMP, static_cast<int>(s.timestamp), what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
   send_all(fd, data.subspan(s.recv_offset, s.recv_length), what);
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
   send_all(fd, data.subspan(s.send_offset, s.send_length - s.unsent_length), what);
-  set_int(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, what);
+  set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, what);
   const tcp_repair_window w{s.snd_wl1, s.snd_wnd, s.max_window, s.rcv_wnd, s.rcv_wup};
   if (::setsockopt(fd, SOL_TCP, TCP_REPAIR_WINDOW, &w, sizeof w) != 0)
     throw_errno("giving " + what + " its window again");
@@ -378,12 +372,14 @@ std::vector<UniqueFd> make_inet_sockets(const std::vector<InetSocketImage>& sock
     const int protocol = s.type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP;
     UniqueFd fd(::socket(s.family, s.type | SOCK_CLOEXEC, protocol));
     if (!fd) throw_errno("making " + what + " again");
-    if (s.family == AF_INET6) set_int(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, s.v6only, what);
-    set_int(fd.get(), SOL_SOCKET, SO_REUSEADDR, s.reuseaddr, what);
-    set_int(fd.get(), SOL_SOCKET, SO_REUSEPORT, s.reuseport, what);
-    set_int(fd.get(), SOL_SOCKET, SO_KEEPALIVE, s.keepalive, what);
+    if (s.family == AF_INET6)
+      set_socket_option<int>(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, s.v6only, what);
+    set_socket_option<int>(fd.get(), SOL_SOCKET, SO_REUSEADDR, s.reuseaddr, what);
+    set_socket_option<int>(fd.get(), SOL_SOCKET, SO_REUSEPORT, s.reuseport, what);
+    set_socket_option<int>(fd.get(), SOL_SOCKET, SO_KEEPALIVE, s.keepalive, what);
     if (s.state != "established") set_buffers(fd.get(), s);
-    if (s.type == SOCK_STREAM) set_int(fd.get(), SOL_TCP, TCP_NODELAY, s.nodelay, what);
+    if (s.type == SOCK_STREAM)
+      set_socket_option<int>(fd.get(), SOL_TCP, TCP_NODELAY, s.nodelay, what);
     if (s.state == "established") {
       repair_connection(fd.get(), s, files_data, what);
     } else {
@@ -399,7 +395,7 @@ std::vector<UniqueFd> make_inet_sockets(const std::vector<InetSocketImage>& sock
   for (std::size_t i = 0; i < sockets.size(); ++i) {
     const InetSocketImage& s = sockets[i];
     if (s.state != "established") continue;
-    set_int(out[i].get(), SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP, described(s));
+    set_socket_option<int>(out[i].get(), SOL_TCP, TCP_REPAIR, TCP_REPAIR_OFF_NO_WP, described(s));
     send_all(out[i].get(),
              files_data.subspan(s.send_offset + s.send_length - s.unsent_length, s.unsent_length),
              described(s));

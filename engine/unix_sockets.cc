@@ -19,6 +19,7 @@
 
 #include "engine/ckpt_error.h"
 #include "engine/sock_diag.h"
+#include "engine/socket_option.h"
 #include "engine/task_fd.h"
 
 namespace crossrig::engine {
@@ -68,15 +69,6 @@ std::string described(const UnixSocketImage& s) {
   return what;
 }
 
-template <typename T>
-T get_option(int fd, int level, int option, const std::string& what) {
-  T value{};
-  socklen_t len = sizeof value;
-  if (::getsockopt(fd, level, option, &value, &len) != 0)
-    throw_errno("reading socket option " + std::to_string(option) + " of " + what);
-  return value;
-}
-
 std::int64_t usec(const timeval& tv) {
   return static_cast<std::int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
 }
@@ -85,7 +77,7 @@ std::int64_t usec(const timeval& tv) {
 // queued; one entry per datagram or record, one for a stream's bytes.
 std::vector<QueuedImage> peek_queue(int fd, const UnixSocketImage& s, const std::string& what,
                                     PagesWriter& data) {
-  const int saved_off = get_option<int>(fd, SOL_SOCKET, SO_PEEK_OFF, what);
+  const int saved_off = get_socket_option<int>(fd, SOL_SOCKET, SO_PEEK_OFF, what);
   std::vector<QueuedImage> queue;
   std::vector<std::uint8_t> buf(256 * 1024);
   int offset = 0;
@@ -149,20 +141,20 @@ std::vector<QueuedImage> peek_queue(int fd, const UnixSocketImage& s, const std:
 void read_through_copy(pid_t pid, int fd, UnixSocketImage& s, PagesWriter& data) {
   const std::string what = fd_name(pid, fd) + ", " + described(s);
   UniqueFd copy = copy_task_fd(pid, fd);
-  s.sndbuf = get_option<int>(copy.get(), SOL_SOCKET, SO_SNDBUF, what);
-  s.rcvbuf = get_option<int>(copy.get(), SOL_SOCKET, SO_RCVBUF, what);
-  s.passcred = get_option<int>(copy.get(), SOL_SOCKET, SO_PASSCRED, what) != 0;
-  s.peek_off = get_option<int>(copy.get(), SOL_SOCKET, SO_PEEK_OFF, what);
-  s.rcvtimeo_usec = usec(get_option<timeval>(copy.get(), SOL_SOCKET, SO_RCVTIMEO, what));
-  s.sndtimeo_usec = usec(get_option<timeval>(copy.get(), SOL_SOCKET, SO_SNDTIMEO, what));
+  s.sndbuf = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_SNDBUF, what);
+  s.rcvbuf = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_RCVBUF, what);
+  s.passcred = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_PASSCRED, what) != 0;
+  s.peek_off = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_PEEK_OFF, what);
+  s.rcvtimeo_usec = usec(get_socket_option<timeval>(copy.get(), SOL_SOCKET, SO_RCVTIMEO, what));
+  s.sndtimeo_usec = usec(get_socket_option<timeval>(copy.get(), SOL_SOCKET, SO_SNDTIMEO, what));
   if (s.state != "listening") s.queue = peek_queue(copy.get(), s, what, data);
 }
 
 [[noreturn]] void refuse_other_socket(pid_t pid, int fd) {
   UniqueFd copy = copy_task_fd(pid, fd);
   const std::string what = fd_name(pid, fd);
-  const int family = get_option<int>(copy.get(), SOL_SOCKET, SO_DOMAIN, what);
-  const int type = get_option<int>(copy.get(), SOL_SOCKET, SO_TYPE, what);
+  const int family = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_DOMAIN, what);
+  const int type = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_TYPE, what);
   throw CkptError(CkptError::kUnsupported,
                   "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
                       family_name(family) + " (" + type_name(type) +
@@ -353,11 +345,6 @@ void connect_to(int fd, const std::string& name, const std::string& what) {
   throw_errno("connecting " + what + " to " + printable_name(name) + " again");
 }
 
-void set_option(int fd, int option, const void* value, socklen_t len, const std::string& what) {
-  if (::setsockopt(fd, SOL_SOCKET, option, value, len) != 0)
-    throw_errno("setting socket option " + std::to_string(option) + " of " + what);
-}
-
 timeval timeval_of(std::int64_t usec) {
   return {static_cast<time_t>(usec / 1000000), static_cast<suseconds_t>(usec % 1000000)};
 }
@@ -371,14 +358,14 @@ void apply_options(int fd, const UnixSocketImage& s) {
     if (value == 0) continue;
     const int half = value / 2;
     if (::setsockopt(fd, SOL_SOCKET, force, &half, sizeof half) != 0)
-      set_option(fd, option, &half, sizeof half, what);
+      set_socket_option(fd, SOL_SOCKET, option, half, what);
   }
   const int passcred = s.passcred ? 1 : 0;
-  set_option(fd, SO_PASSCRED, &passcred, sizeof passcred, what);
-  if (s.peek_off >= 0) set_option(fd, SO_PEEK_OFF, &s.peek_off, sizeof s.peek_off, what);
+  set_socket_option(fd, SOL_SOCKET, SO_PASSCRED, passcred, what);
+  if (s.peek_off >= 0) set_socket_option(fd, SOL_SOCKET, SO_PEEK_OFF, s.peek_off, what);
   const timeval rcv = timeval_of(s.rcvtimeo_usec), snd = timeval_of(s.sndtimeo_usec);
-  set_option(fd, SO_RCVTIMEO, &rcv, sizeof rcv, what);
-  set_option(fd, SO_SNDTIMEO, &snd, sizeof snd, what);
+  set_socket_option(fd, SOL_SOCKET, SO_RCVTIMEO, rcv, what);
+  set_socket_option(fd, SOL_SOCKET, SO_SNDTIMEO, snd, what);
 }
 
 void send_all(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
