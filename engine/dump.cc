@@ -3,11 +3,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
-#include <sys/msg.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/sem.h>
-#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -37,6 +34,7 @@
 #include "engine/ptrace_task.h"
 #include "engine/seccomp.h"
 #include "engine/spu.h"
+#include "engine/sysv_ipc.h"
 #include "engine/task_info.h"
 #include "engine/terminal.h"
 #include "engine/timers.h"
@@ -461,7 +459,7 @@ std::vector<TreeMember> collect_tree(pid_t root) {
 }
 
 // Fills in what restore sets in the namespaces it makes for the tree (ns), asked of the
-// root: its hostname and domain name; refuses an IPC namespace holding System V objects.
+// root: its hostname and domain name.
 void read_namespace_state(Session& s, NamespacesImage& ns) {
   const pid_t pid = s.leader().t.tid();
   if (ns.uts) {
@@ -473,37 +471,36 @@ void read_namespace_state(Session& s, NamespacesImage& ns) {
     ns.hostname = std::string(u.nodename, ::strnlen(u.nodename, sizeof u.nodename));
     ns.domainname = std::string(u.domainname, ::strnlen(u.domainname, sizeof u.domainname));
   }
-  if (!ns.ipc) return;
-  // The *_INFO calls count the objects of the caller's IPC namespace: asked by the task.
-  struct Count {
-    const char* what;
-    std::string_view call;
-    std::initializer_list<std::uint64_t> args;
-    std::size_t field;  // index of the int that counts them
-  };
-  const std::uint64_t at = s.scratch().addr();
-  const Count counts[] = {{"shared memory segments", "shmctl", {0, SHM_INFO, at}, 0},
-                          {"message queues", "msgctl", {0, MSG_INFO, at}, 0},
-                          {"semaphore sets", "semctl", {0, 0, SEM_INFO, at}, 7}};
-  for (const Count& c : counts) {
-    if (s.sys(c.call, c.args) < 0)
-      throw CkptError(CkptError::kSystem, "injected " + std::string(c.call) +
-                                              " failed in process " + std::to_string(pid));
-    int info[16] = {};
-    read_remote(pid, s.scratch(), std::span(reinterpret_cast<std::uint8_t*>(info), sizeof info));
-    if (info[c.field] != 0)
-      throw CkptError(CkptError::kUnsupported,
-                      "process " + std::to_string(pid) +
-                          " runs in its own IPC namespace, which holds " +
-                          std::to_string(info[c.field]) + " System V " + c.what +
-                          "; ckpt cannot checkpoint System V IPC objects yet");
-  }
 }
 
-// Dumps one live process into the image; returns its session, still holding it. ns: for the
-// root, the namespaces restore makes for the tree, whose state it reads.
+// A System V segment comes back from the image of its IPC namespace and is attached again
+// from its start, as shmat maps it. Refused in ckpt's IPC namespace, whose objects outlive
+// the tree and are shared with processes outside it, and where the tree unmapped the head
+// of an attachment. prev: the mapping below e.
+void check_attachment(pid_t pid, const MapsEntry& e, const VmaImage* prev, bool own_ipc) {
+  std::ostringstream what;
+  what << "process " << pid << ": System V shared memory segment " << e.inode << " attached at 0x"
+       << std::hex << e.start;
+  if (!own_ipc)
+    throw CkptError(CkptError::kUnsupported,
+                    what.str() +
+                        " lives in ckpt's IPC namespace, shared with processes outside the "
+                        "tree; ckpt checkpoints the System V objects of a tree started in an IPC "
+                        "namespace of its own (unshare --ipc)");
+  const bool continues = prev != nullptr && prev->kind == "sysv" && prev->inode == e.inode &&
+                         prev->end == e.start &&
+                         prev->offset + (prev->end - prev->start) == e.offset;
+  if (e.offset != 0 && !continues)
+    throw CkptError(CkptError::kUnsupported,
+                    what.str() + " maps it from byte " + std::to_string(e.offset) +
+                        " on (the head of the attachment was unmapped), which shmat cannot "
+                        "make again");
+}
+
+// Dumps one live process into the image; returns its session, still holding it. ns: the
+// namespaces restore makes for the tree; the root's is_root reads their state.
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
-                                      DumpResult& result, NamespacesImage* ns) {
+                                      DumpResult& result, NamespacesImage& ns, bool is_root) {
   const arch::Arch& a = arch::native_arch();
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
@@ -521,6 +518,8 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
                       "process " + std::to_string(pid) + ": " + *c.refusal);
     VmaImage v{e.start,  e.end,      prot_of(e), e.shared, c.kind, c.kind == "file" ? e.path : "",
                e.offset, e.vm_flags, e.inode,    -1};
+    if (c.kind == "sysv")
+      check_attachment(pid, e, vmas.empty() ? nullptr : &vmas.back().first, ns.ipc);
     if (c.kind == "unlinked") {
       v.unlinked = files.add_mapping(pid, e);
       v.path = e.path.substr(0, e.path.rfind(" (deleted)"));
@@ -532,7 +531,7 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   s.map_scratch();
   mm.brk = static_cast<std::uint64_t>(s.sys("brk", {0}));
   task.sigactions = read_sigactions(s);
-  if (ns != nullptr) read_namespace_state(s, *ns);
+  if (is_root) read_namespace_state(s, ns);
   task.itimers = read_itimers(s);
   task.posix_timers = read_posix_timers(s, pid);
   task.stopped = s.leader().t.group_stop_signal() != 0;
@@ -656,10 +655,17 @@ DumpResult dump(const DumpOptions& opts) {
                        {"exit_code", stat.number(52)}});
       continue;
     }
-    sessions.push_back(
-        dump_process(n.pid, image, files, result, n.pid == pid ? &namespaces : nullptr));
+    sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
+  }
+  if (namespaces.ipc) {
+    enter_phase("ipc");
+    PagesWriter data = image.open_pages("ipc-data.img");
+    IpcImage ipc;
+    in_ipc_namespace_of(pid, [&] { ipc = read_ipc_objects(data); });
+    image.add_pages("ipc-data.img", data);
+    image.write_json("ipc.json", ipc);
   }
   enter_phase("files");
   files.write(image);

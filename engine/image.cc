@@ -227,4 +227,22 @@ std::uint64_t ImageReader::pages_xxh3(const std::string& name) const {
   return std::stoull(e.value("checksum", "0"), nullptr, 16);
 }
 
+std::vector<std::uint8_t> ImageReader::data(const std::string& name) const {
+  const std::string path = pages_path(name);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("opening " + path);
+  std::vector<std::uint8_t> bytes;
+  std::uint8_t buf[65536];
+  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
+    if (n < 0) throw_errno("reading " + path);
+    bytes.insert(bytes.end(), buf, buf + n);
+  }
+  PageHash hash;
+  hash.update(bytes);
+  if (hash.digest() != pages_xxh3(name))
+    throw CkptError(CkptError::kBadImage,
+                    path + " does not match its checksum: the image is damaged; dump again");
+  return bytes;
+}
+
 }  // namespace crossrig::engine

@@ -19,8 +19,9 @@ namespace crossrig::engine {
 /// seccomp filters to core files; 3 moved open file descriptions into files.json, shared by
 /// the fds of every process, with files-data.img (engine/README.md lists every file); 4 added
 /// kernel objects (eventfd, timerfd, signalfd, epoll), memfds and mappings of unlinked files,
-/// job-control stops and child subreapers.
-inline constexpr int kImageFormatVersion = 5;
+/// job-control stops and child subreapers; 5 sockets; 6 System V IPC objects (ipc.json,
+/// ipc-data.img) and attached segments.
+inline constexpr int kImageFormatVersion = 6;
 
 /// SHA-256 of bytes as lower-case hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
@@ -98,6 +99,9 @@ class ImageReader {
   std::string pages_path(const std::string& name) const;
   /// The XXH3 the inventory lists for a page file.
   std::uint64_t pages_xxh3(const std::string& name) const;
+  /// A raw file read whole and checked against its XXH3; throws kBadImage when it does not
+  /// match.
+  std::vector<std::uint8_t> data(const std::string& name) const;
   const std::string& dir() const { return dir_; }
 
  private:

@@ -11,7 +11,6 @@
 #include "engine/ckpt_error.h"
 #include "engine/event_files.h"
 #include "engine/inet_sockets.h"
-#include "engine/page_hash.h"
 #include "engine/unix_sockets.h"
 
 namespace crossrig::engine {
@@ -54,26 +53,6 @@ struct flock lock_request(const LockImage& lock) {
   fl.l_start = lock.start;
   fl.l_len = lock.len;
   return fl;
-}
-
-std::vector<std::uint8_t> read_files_data(const ImageReader& r) {
-  const std::string path = r.pages_path("files-data.img");
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno("opening " + path);
-  std::vector<std::uint8_t> bytes;
-  std::uint8_t buf[65536];
-  for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) != 0;) {
-    if (n < 0) throw_errno("reading " + path);
-    bytes.insert(bytes.end(), buf, buf + n);
-  }
-  PageHash hash;
-  hash.update(bytes);
-  if (hash.digest() != r.pages_xxh3("files-data.img"))
-    throw CkptError(CkptError::kBadImage,
-                    path +
-                        " does not match its checksum: the data in flight in the pipes is "
-                        "damaged; dump again");
-  return bytes;
 }
 
 void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,

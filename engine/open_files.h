@@ -16,9 +16,6 @@
 
 namespace crossrig::engine {
 
-/// files-data.img, checked against its XXH3; throws kBadImage when it does not match.
-std::vector<std::uint8_t> read_files_data(const ImageReader& r);
-
 /// Throws kBadImage unless every reference between fds, descriptions and pipe buffers of the
 /// image is in range.
 void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,

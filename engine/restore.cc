@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/shm.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/uio.h>
@@ -43,6 +44,7 @@
 #include "engine/process_tree.h"
 #include "engine/ptrace_task.h"
 #include "engine/seccomp.h"
+#include "engine/sysv_ipc.h"
 #include "engine/task_image.h"
 #include "engine/task_info.h"
 #include "engine/vma_class.h"
@@ -92,6 +94,15 @@ struct Image {
   NamespacesImage namespaces;
   FilesImage files;
   std::vector<std::uint8_t> files_data;
+  IpcImage ipc;  ///< For a tree in its own IPC namespace.
+  std::vector<std::uint8_t> ipc_data;
+  /// Bytes of each System V segment by id.
+  std::uint64_t segment_size(std::uint64_t id) const {
+    for (const ShmSegmentImage& s : ipc.shm) {
+      if (static_cast<std::uint64_t>(s.id) == id) return s.size;
+    }
+    return 0;
+  }
 };
 
 ProcImage load_process(const ImageReader& r, int pid, int ppid) {
@@ -182,7 +193,12 @@ Image load(const ImageReader& r) {
     if (img.procs.empty() || img.procs.front().task.pid != root)
       throw CkptError(CkptError::kBadImage, "tree.json does not start with its root process");
     img.files = r.json("files.json").get<FilesImage>();
-    img.files_data = read_files_data(r);
+    img.files_data = r.data("files-data.img");
+    if (img.namespaces.ipc) {
+      img.ipc = r.json("ipc.json").get<IpcImage>();
+      img.ipc_data = r.data("ipc-data.img");
+      check_ipc_image(img.ipc, img.ipc_data.size());
+    }
     std::vector<TaskImage> tasks;
     for (const ProcImage& p : img.procs) {
       tasks.push_back(p.task);
@@ -192,6 +208,12 @@ Image load(const ImageReader& r) {
           throw CkptError(CkptError::kBadImage,
                           "mm-" + std::to_string(p.task.pid) + ".json: mapping of " + v.path +
                               " names unlinked file " + std::to_string(v.unlinked));
+        if (v.kind == "sysv" && (v.offset > img.segment_size(v.inode) ||
+                                 v.end - v.start > img.segment_size(v.inode) - v.offset))
+          throw CkptError(CkptError::kBadImage,
+                          "mm-" + std::to_string(p.task.pid) + ".json: the mapping at " +
+                              std::to_string(v.start) + " lies outside System V segment " +
+                              std::to_string(v.inode) + " of ipc.json");
       }
     }
     check_files(img.files, tasks, img.files_data.size());
@@ -456,15 +478,47 @@ std::uint64_t open_mapped_file(Builder& b, const VmaImage& v, const OpenFiles& f
   return static_cast<std::uint64_t>(*got);
 }
 
+bool has_flag(const VmaImage& v, const char* flag) {
+  return std::find(v.vm_flags.begin(), v.vm_flags.end(), flag) != v.vm_flags.end();
+}
+
+// Attaches System V segment v.inode at v.start, the start of an attachment (the dump checked
+// that a mapping at another offset continues the one below it), unmapping what the process
+// had unmapped of its end. Its namespace was made before the process.
+void attach_segment(Builder& b, const MmImage& mm, std::size_t i, std::uint64_t segment_size) {
+  const VmaImage& v = mm.vmas[i];
+  if (v.offset != 0) return;
+  const std::uint64_t page = arch::native_arch().page_size;
+  // Read-only by what mprotect may grant (VmFlags mw), not by the current protection, which
+  // protect_vmas sets.
+  const std::uint64_t flags =
+      (has_flag(v, "mw") ? 0 : SHM_RDONLY) | ((v.prot & PROT_EXEC) ? SHM_EXEC : 0);
+  const std::string what = "System V segment " + std::to_string(v.inode);
+  b.sys("shmat", {v.inode, v.start, flags}, what);
+  std::uint64_t end = v.end;
+  for (std::size_t j = i + 1; j < mm.vmas.size(); ++j) {
+    const VmaImage& next = mm.vmas[j];
+    if (next.kind != "sysv" || next.inode != v.inode || next.start != end || next.offset == 0)
+      break;
+    end = next.end;
+  }
+  const std::uint64_t attached_end = v.start + (segment_size + page - 1) / page * page;
+  if (end < attached_end) b.sys("munmap", {end, attached_end - end}, what);
+}
+
 void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
-              const OpenFiles& files) {
+              const OpenFiles& files, const Image& img) {
   std::optional<FdChannel> channel;
-  for (const VmaImage& v : mm.vmas) {
+  for (std::size_t i = 0; i < mm.vmas.size(); ++i) {
+    const VmaImage& v = mm.vmas[i];
     if (is_kernel_special(v.kind) || inherited(v, keep)) continue;
+    if (v.kind == "sysv") {
+      attach_segment(b, mm, i, img.segment_size(v.inode));
+      continue;
+    }
     bool anon = !is_file_backed(v);
     int flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (anon ? MAP_ANONYMOUS : 0);
-    if (std::find(v.vm_flags.begin(), v.vm_flags.end(), "gd") != v.vm_flags.end())
-      flags |= MAP_GROWSDOWN;
+    if (has_flag(v, "gd")) flags |= MAP_GROWSDOWN;
     // Private memory is mapped writable until its pages are in; mprotect follows.
     int prot = v.prot;
     if (!(is_file_backed(v) && v.shared)) prot |= PROT_READ | PROT_WRITE;
@@ -493,10 +547,6 @@ std::uint64_t huge_page_size() {
   std::uint64_t n = 0;
   f >> n;
   return f ? n : 0;
-}
-
-bool has_flag(const VmaImage& v, const char* flag) {
-  return std::find(v.vm_flags.begin(), v.vm_flags.end(), flag) != v.vm_flags.end();
 }
 
 // Private anonymous memory can sit in huge pages without changing anything smaps shows of
@@ -1023,7 +1073,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     if (inherited(v, parent_shared)) kept.push_back(v);
   }
   replace_address_space(b, p.mm, kept);
-  map_vmas(b, p.mm, kept, files);
+  map_vmas(b, p.mm, kept, files, img);
   advise_vmas(b, p.mm);
   enter_phase("pages");
   fill_pages(b, p, kept);
@@ -1152,12 +1202,16 @@ int restore(const RestoreOptions& opts) {
     b.sys("setdomainname", {b.put_string(ns.domainname), ns.domainname.size()},
           "domain name " + ns.domainname);
   }
+  // In the new namespace, which the processes keep alive: a failed restore takes it along.
+  if (img.namespaces.ipc)
+    in_ipc_namespace_of(pid, [&] { make_ipc_objects(img.ipc, img.ipc_data); });
   {
     // Closed before any process runs: a reader waits for its pipe's writers, ckpt not among them.
     OpenFiles files(img.files, img.files_data, terminal);
     restore_process(*all.front(), root, nullptr, img, files, all, opts, terminal);
     files.seal();
   }
+  if (img.namespaces.ipc) in_ipc_namespace_of(pid, [&] { finish_ipc_objects(img.ipc); });
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";

@@ -125,6 +125,8 @@ nlohmann::json image_to_json(const ImageReader& image) {
   const arch::Arch* a = image_arch(image.inventory());
   doc["tree"] = image.json("tree.json");
   doc["files"] = image.json("files.json");
+  if (doc["tree"].value("namespaces", nlohmann::json::object()).value("ipc", false))
+    doc["ipc"] = image.json("ipc.json");
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false)) continue;
     std::string id = std::to_string(p.at("pid").get<int>());
@@ -142,6 +144,32 @@ nlohmann::json image_to_json(const ImageReader& image) {
   return doc;
 }
 
+namespace {
+
+// Keys are ints; ftok-style keys read best as unsigned hex.
+std::uint32_t key_of(const nlohmann::json& object) {
+  return static_cast<std::uint32_t>(object["perm"].value("key", std::int32_t{0}));
+}
+
+void print_ipc(const nlohmann::json& ipc, std::ostream& out) {
+  out << "own IPC namespace\n";
+  for (const auto& s : ipc.value("shm", nlohmann::json::array()))
+    out << fmt::format("  shm segment {} key {:#x} mode {:03o} {} bytes{}{}\n", s.value("id", 0),
+                       key_of(s), s["perm"].value("mode", 0), s.value("size", 0),
+                       s.value("removed", false) ? " removed" : "",
+                       s.value("locked", false) ? " locked" : "");
+  for (const auto& s : ipc.value("sem", nlohmann::json::array()))
+    out << fmt::format("  semaphore set {} key {:#x} mode {:03o} values {}\n", s.value("id", 0),
+                       key_of(s), s["perm"].value("mode", 0),
+                       s.value("values", nlohmann::json::array()).dump());
+  for (const auto& q : ipc.value("msg", nlohmann::json::array()))
+    out << fmt::format("  message queue {} key {:#x} mode {:03o} {} messages\n", q.value("id", 0),
+                       key_of(q), q["perm"].value("mode", 0),
+                       q.value("messages", nlohmann::json::array()).size());
+}
+
+}  // namespace
+
 void print_image(const nlohmann::json& doc, std::ostream& out) {
   const auto& inv = doc["inventory"];
   const arch::Arch* a = image_arch(inv);
@@ -157,7 +185,7 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
     if (ns.value("uts", false))
       out << fmt::format("own UTS namespace: hostname {} domain {}\n", ns.value("hostname", ""),
                          ns.value("domainname", ""));
-    if (ns.value("ipc", false)) out << "own IPC namespace\n";
+    if (ns.value("ipc", false)) print_ipc(doc.value("ipc", nlohmann::json::object()), out);
   }
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false))

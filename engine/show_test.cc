@@ -100,5 +100,29 @@ TEST_F(ShowTest, RegistersOfAnotherArchAreABadImage) {
   EXPECT_THROW(decode_core(*arch::find_arch("aarch64"), core), CkptError);
 }
 
+TEST_F(ShowTest, ListsTheSystemVObjectsOfAnOwnIpcNamespace) {
+  nlohmann::json doc = {
+      {"inventory", {{"arch", "x86_64"}, {"endianness", "little"}}},
+      {"tree", {{"namespaces", {{"ipc", true}}}, {"processes", nlohmann::json::array()}}},
+      {"processes", nlohmann::json::object()},
+      {"ipc",
+       {{"shm",
+         {{{"id", 32769},
+           {"perm", {{"key", -2}, {"mode", 0640}}},
+           {"size", 12288},
+           {"removed", true}}}},
+        {"sem", {{{"id", 0}, {"perm", {{"key", 0}, {"mode", 0600}}}, {"values", {5, 0}}}}},
+        {"msg",
+         {{{"id", 1}, {"perm", {{"key", 0x5eed}, {"mode", 0600}}}, {"messages", {1, 2}}}}}}}};
+  std::ostringstream out;
+  print_image(doc, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("shm segment 32769 key 0xfffffffe mode 640 12288 bytes removed\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("semaphore set 0 key 0x0 mode 600 values [5,0]"), std::string::npos) << text;
+  EXPECT_NE(text.find("message queue 1 key 0x5eed mode 600 2 messages"), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace crossrig::engine

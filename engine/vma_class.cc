@@ -18,10 +18,9 @@ VmaClass classify_vma(const MapsEntry& e) {
     return {"anon", PageFilter::kPresent, std::nullopt};
   if (p.starts_with("["))
     return {"special", std::nullopt, "kernel mapping " + p + " is not supported"};
+  // Its inode number is the segment's id; the content is the segment's, restored with it.
   if (p.starts_with("/SYSV") && p.ends_with(" (deleted)"))
-    return {
-        "sysv_shm", std::nullopt,
-        "System V shared memory segment " + p + " is attached, which ckpt cannot checkpoint yet"};
+    return {"sysv", std::nullopt, std::nullopt};
   // A memfd or a file removed from every directory (the dump checks no name is left): its
   // inode comes back with its content, shared by every mapping and fd of it.
   if (p.ends_with(" (deleted)"))

@@ -36,10 +36,12 @@ TEST(ClassifyVma, DeletedFilesAndMemfdsKeepTheirInode) {
   EXPECT_FALSE(memfd.refusal.has_value());
 }
 
-TEST(ClassifyVma, RefusesSysvShmNamingIt) {
+TEST(ClassifyVma, KeepsSysvShmWithoutPages) {
+  // The segment's content comes with its IPC namespace, not with each process.
   auto c = of("1000-2000 rw-s 00000000 00:01 32769 /SYSV0000abcd (deleted)\n");
-  ASSERT_TRUE(c.refusal.has_value());
-  EXPECT_NE(c.refusal->find("System V shared memory segment /SYSV0000abcd"), std::string::npos);
+  EXPECT_EQ(c.kind, "sysv");
+  EXPECT_FALSE(c.pages.has_value());
+  EXPECT_FALSE(c.refusal.has_value());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
-// A System V shared memory segment attached (and already marked for removal, so nothing is
-// left behind): the dump must refuse the mapping by name and leave the task running.
+// A System V shared memory segment attached in the machine's IPC namespace (and already
+// marked for removal, so nothing is left behind), where it is shared with processes outside
+// the tree: the dump must refuse the mapping by name and leave the task running.
 #include <sys/ipc.h>
 #include <sys/shm.h>
 
