@@ -28,6 +28,7 @@
 #include "engine/file_table.h"
 #include "engine/image.h"
 #include "engine/namespaces.h"
+#include "engine/net_namespace.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
 #include "engine/process_tree.h"
@@ -629,7 +630,14 @@ DumpResult dump(const DumpOptions& opts) {
     for (const std::string& kind : namespaces_to_make(read_namespaces(::getpid()), ids)) {
       namespaces.uts = namespaces.uts || kind == "uts";
       namespaces.ipc = namespaces.ipc || kind == "ipc";
+      namespaces.net = namespaces.net || kind == "net";
     }
+  }
+  // Before any socket is looked at: sock_diag and TCP ports answer for the namespace asked in.
+  std::optional<InNetNamespace> in_net;
+  if (namespaces.net) {
+    in_net.emplace(pid);
+    namespaces.loopback_up = read_loopback_up(pid);
   }
   for (const TreeMember& n : tree) {
     members.insert(n.pid);

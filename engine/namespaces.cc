@@ -14,7 +14,7 @@ namespace {
 // The namespaces ckpt compares; *_for_children ones follow from these for a tree restored
 // from its root.
 constexpr const char* kKinds[] = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
-constexpr const char* kMade[] = {"ipc", "uts"};
+constexpr const char* kMade[] = {"ipc", "net", "uts"};
 
 std::string long_name(const std::string& kind) {
   static const std::map<std::string, std::string> names = {
@@ -54,9 +54,10 @@ std::vector<std::string> namespaces_to_make(
     auto own = ckpt.find(kind);
     if (own == ckpt.end() || own->second == ino) continue;
     if (std::find(std::begin(kMade), std::end(kMade), kind) == std::end(kMade))
-      throw CkptError(CkptError::kUnsupported,
-                      "process " + std::to_string(root) + " runs in its own " + long_name(kind) +
-                          ", which ckpt cannot checkpoint yet (it can: UTS and IPC namespaces)");
+      throw CkptError(
+          CkptError::kUnsupported,
+          "process " + std::to_string(root) + " runs in its own " + long_name(kind) +
+              ", which ckpt cannot checkpoint yet (it can: UTS, IPC and network namespaces)");
     made.push_back(kind);
   }
   return made;

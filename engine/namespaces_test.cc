@@ -24,18 +24,19 @@ TEST(NamespacesToMake, NoneForATreeInCkptsOwn) {
   EXPECT_TRUE(namespaces_to_make(kHost, {{10, kHost}, {11, kHost}}).empty());
 }
 
-TEST(NamespacesToMake, UtsAndIpcOfTheRoot) {
+TEST(NamespacesToMake, UtsIpcAndNetOfTheRoot) {
   NamespaceIds own = kHost;
   own["uts"] = 50;
   own["ipc"] = 51;
+  own["net"] = 52;
   EXPECT_EQ(namespaces_to_make(kHost, {{10, own}, {11, own}}),
-            (std::vector<std::string>{"ipc", "uts"}));
+            (std::vector<std::string>{"ipc", "net", "uts"}));
 }
 
 TEST(NamespacesToMake, RefusesOtherKindsAndSplitTrees) {
-  NamespaceIds net = kHost;
-  net["net"] = 60;
-  EXPECT_NE(refusal({{10, net}}).find("process 10 runs in its own network namespace"),
+  NamespaceIds mnt = kHost;
+  mnt["mnt"] = 60;
+  EXPECT_NE(refusal({{10, mnt}}).find("process 10 runs in its own mount namespace"),
             std::string::npos);
   NamespaceIds uts = kHost;
   uts["uts"] = 61;

@@ -27,6 +27,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "common/hex.h"
@@ -37,6 +38,7 @@
 #include "engine/fd_passing.h"
 #include "engine/image.h"
 #include "engine/namespaces.h"
+#include "engine/net_namespace.h"
 #include "engine/open_files.h"
 #include "engine/page_hash.h"
 #include "engine/pagemap.h"
@@ -264,7 +266,8 @@ std::uint64_t map_helper(const std::vector<VmaImage>& vmas) {
 
 pid_t clone_with_pid(pid_t pid, const NamespacesImage& ns) {
   clone_args args{};
-  args.flags = (ns.uts ? CLONE_NEWUTS : 0) | (ns.ipc ? CLONE_NEWIPC : 0);
+  args.flags =
+      (ns.uts ? CLONE_NEWUTS : 0) | (ns.ipc ? CLONE_NEWIPC : 0) | (ns.net ? CLONE_NEWNET : 0);
   args.exit_signal = SIGCHLD;
   args.set_tid = reinterpret_cast<std::uint64_t>(&pid);
   args.set_tid_size = 1;
@@ -287,7 +290,7 @@ pid_t clone_with_pid(pid_t pid, const NamespacesImage& ns) {
   }
   if (r < 0)
     throw_errno("clone3 with PID " + std::to_string(pid) +
-                (args.flags != 0 ? " in new UTS/IPC namespaces" : ""));
+                (args.flags != 0 ? " in new namespaces" : ""));
   return static_cast<pid_t>(r);
 }
 
@@ -1201,6 +1204,12 @@ int restore(const RestoreOptions& opts) {
           "hostname " + ns.hostname);
     b.sys("setdomainname", {b.put_string(ns.domainname), ns.domainname.size()},
           "domain name " + ns.domainname);
+  }
+  // The sockets are made in the tree's network namespace, where their names and ports live.
+  std::optional<InNetNamespace> in_net;
+  if (img.namespaces.net) {
+    in_net.emplace(pid);
+    if (img.namespaces.loopback_up) bring_loopback_up();
   }
   // In the new namespace, which the processes keep alive: a failed restore takes it along.
   if (img.namespaces.ipc)

@@ -186,6 +186,9 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
       out << fmt::format("own UTS namespace: hostname {} domain {}\n", ns.value("hostname", ""),
                          ns.value("domainname", ""));
     if (ns.value("ipc", false)) print_ipc(doc.value("ipc", nlohmann::json::object()), out);
+    if (ns.value("net", false))
+      out << fmt::format("own network namespace: lo {}\n",
+                         ns.value("loopback_up", false) ? "up" : "down");
   }
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false))

@@ -100,10 +100,12 @@ TEST_F(ShowTest, RegistersOfAnotherArchAreABadImage) {
   EXPECT_THROW(decode_core(*arch::find_arch("aarch64"), core), CkptError);
 }
 
-TEST_F(ShowTest, ListsTheSystemVObjectsOfAnOwnIpcNamespace) {
+TEST_F(ShowTest, ListsTheSystemVObjectsOfAnOwnIpcNamespaceAndLoOfItsNetwork) {
   nlohmann::json doc = {
       {"inventory", {{"arch", "x86_64"}, {"endianness", "little"}}},
-      {"tree", {{"namespaces", {{"ipc", true}}}, {"processes", nlohmann::json::array()}}},
+      {"tree",
+       {{"namespaces", {{"ipc", true}, {"net", true}, {"loopback_up", true}}},
+        {"processes", nlohmann::json::array()}}},
       {"processes", nlohmann::json::object()},
       {"ipc",
        {{"shm",
