@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -498,6 +499,42 @@ void check_attachment(pid_t pid, const MapsEntry& e, const VmaImage* prev, bool 
                         "make again");
 }
 
+// Restore makes one PID namespace, whose first process is its init: the root must be the
+// init of its namespace, one level below ckpt's.
+void check_pid_namespace_init(pid_t root) {
+  const std::vector<pid_t> pids = ns_pids(root, root);
+  if (pids.size() != 2)
+    throw CkptError(CkptError::kUnsupported,
+                    "process " + std::to_string(root) + " runs " + std::to_string(pids.size() - 1) +
+                        " PID namespaces below ckpt's; ckpt makes one: run ckpt in the namespace "
+                        "that holds the tree's");
+  if (pids.back() != 1)
+    throw CkptError(CkptError::kUnsupported,
+                    "process " + std::to_string(root) + " is pid " + std::to_string(pids.back()) +
+                        " of its own PID namespace, whose init (pid 1) is outside the tree; dump "
+                        "the namespace's init to take the whole namespace");
+}
+
+// Each task's and thread's pid in the tree's PID namespace, by its pid in ckpt's. procs:
+// tree.json's processes.
+std::map<int, int> pids_in_namespace(const nlohmann::json& procs) {
+  std::map<int, int> out;
+  for (const auto& p : procs) {
+    const pid_t pid = p.at("pid").get<pid_t>();
+    std::vector<pid_t> tids = {pid};
+    if (!p.value("zombie", false)) tids = p.at("threads").get<std::vector<pid_t>>();
+    for (pid_t tid : tids) {
+      const std::vector<pid_t> ns = ns_pids(pid, tid);
+      if (ns.size() != 2)
+        throw CkptError(CkptError::kUnsupported, "thread " + std::to_string(tid) + " of process " +
+                                                     std::to_string(pid) +
+                                                     " is not in the tree's PID namespace");
+      out[tid] = ns.back();
+    }
+  }
+  return out;
+}
+
 // Dumps one live process into the image; returns its session, still holding it. ns: the
 // namespaces restore makes for the tree; the root's is_root reads their state.
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
@@ -631,8 +668,10 @@ DumpResult dump(const DumpOptions& opts) {
       namespaces.uts = namespaces.uts || kind == "uts";
       namespaces.ipc = namespaces.ipc || kind == "ipc";
       namespaces.net = namespaces.net || kind == "net";
+      namespaces.pid = namespaces.pid || kind == "pid";
     }
   }
+  if (namespaces.pid) check_pid_namespace_init(pid);
   // Before any socket is looked at: sock_diag and TCP ports answer for the namespace asked in.
   std::optional<InNetNamespace> in_net;
   if (namespaces.net) {
@@ -667,6 +706,8 @@ DumpResult dump(const DumpOptions& opts) {
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
+  // Every process is held now: no thread comes or goes.
+  if (namespaces.pid) namespaces.pids = pids_in_namespace(procs);
   if (namespaces.ipc) {
     enter_phase("ipc");
     PagesWriter data = image.open_pages("ipc-data.img");

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <sstream>
 
 #include "engine/ckpt_error.h"
 #include "engine/ptrace_task.h"
@@ -14,7 +15,7 @@ namespace {
 // The namespaces ckpt compares; *_for_children ones follow from these for a tree restored
 // from its root.
 constexpr const char* kKinds[] = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
-constexpr const char* kMade[] = {"ipc", "net", "uts"};
+constexpr const char* kMade[] = {"ipc", "net", "pid", "uts"};
 
 std::string long_name(const std::string& kind) {
   static const std::map<std::string, std::string> names = {
@@ -57,10 +58,39 @@ std::vector<std::string> namespaces_to_make(
       throw CkptError(
           CkptError::kUnsupported,
           "process " + std::to_string(root) + " runs in its own " + long_name(kind) +
-              ", which ckpt cannot checkpoint yet (it can: UTS, IPC and network namespaces)");
+              ", which ckpt cannot checkpoint yet (it can: UTS, IPC, network and PID namespaces)");
     made.push_back(kind);
   }
   return made;
+}
+
+std::vector<pid_t> ns_pids(pid_t pid, pid_t tid) {
+  std::istringstream status(read_file(proc_path(pid, "task/" + std::to_string(tid) + "/status")));
+  for (std::string line; std::getline(status, line);) {
+    if (!line.starts_with("NSpid:")) continue;
+    std::istringstream fields(line.substr(6));
+    std::vector<pid_t> out;
+    for (pid_t p; fields >> p;)
+      out.push_back(p);
+    return out;
+  }
+  // Kernels before 4.1 print no NSpid: no namespace below ckpt's is visible then.
+  return {tid};
+}
+
+int NamespacesImage::in_tree(int pid_in_image) const {
+  if (!pid) return pid_in_image;
+  auto it = pids.find(pid_in_image);
+  if (it == pids.end())
+    throw CkptError(
+        CkptError::kBadImage,
+        "tree.json names no pid in the tree's PID namespace for " + std::to_string(pid_in_image));
+  return it->second;
+}
+
+std::vector<pid_t> NamespacesImage::set_tid(int pid_in_image) const {
+  if (!pid) return {pid_in_image};
+  return {in_tree(pid_in_image), pid_in_image};
 }
 
 }  // namespace crossrig::engine

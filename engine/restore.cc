@@ -194,6 +194,9 @@ Image load(const ImageReader& r) {
     }
     if (img.procs.empty() || img.procs.front().task.pid != root)
       throw CkptError(CkptError::kBadImage, "tree.json does not start with its root process");
+    if (img.namespaces.pid && img.namespaces.in_tree(root) != 1)
+      throw CkptError(CkptError::kBadImage,
+                      "tree.json: the root of a tree in its own PID namespace is not its pid 1");
     img.files = r.json("files.json").get<FilesImage>();
     img.files_data = r.data("files-data.img");
     if (img.namespaces.ipc) {
@@ -266,11 +269,12 @@ std::uint64_t map_helper(const std::vector<VmaImage>& vmas) {
 
 pid_t clone_with_pid(pid_t pid, const NamespacesImage& ns) {
   clone_args args{};
-  args.flags =
-      (ns.uts ? CLONE_NEWUTS : 0) | (ns.ipc ? CLONE_NEWIPC : 0) | (ns.net ? CLONE_NEWNET : 0);
+  args.flags = (ns.uts ? CLONE_NEWUTS : 0) | (ns.ipc ? CLONE_NEWIPC : 0) |
+               (ns.net ? CLONE_NEWNET : 0) | (ns.pid ? CLONE_NEWPID : 0);
   args.exit_signal = SIGCHLD;
-  args.set_tid = reinterpret_cast<std::uint64_t>(&pid);
-  args.set_tid_size = 1;
+  const std::vector<pid_t> set_tid = ns.set_tid(pid);
+  args.set_tid = reinterpret_cast<std::uint64_t>(set_tid.data());
+  args.set_tid_size = set_tid.size();
   long r = ::syscall(SYS_clone3, &args, sizeof args);
   if (r == 0) {
     ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
@@ -298,9 +302,10 @@ pid_t clone_with_pid(pid_t pid, const NamespacesImage& ns) {
 class Builder {
  public:
   /// suspend_seccomp: the process gets seccomp filters, which must not judge the syscalls
-  /// injected after them.
-  Builder(pid_t pid, std::uint64_t helper, bool suspend_seccomp)
+  /// injected after them. ns: the tree's namespaces, which name its pids.
+  Builder(pid_t pid, std::uint64_t helper, bool suspend_seccomp, const NamespacesImage& ns)
       : t_(Tracee::adopt_stopped_child(pid, suspend_seccomp)),
+        ns_(ns),
         helper_(helper),
         suspend_seccomp_(suspend_seccomp) {
     t_.set_sigmask(~0ULL);
@@ -311,12 +316,19 @@ class Builder {
     if (!released_) {
       pid_t pid = t_.tid();
       t_.kill_process();
+      // A traced thread stays until its tracer reaps it, and the leader until its threads go.
+      for (Tracee& t : threads_)
+        ::waitpid(t.tid(), nullptr, __WALL);
       ::waitpid(pid, nullptr, __WALL);
     }
   }
 
   Tracee& tracee() { return t_; }
+  /// The pid ckpt knows the process by, which the image names it by.
   pid_t pid() const { return t_.tid(); }
+  /// A pid or tid of the image as the process names it in syscalls.
+  pid_t in_tree(pid_t pid) const { return ns_.in_tree(pid); }
+  const NamespacesImage& namespaces() const { return ns_; }
   /// Threads created so far besides the leader.
   std::vector<Tracee>& threads() { return threads_; }
   void release() { released_ = true; }
@@ -397,6 +409,7 @@ class Builder {
   }
 
   Tracee t_;
+  const NamespacesImage& ns_;
   std::vector<Tracee> threads_;
   std::uint64_t helper_;
   bool suspend_seccomp_;
@@ -789,7 +802,7 @@ void set_shared_signals(Builder& b, const TaskImage& t) {
     int sig = 0;
     std::uint64_t at = put_siginfo(b, hex, &sig);
     b.sys("rt_sigqueueinfo",
-          {static_cast<std::uint64_t>(b.pid()), static_cast<std::uint64_t>(sig), at},
+          {static_cast<std::uint64_t>(b.in_tree(b.pid())), static_cast<std::uint64_t>(sig), at},
           "pending signal " + std::to_string(sig));
   }
 }
@@ -833,8 +846,8 @@ void set_thread_state(Builder& b, Tracee& t, const CoreImage& c) {
     int sig = 0;
     std::uint64_t at = put_siginfo(b, hex, &sig);
     b.sys(t, "rt_tgsigqueueinfo",
-          {static_cast<std::uint64_t>(b.pid()), static_cast<std::uint64_t>(c.tid),
-           static_cast<std::uint64_t>(sig), at},
+          {static_cast<std::uint64_t>(b.in_tree(b.pid())),
+           static_cast<std::uint64_t>(b.in_tree(c.tid)), static_cast<std::uint64_t>(sig), at},
           "pending signal " + std::to_string(sig) + " of " + who);
   }
 }
@@ -910,45 +923,53 @@ void restore_seccomp(Builder& b, const ProcImage& p) {
   b.sys("munmap", {area, len}, "seccomp filter buffer");
 }
 
+// Makes a thread or process (flags, exit_signal) under the pid the image names it by, in
+// every PID namespace ckpt sees it in.
+void clone_as(Builder& b, std::uint64_t flags, std::uint64_t exit_signal, int pid,
+              const std::string& what) {
+  struct {
+    clone_args args;
+    pid_t set_tid[2];
+  } req{};
+  const std::vector<pid_t> set_tid = b.namespaces().set_tid(pid);
+  req.args.flags = flags;
+  req.args.exit_signal = exit_signal;
+  req.args.set_tid = b.scratch().addr() + offsetof(decltype(req), set_tid);
+  req.args.set_tid_size = set_tid.size();
+  std::copy(set_tid.begin(), set_tid.end(), req.set_tid);
+  std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
+  std::uint64_t got = b.sys("clone3", {at, sizeof req.args}, what);
+  if (got != static_cast<std::uint64_t>(set_tid.front()))
+    throw CkptError(CkptError::kSystem, what + " was created as " + std::to_string(got));
+}
+
 // Creates a thread with the dumped TID by a clone3 run in the leader; it starts stopped under
 // ptrace (PTRACE_O_TRACECLONE) and never runs user code before its registers are set.
 void create_thread(Builder& b, int tid) {
-  struct {
-    clone_args args;
-    pid_t tid;  // set_tid is an array of pid_t
-  } req{};
-  req.args.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
-  req.args.set_tid = b.scratch().addr() + offsetof(decltype(req), tid);
-  req.args.set_tid_size = 1;
-  req.tid = tid;
-  std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
-  std::uint64_t got = b.sys("clone3", {at, sizeof req.args}, "thread " + std::to_string(tid));
-  if (got != static_cast<std::uint64_t>(tid))
-    throw CkptError(CkptError::kSystem,
-                    "thread " + std::to_string(tid) + " was created as " + std::to_string(got));
+  clone_as(b, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM, 0,
+           tid, "thread " + std::to_string(tid));
   b.threads().push_back(Tracee::adopt_stopped_child(tid, b.suspend_seccomp()));
 }
 
-// Every process being built, the root first; all are killed unless released.
-using Builders = std::vector<std::unique_ptr<Builder>>;
+// Every process being built, the root first; all are killed unless released, children
+// first: the init of a PID namespace does not finish exiting until its children are reaped,
+// and ckpt, their tracer, must reap them first.
+class Builders : public std::vector<std::unique_ptr<Builder>> {
+ public:
+  Builders() = default;
+  Builders(const Builders&) = delete;
+  Builders& operator=(const Builders&) = delete;
+  ~Builders() {
+    while (!empty())
+      pop_back();
+  }
+};
 
 // A child of b's process with PID pid, made by a fork (clone3 with set_tid) run in it and
 // caught by PTRACE_O_TRACEFORK; it shares the parent's memory as it is at that moment.
 Builder& fork_child(Builder& b, int pid, bool suspend_seccomp, Builders& all) {
-  struct {
-    clone_args args;
-    pid_t pid;  // set_tid is an array of pid_t
-  } req{};
-  req.args.exit_signal = SIGCHLD;
-  req.args.set_tid = b.scratch().addr() + offsetof(decltype(req), pid);
-  req.args.set_tid_size = 1;
-  req.pid = pid;
-  std::uint64_t at = b.put(std::span(reinterpret_cast<const std::uint8_t*>(&req), sizeof req));
-  std::uint64_t got = b.sys("clone3", {at, sizeof req.args}, "child " + std::to_string(pid));
-  if (got != static_cast<std::uint64_t>(pid))
-    throw CkptError(CkptError::kSystem,
-                    "child " + std::to_string(pid) + " was created as " + std::to_string(got));
-  all.push_back(std::make_unique<Builder>(pid, b.helper(), suspend_seccomp));
+  clone_as(b, 0, SIGCHLD, pid, "child " + std::to_string(pid));
+  all.push_back(std::make_unique<Builder>(pid, b.helper(), suspend_seccomp, b.namespaces()));
   return *all.back();
 }
 
@@ -984,7 +1005,7 @@ void restore_timers(Builder& b, const TaskImage& t) {
     req.ev.sigev_value.sival_ptr = reinterpret_cast<void*>(pt.sigval);
     req.ev.sigev_signo = pt.signo;
     req.ev.sigev_notify = pt.notify;
-    req.ev._sigev_un._tid = pt.tid;
+    if (pt.notify & SIGEV_THREAD_ID) req.ev._sigev_un._tid = b.in_tree(pt.tid);
     for (;;) {
       req.id = pt.id;
       const std::uint64_t at =
@@ -1024,7 +1045,7 @@ void set_grouping(Builder& b, const TreeMember& m, const TreeMember* parent) {
       b.sys("setpgid", {0, 0}, what);
       return;
     case Grouping::kJoinGroup:
-      b.sys("setpgid", {0, static_cast<std::uint64_t>(m.pgid)}, what);
+      b.sys("setpgid", {0, static_cast<std::uint64_t>(b.in_tree(m.pgid))}, what);
       return;
   }
 }
@@ -1121,7 +1142,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
       return img.files.files[static_cast<std::size_t>(f.file)].ctty;
     });
     if (fd != p.task.fds.end()) {
-      int pgid = p.task.pid;
+      int pgid = b.in_tree(p.task.pid);
       b.sys("ioctl",
             {static_cast<std::uint64_t>(fd->fd), TIOCSPGRP,
              b.put(std::span(reinterpret_cast<const std::uint8_t*>(&pgid), sizeof pgid))},
@@ -1196,7 +1217,7 @@ int restore(const RestoreOptions& opts) {
   pid_t pid = clone_with_pid(root.task.pid, img.namespaces);
   ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
   Builders all;
-  all.push_back(std::make_unique<Builder>(pid, helper, root.has_seccomp()));
+  all.push_back(std::make_unique<Builder>(pid, helper, root.has_seccomp(), img.namespaces));
   if (img.namespaces.uts) {
     Builder& b = *all.front();
     const NamespacesImage& ns = img.namespaces;

@@ -48,11 +48,15 @@ void remove_image_root() {
 }
 
 // Waits for the tracee's pidfile; the bound only stops a broken tracee from hanging ctest.
+// The process launched may leave once the pidfile is written, by the init of a PID namespace
+// it made (the pid_ns tracee), which the driver adopts as their subreaper.
 pid_t wait_pidfile(const fs::path& pidfile, pid_t child) {
+  auto written = [&] { return fs::exists(pidfile) && !file_text(pidfile).empty(); };
   for (int i = 0; i < 3000; ++i) {
-    if (fs::exists(pidfile) && !file_text(pidfile).empty()) return std::stoi(file_text(pidfile));
+    if (written()) return std::stoi(file_text(pidfile));
     if (waitpid(child, nullptr, WNOHANG) == child) {
       live().erase(child);
+      if (written()) return std::stoi(file_text(pidfile));
       fail("tracee exited before writing its pidfile");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -194,6 +198,7 @@ int main(int argc, char** argv) {
       spawn({tracee, "--pidfile", pidfile.string(), "--outfile", outfile.string()}, log, work);
   live().insert(child);
   pid_t pid = wait_pidfile(pidfile, child);
+  live().insert(pid);
 
   if (fault.starts_with("dump-phase:")) {
     std::string before = mappings_and_fds(pid);

@@ -39,6 +39,14 @@ int open_dir_of(const std::string& path) {
   return open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+// The pid the test driver knows this process by: /proc's, which differs from getpid() for a
+// tracee that made a PID namespace of its own.
+pid_t pid_seen_by_proc() {
+  char link[32] = {};
+  if (readlink("/proc/self", link, sizeof link - 1) <= 0) return getpid();
+  return static_cast<pid_t>(std::stol(link));
+}
+
 void write_at(int dir, const std::string& name, const std::string& text) {
   int fd = openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
@@ -69,7 +77,7 @@ int main(int argc, char** argv) {
   int pid_dir = open_dir_of(pidfile), out_dir = open_dir_of(outfile);
   kTest.setup();
   {
-    std::string text = std::to_string(getpid()) + "\n", name = base_name(pidfile);
+    std::string text = std::to_string(pid_seen_by_proc()) + "\n", name = base_name(pidfile);
     write_at(pid_dir, name + ".tmp", text);
     renameat(pid_dir, (name + ".tmp").c_str(), pid_dir, name.c_str());
   }
