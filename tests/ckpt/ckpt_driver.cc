@@ -4,8 +4,9 @@
 // the image → SIGTERM → expect PASS again.
 // With --fault KIND it checks a failure instead: a dump failing at phase P (dump-phase:P)
 // must leave the tracee running and no image; a corrupted or truncated image
-// (corrupt-pages, truncate-pages, corrupt-meta) or a PID held by another process (pid-taken)
-// must make restore fail with its documented exit code and leave nothing behind. With
+// (corrupt-pages, truncate-pages, corrupt-meta), a PID held by another process (pid-taken) or
+// a cgroup that --manage-cgroups=strict finds already there (cgroup-exists) must make restore
+// fail with its documented exit code and leave nothing behind. With
 // --expect-refusal TEXT the dump must refuse the tracee (exit 3) with a message holding TEXT,
 // leaving it running and no image. --dump-arg and --restore-arg pass an option on to every
 // dump and restore.
@@ -122,8 +123,11 @@ void damage(const fs::path& file, bool truncate) {
 // Restore must fail with want_rc and leave no process with the image's PID (unless the
 // test itself holds that PID).
 void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pid, int want_rc,
-                          const fs::path& log, bool pid_held = false) {
-  int rc = run({ckpt, "restore", "-D", img.string(), "-d"}, log);
+                          const fs::path& log, bool pid_held = false,
+                          const std::vector<std::string>& restore_args = {}) {
+  std::vector<std::string> restore = {ckpt, "restore", "-D", img.string(), "-d"};
+  restore.insert(restore.end(), restore_args.begin(), restore_args.end());
+  int rc = run(restore, log);
   if (rc != want_rc)
     fail("restore of a bad image exited with " + std::to_string(rc) + ", expected " +
          std::to_string(want_rc) + "; log:\n" + file_text(log));
@@ -270,6 +274,12 @@ int main(int argc, char** argv) {
       fail("restore did not say the PID is taken; log:\n" + file_text(log));
     kill(holder, SIGKILL);
     wait_exit(holder);
+  } else if (fault == "cgroup-exists") {
+    // The killed tracee's cgroups are still there; the restore after this one joins them.
+    expect_restore_fails(ckpt, img, pid, 5, log, false, {"--manage-cgroups=strict"});
+    if (file_text(log).find("exists already") == std::string::npos)
+      fail("restore --manage-cgroups=strict did not name the cgroup that exists; log:\n" +
+           file_text(log));
   } else if (!fault.empty()) {
     fail("unknown --fault " + fault);
   }
