@@ -90,9 +90,11 @@ int cmd_dump(const std::vector<std::string>& args) {
       "terminal of a session led from outside the dumped tree is refused")(
       "tcp-established",
       "checkpoint established TCP connections (in repair mode; their peers must not send to "
-      "them until the restore) instead of refusing them")("json", "print the result as JSON")(
-      "verbose,v", "say more")("log-file,o", po::value<std::string>(),
-                               "append messages to this file");
+      "them until the restore) instead of refusing them")(
+      "manage-cgroups",
+      "record each process's cgroups, and the properties of those below ckpt's own cgroup, "
+      "for restore --manage-cgroups")("json", "print the result as JSON")("verbose,v", "say more")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -101,9 +103,12 @@ int cmd_dump(const std::vector<std::string>& args) {
   redirect_log(vm);
   if (!vm.count("tree") || !vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "dump needs -t PID and -D DIR (see ckpt dump --help)");
-  DumpOptions o{vm["tree"].as<int>(), vm["images-dir"].as<std::string>(),
-                vm.count("leave-running") > 0, vm.count("shell-job") > 0,
-                vm.count("tcp-established") > 0};
+  DumpOptions o{vm["tree"].as<int>(),
+                vm["images-dir"].as<std::string>(),
+                vm.count("leave-running") > 0,
+                vm.count("shell-job") > 0,
+                vm.count("tcp-established") > 0,
+                vm.count("manage-cgroups") > 0};
   DumpResult r = dump(o);
   if (vm.count("json")) {
     std::cout << nlohmann::json{{"pid", o.pid},
@@ -130,8 +135,15 @@ int cmd_restore(const std::vector<std::string>& args) {
       "pidfile", po::value<std::string>(), "write the restored PID to this file")(
       "shell-job",
       "the process is a shell job: its controlling-terminal fds get the terminal on ckpt's "
-      "stdin, and it becomes the foreground job again if it was")("verbose,v", "say more")(
-      "log-file,o", po::value<std::string>(), "append messages to this file");
+      "stdin, and it becomes the foreground job again if it was")(
+      "manage-cgroups", po::value<std::string>()->implicit_value("soft")->value_name("MODE"),
+      "put each process back into the cgroups the dump (--manage-cgroups) recorded, before it "
+      "runs; without it processes stay in ckpt's cgroups. MODE (CRIU's): soft (the default) "
+      "creates missing cgroups and sets the recorded properties on those it creates; full sets "
+      "them on existing ones too; strict requires the recorded ones not to exist; props and "
+      "none join existing cgroups only, with or without setting properties; ignore leaves "
+      "cgroups alone")("verbose,v", "say more")("log-file,o", po::value<std::string>(),
+                                                "append messages to this file");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -140,9 +152,11 @@ int cmd_restore(const std::vector<std::string>& args) {
   redirect_log(vm);
   if (!vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "restore needs -D DIR (see ckpt restore --help)");
-  RestoreOptions o{vm["images-dir"].as<std::string>(), vm.count("restore-detached") > 0,
-                   vm.count("pidfile") ? vm["pidfile"].as<std::string>() : "",
-                   vm.count("shell-job") > 0};
+  RestoreOptions o{
+      vm["images-dir"].as<std::string>(), vm.count("restore-detached") > 0,
+      vm.count("pidfile") ? vm["pidfile"].as<std::string>() : "", vm.count("shell-job") > 0,
+      vm.count("manage-cgroups") ? parse_cgroup_mode(vm["manage-cgroups"].as<std::string>())
+                                 : CgroupMode::kIgnore};
   return restore(o);
 }
 

@@ -24,6 +24,7 @@
 
 #include "common/hex.h"
 #include "common/unique_fd.h"
+#include "engine/cgroup_tree.h"
 #include "engine/ckpt_error.h"
 #include "engine/fd_passing.h"
 #include "engine/file_table.h"
@@ -718,6 +719,8 @@ DumpResult dump(const DumpOptions& opts) {
   }
   enter_phase("files");
   files.write(image);
+  // Read while every process is held, so none moves itself meanwhile.
+  if (opts.manage_cgroups) image.write_json("cgroups.json", read_tree_cgroups(live));
   image.write_json("tree.json", {{"root", pid}, {"processes", procs}, {"namespaces", namespaces}});
   utsname u{};
   ::uname(&u);

@@ -16,6 +16,9 @@ struct DumpOptions {
   bool shell_job = false;
   /// Established TCP connections are checkpointed in repair mode instead of refused.
   bool tcp_established = false;
+  /// Each process's cgroups are recorded (cgroups.json), and the properties of those below
+  /// ckpt's own, for restore --manage-cgroups.
+  bool manage_cgroups = false;
 };
 
 /// Figures a dump reports.

@@ -32,6 +32,7 @@
 
 #include "common/hex.h"
 #include "common/unique_fd.h"
+#include "engine/cgroup_tree.h"
 #include "engine/ckpt_error.h"
 #include "engine/compat/uapi.h"
 #include "engine/event_files.h"
@@ -105,6 +106,7 @@ struct Image {
     }
     return 0;
   }
+  const CgroupPlacer* cgroups = nullptr;  ///< Set when processes go back into their cgroups.
 };
 
 ProcImage load_process(const ImageReader& r, int pid, int ppid) {
@@ -1055,6 +1057,8 @@ void set_grouping(Builder& b, const TreeMember& m, const TreeMember* parent) {
 void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, const Image& img,
                      const OpenFiles& files, Builders& all, const RestoreOptions& opts,
                      const std::string& terminal) {
+  // Before it runs anything of its own; its threads and children are created in them.
+  if (img.cgroups != nullptr) img.cgroups->join(b.pid());
   const bool detach = opts.detach;
   const std::vector<VmaImage> parent_shared =
       parent ? shared_anon(parent->mm) : std::vector<VmaImage>{};
@@ -1212,6 +1216,15 @@ int restore(const RestoreOptions& opts) {
     nofile.rlim_cur = nofile.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &nofile);
   }
+  // Made before any process exists; destroyed after the Builders below, whose processes a
+  // failure kills, so that the cgroups it created can be removed again.
+  std::optional<CgroupPlacer> cgroups;
+  if (opts.cgroups != CgroupMode::kIgnore) {
+    std::vector<std::pair<pid_t, pid_t>> tree;
+    for (const ProcImage& p : img.procs)
+      tree.emplace_back(p.task.pid, p.ppid);
+    img.cgroups = &cgroups.emplace(load_cgroups(reader), tree, opts.cgroups);
+  }
   std::uint64_t helper = map_helper(all_vmas);
   const ProcImage& root = img.procs.front();
   pid_t pid = clone_with_pid(root.task.pid, img.namespaces);
@@ -1250,6 +1263,7 @@ int restore(const RestoreOptions& opts) {
   // Children first, so that a parent never runs before its children exist as dumped.
   for (auto it = all.rbegin(); it != all.rend(); ++it)
     (*it)->finish();
+  if (cgroups) cgroups->keep();
   if (opts.detach) return 0;
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/cgroups.h"
+
 namespace crossrig::engine {
 
 /// What `ckpt restore` was asked to do.
@@ -13,6 +15,8 @@ struct RestoreOptions {
   /// The task is a shell job: fds on its controlling terminal get ckpt's terminal (stdin's),
   /// and its process group becomes the foreground one again if it was.
   bool shell_job = false;
+  /// Whether and how processes go back into their recorded cgroups (--manage-cgroups).
+  CgroupMode cgroups = CgroupMode::kIgnore;
 };
 
 /// Throws kBadImage, naming both, unless an image with this inventory (of the image

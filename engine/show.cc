@@ -127,6 +127,9 @@ nlohmann::json image_to_json(const ImageReader& image) {
   doc["files"] = image.json("files.json");
   if (doc["tree"].value("namespaces", nlohmann::json::object()).value("ipc", false))
     doc["ipc"] = image.json("ipc.json");
+  // Written only by dump --manage-cgroups.
+  if (image.inventory().at("files").contains("cgroups.json"))
+    doc["cgroups"] = image.json("cgroups.json");
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false)) continue;
     std::string id = std::to_string(p.at("pid").get<int>());
@@ -190,6 +193,17 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
       out << fmt::format("own network namespace: lo {}\n",
                          ns.value("loopback_up", false) ? "up" : "down");
   }
+  const auto cgroups = doc.value("cgroups", nlohmann::json::object());
+  auto cgroup = [](const nlohmann::json& cg) {
+    return fmt::format("{}:{}", cg.value("controllers", ""), cg.value("path", ""));
+  };
+  for (const auto& d : cgroups.value("dirs", nlohmann::json::array())) {
+    std::vector<std::string> props;
+    for (const auto& p : d.value("properties", nlohmann::json::array()))
+      props.push_back(p.value("name", "") + "=" + p.value("value", ""));
+    out << fmt::format("cgroup {} {}\n", cgroup(d.value("cgroup", nlohmann::json::object())),
+                       fmt::join(props, " "));
+  }
   for (const auto& p : doc["tree"]["processes"]) {
     if (p.value("zombie", false))
       out << fmt::format("\nzombie {} (child of {}) wait status {:#x}\n", p.value("pid", 0),
@@ -202,6 +216,13 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
                        t.value("sid", 0), t.value("cwd", ""), t.value("umask", 0u),
                        t.value("stopped", false) ? " stopped" : "",
                        t.value("child_subreaper", false) ? " subreaper" : "");
+    for (const auto& c : cgroups.value("processes", nlohmann::json::array())) {
+      if (std::to_string(c.value("pid", 0)) != id) continue;
+      std::vector<std::string> in;
+      for (const auto& cg : c.value("cgroups", nlohmann::json::array()))
+        in.push_back(cgroup(cg));
+      out << fmt::format("  cgroups {}\n", fmt::join(in, " "));
+    }
     std::uint64_t pages = 0;
     for (const auto& p : proc["pagemap"])
       pages += p.value("npages", std::uint64_t{0});

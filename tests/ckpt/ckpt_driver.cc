@@ -4,10 +4,12 @@
 // the image → SIGTERM → expect PASS again.
 // With --fault KIND it checks a failure instead: a dump failing at phase P (dump-phase:P)
 // must leave the tracee running and no image; a corrupted or truncated image
-// (corrupt-pages, truncate-pages, corrupt-meta) or a PID held by another process (pid-taken)
-// must make restore fail with its documented exit code and leave nothing behind. With
+// (corrupt-pages, truncate-pages, corrupt-meta), a PID held by another process (pid-taken) or
+// a cgroup that --manage-cgroups=strict finds already there (cgroup-exists) must make restore
+// fail with its documented exit code and leave nothing behind. With
 // --expect-refusal TEXT the dump must refuse the tracee (exit 3) with a message holding TEXT,
-// leaving it running and no image.
+// leaving it running and no image. --dump-arg and --restore-arg pass an option on to every
+// dump and restore.
 // It is a child subreaper, so the restored task (whose parent, ckpt restore -d, exits) is
 // reparented to it and reaped here. Every process it started is killed on failure.
 #include <linux/sched.h>
@@ -75,10 +77,14 @@ void expect_pass(pid_t pid, const fs::path& outfile, const std::string& stage) {
 }
 
 void restore_and_check(const std::string& ckpt, const fs::path& img, pid_t pid,
-                       const fs::path& work, const fs::path& outfile, const fs::path& log) {
+                       const fs::path& work, const fs::path& outfile, const fs::path& log,
+                       const std::vector<std::string>& restore_args) {
   fs::path rpid = work / "restored.pid";
   live().insert(pid);
-  int rc = run({ckpt, "restore", "-D", img.string(), "-d", "--pidfile", rpid.string()}, log);
+  std::vector<std::string> restore = {ckpt, "restore",   "-D",         img.string(),
+                                      "-d", "--pidfile", rpid.string()};
+  restore.insert(restore.end(), restore_args.begin(), restore_args.end());
+  int rc = run(restore, log);
   if (rc != 0) {
     live().erase(pid);
     fail("ckpt restore exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
@@ -121,8 +127,11 @@ void damage(const fs::path& file, bool truncate) {
 // Restore must fail with want_rc and leave no process with the image's PID (unless the
 // test itself holds that PID).
 void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pid, int want_rc,
-                          const fs::path& log, bool pid_held = false) {
-  int rc = run({ckpt, "restore", "-D", img.string(), "-d"}, log);
+                          const fs::path& log, bool pid_held = false,
+                          const std::vector<std::string>& restore_args = {}) {
+  std::vector<std::string> restore = {ckpt, "restore", "-D", img.string(), "-d"};
+  restore.insert(restore.end(), restore_args.begin(), restore_args.end());
+  int rc = run(restore, log);
   if (rc != want_rc)
     fail("restore of a bad image exited with " + std::to_string(rc) + ", expected " +
          std::to_string(want_rc) + "; log:\n" + file_text(log));
@@ -151,7 +160,7 @@ int main(int argc, char** argv) {
   std::string ckpt, tracee, workdir, image_in;
   bool leave_running = false;
   std::string fault, refusal;
-  std::vector<std::string> dump_args;
+  std::vector<std::string> dump_args, restore_args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--leave-running")
@@ -170,13 +179,16 @@ int main(int argc, char** argv) {
       refusal = argv[++i];
     else if (i + 1 < argc && a == "--dump-arg")
       dump_args.push_back(argv[++i]);
+    else if (i + 1 < argc && a == "--restore-arg")
+      restore_args.push_back(argv[++i]);
     else
       ckpt.clear();  // an unknown option must not turn a fault test into a plain one
   }
   if (ckpt.empty() || tracee.empty() || workdir.empty()) {
     std::cerr
         << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]"
-           " [--image-in TMPFS_DIR] [--fault KIND] [--expect-refusal TEXT] [--dump-arg ARG]...\n";
+           " [--image-in TMPFS_DIR] [--fault KIND] [--expect-refusal TEXT] [--dump-arg ARG]..."
+           " [--restore-arg ARG]...\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -267,10 +279,16 @@ int main(int argc, char** argv) {
       fail("restore did not say the PID is taken; log:\n" + file_text(log));
     kill(holder, SIGKILL);
     wait_exit(holder);
+  } else if (fault == "cgroup-exists") {
+    // The killed tracee's cgroups are still there; the restore after this one joins them.
+    expect_restore_fails(ckpt, img, pid, 5, log, false, {"--manage-cgroups=strict"});
+    if (file_text(log).find("exists already") == std::string::npos)
+      fail("restore --manage-cgroups=strict did not name the cgroup that exists; log:\n" +
+           file_text(log));
   } else if (!fault.empty()) {
     fail("unknown --fault " + fault);
   }
-  restore_and_check(ckpt, img, pid, work, outfile, log);
+  restore_and_check(ckpt, img, pid, work, outfile, log, restore_args);
   fs::remove_all(work);
   remove_image_root();
   std::cout << "PASS\n";
