@@ -5,52 +5,22 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <string>
 
 #include "engine/ckpt_error.h"
+#include "tests/support/namespaced_process.h"
 
 namespace crossrig::engine {
 namespace {
 
-// A process alone in a new network namespace, which lives as long as it does.
-class NetNamespace {
- public:
-  NetNamespace() {
-    int ready[2];
-    EXPECT_EQ(::pipe(ready), 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      char ok = ::unshare(CLONE_NEWNET) == 0 ? 1 : 0;
-      (void)!::write(ready[1], &ok, 1);
-      ::pause();
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    char ok = 0;
-    EXPECT_EQ(::read(ready[0], &ok, 1), 1);
-    EXPECT_EQ(ok, 1) << "unshare(CLONE_NEWNET) failed";
-    ::close(ready[0]);
-  }
-  ~NetNamespace() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  NetNamespace(const NetNamespace&) = delete;
-  NetNamespace& operator=(const NetNamespace&) = delete;
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
+using test_support::NamespacedProcess;
 
 ino_t own_net() {
   struct stat st {};
@@ -78,7 +48,7 @@ int abstract_socket(const std::string& name, bool bind_it) {
 }
 
 TEST(InNetNamespace, JoinsForItsLifetimeAndComesBack) {
-  NetNamespace ns;
+  NamespacedProcess ns(CLONE_NEWNET);
   const ino_t home = own_net();
   const std::string name = "crossrig-net-namespace-test-" + std::to_string(::getpid());
   int listener = -1;
@@ -99,7 +69,7 @@ TEST(InNetNamespace, JoinsForItsLifetimeAndComesBack) {
 }
 
 TEST(Loopback, DownInAFreshNamespaceThenUp) {
-  NetNamespace ns;
+  NamespacedProcess ns(CLONE_NEWNET);
   InNetNamespace in(ns.pid());
   EXPECT_FALSE(read_loopback_up(ns.pid()));
   bring_loopback_up();
@@ -114,7 +84,7 @@ TEST(Loopback, DownInAFreshNamespaceThenUp) {
 }
 
 TEST(Loopback, RefusesAnAddressOfItsOwnNamingIt) {
-  NetNamespace ns;
+  NamespacedProcess ns(CLONE_NEWNET);
   InNetNamespace in(ns.pid());
   int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   ifreq req{};

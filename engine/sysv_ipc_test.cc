@@ -3,53 +3,23 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
-#include <signal.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <optional>
 
 #include "engine/ckpt_error.h"
+#include "tests/support/namespaced_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace crossrig::engine {
 namespace {
 
-// A process alone in a new IPC namespace, which lives as long as it does.
-class IpcNamespace {
- public:
-  IpcNamespace() {
-    int ready[2];
-    EXPECT_EQ(::pipe(ready), 0);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      char ok = ::unshare(CLONE_NEWIPC) == 0 ? 1 : 0;
-      (void)!::write(ready[1], &ok, 1);
-      ::pause();
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    char ok = 0;
-    EXPECT_EQ(::read(ready[0], &ok, 1), 1);
-    EXPECT_EQ(ok, 1) << "unshare(CLONE_NEWIPC) failed";
-    ::close(ready[0]);
-  }
-  ~IpcNamespace() {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  IpcNamespace(const IpcNamespace&) = delete;
-  IpcNamespace& operator=(const IpcNamespace&) = delete;
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-};
+using test_support::NamespacedProcess;
 
 union SemArg {
   int val;
@@ -106,7 +76,7 @@ Objects make_objects() {
 class SysvIpcTest : public ::testing::Test {
  protected:
   // Reads the objects of source's namespace into data_ (ipc-data.img).
-  IpcImage dump(const IpcNamespace& source) {
+  IpcImage dump(const NamespacedProcess& source) {
     PagesWriter data(UniqueFd(::open((dir_.path() / "ipc-data.img").c_str(),
                                      O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)),
                      "ipc-data.img", dir_.path() / "ipc-data.img");
@@ -124,7 +94,7 @@ class SysvIpcTest : public ::testing::Test {
 };
 
 TEST_F(SysvIpcTest, ReadsEveryObjectWithItsContent) {
-  IpcNamespace ns;
+  NamespacedProcess ns(CLONE_NEWIPC);
   Objects o;
   IpcImage img;
   in_ipc_namespace_of(ns.pid(), [&] {
@@ -157,14 +127,14 @@ TEST_F(SysvIpcTest, ReadsEveryObjectWithItsContent) {
 }
 
 TEST_F(SysvIpcTest, MakesThemAgainUnderTheSameIdsInANewNamespace) {
-  IpcNamespace source;
+  NamespacedProcess source(CLONE_NEWIPC);
   Objects o;
   IpcImage img;
   in_ipc_namespace_of(source.pid(), [&] {
     o = make_objects();
     img = dump(source);
   });
-  IpcNamespace target;
+  NamespacedProcess target(CLONE_NEWIPC);
   std::optional<std::string> failure;
   in_ipc_namespace_of(target.pid(), [&] {
     make_ipc_objects(img, data_);
@@ -217,7 +187,7 @@ TEST_F(SysvIpcTest, MakesThemAgainUnderTheSameIdsInANewNamespace) {
 }
 
 TEST_F(SysvIpcTest, RefusesANamespaceThatAlreadyHoldsTheKey) {
-  IpcNamespace source, target;
+  NamespacedProcess source(CLONE_NEWIPC), target(CLONE_NEWIPC);
   IpcImage img;
   in_ipc_namespace_of(source.pid(), [&] {
     ::shmget(0x5eed, 4096, IPC_CREAT | 0600);
