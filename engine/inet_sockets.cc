@@ -75,41 +75,60 @@ bool to_sockaddr(int family, const std::string& address, int port, sockaddr_stor
   return ::inet_pton(AF_INET, address.c_str(), &in->sin_addr) == 1;
 }
 
-// The bytes of the queue TCP_REPAIR_QUEUE selected, peeked; len as the kernel counts them.
-std::vector<std::uint8_t> peek_repair_queue(int fd, std::size_t len, const std::string& what) {
+// The receive queue's bytes, peeked; fewer than len when they moved meanwhile.
+std::vector<std::uint8_t> peek_receive_queue(int fd, std::size_t len, const std::string& what) {
   std::vector<std::uint8_t> bytes(len);
-  std::size_t got = 0;
-  if (len != 0) {
-    ssize_t n = ::recv(fd, bytes.data(), len, MSG_PEEK | MSG_DONTWAIT);
-    if (n < 0) throw_errno("peeking at the queue of " + what);
-    got = static_cast<std::size_t>(n);
-  }
-  if (got != len)
-    throw CkptError(CkptError::kSystem, "peeked " + std::to_string(got) + " of the " +
-                                            std::to_string(len) + " bytes queued in " + what);
+  if (len == 0) return bytes;
+  const ssize_t n = ::recv(fd, bytes.data(), len, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0) throw_errno("peeking at the receive queue of " + what);
+  bytes.resize(static_cast<std::size_t>(n));
   return bytes;
 }
 
-// Reads an established connection through ckpt's copy in repair mode.
-void read_connection(int fd, InetSocketImage& s, PagesWriter& data, const std::string& what) {
+// The send queue, peeked whole: tcp_peek_sndq copies every buffer of it in one call or fails
+// (EFAULT) when they do not fit, so the room grows until they do. It may hold other than
+// SIOCOUTQ said, when an ACK came between the two (seen on a slow board's 6.1 kernel).
+std::vector<std::uint8_t> peek_send_queue(int fd, std::size_t measured, const std::string& what) {
+  constexpr std::size_t kSlack = 64 * 1024;
+  for (std::size_t room = measured + kSlack; room <= (measured + kSlack) * 16; room *= 2) {
+    std::vector<std::uint8_t> bytes(room);
+    const ssize_t n = ::recv(fd, bytes.data(), room, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && errno != EFAULT) throw_errno("peeking at the send queue of " + what);
+    if (n >= 0 && static_cast<std::size_t>(n) < room) {
+      bytes.resize(static_cast<std::size_t>(n));
+      return bytes;
+    }
+  }
+  throw CkptError(CkptError::kSystem, "the send queue of " + what + " keeps outgrowing the " +
+                                          std::to_string(measured) + " bytes SIOCOUTQ reported");
+}
+
+// The bytes of a connection's queues as one read found them.
+struct QueueBytes {
+  std::vector<std::uint8_t> recv, send;
+  std::uint64_t unsent = 0;
+  bool whole = false;  ///< Both as long as measured just before.
+};
+
+// Reads an established connection through ckpt's copy in repair mode: the queues' bytes,
+// their sequence numbers and options into s.
+QueueBytes read_connection(int fd, InetSocketImage& s, const std::string& what) {
   int outq = 0, unsent = 0, inq = 0;
+  QueueBytes q;
   set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, what);
   s.recv_seq = get_socket_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
   if (::ioctl(fd, SIOCINQ, &inq) != 0) throw_errno("measuring the receive queue of " + what);
-  auto recv = peek_repair_queue(fd, static_cast<std::size_t>(inq), what);
+  q.recv = peek_receive_queue(fd, static_cast<std::size_t>(inq), what);
   set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, what);
   s.send_seq = get_socket_option<std::uint32_t>(fd, SOL_TCP, TCP_QUEUE_SEQ, what);
-  if (::ioctl(fd, SIOCOUTQ, &outq) != 0 || ::ioctl(fd, SIOCOUTQNSD, &unsent) != 0)
-    throw_errno("measuring the send queue of " + what);
-  auto send = peek_repair_queue(fd, static_cast<std::size_t>(outq), what);
+  if (::ioctl(fd, SIOCOUTQ, &outq) != 0) throw_errno("measuring the send queue of " + what);
+  q.send = peek_send_queue(fd, static_cast<std::size_t>(outq), what);
+  if (::ioctl(fd, SIOCOUTQNSD, &unsent) != 0)
+    throw_errno("measuring the unsent part of the send queue of " + what);
   set_socket_option<int>(fd, SOL_TCP, TCP_REPAIR_QUEUE, TCP_NO_QUEUE, what);
-  s.recv_offset = data.size();
-  s.recv_length = recv.size();
-  data.append(recv);
-  s.send_offset = data.size();
-  s.send_length = send.size();
-  s.unsent_length = static_cast<std::uint64_t>(unsent);
-  data.append(send);
+  q.unsent = std::min<std::uint64_t>(static_cast<std::uint64_t>(unsent), q.send.size());
+  q.whole = q.recv.size() == static_cast<std::size_t>(inq) &&
+            q.send.size() == static_cast<std::size_t>(outq);
 
   const auto info = get_socket_option<tcp_info>(fd, SOL_TCP, TCP_INFO, what);
   s.mss = get_socket_option<std::uint32_t>(fd, SOL_TCP, TCP_MAXSEG, what);
@@ -127,6 +146,7 @@ void read_connection(int fd, InetSocketImage& s, PagesWriter& data, const std::s
   s.max_window = w.max_window;
   s.rcv_wnd = w.rcv_wnd;
   s.rcv_wup = w.rcv_wup;
+  return q;
 }
 
 // Where each connection's queues begin and end, as the kernel counts them.
@@ -144,6 +164,10 @@ std::vector<std::uint32_t> queue_marks(const std::vector<UniqueFd>& connections)
       marks.push_back(seq);
       marks.push_back(static_cast<std::uint32_t>(len));
     }
+    // With the send queue selected, the kernel would count new bytes as sent without
+    // sending them.
+    const int none = TCP_NO_QUEUE;
+    ::setsockopt(c.get(), SOL_TCP, TCP_REPAIR_QUEUE, &none, sizeof none);
   }
   return marks;
 }
@@ -255,9 +279,43 @@ std::vector<InetSocketImage> InetSocketTable::read(PagesWriter& data) {
     }
     out.push_back(s);
   }
-  wait_until_still(repaired_, connections.empty() ? "" : connections.front().what);
-  for (std::size_t i = 0; i < connections.size(); ++i)
-    read_connection(repaired_[i].get(), out[connections[i].index], data, connections[i].what);
+  // A window the peer opens (a probe answered) lets the kernel send and free bytes between two
+  // reads, even after the queues stood still; both ends must come from one read in which
+  // nothing moved, or the restored stream would lose or repeat those bytes.
+  const std::string first = connections.empty() ? "" : connections.front().what;
+  constexpr int kReads = 5;
+  std::vector<QueueBytes> queues;
+  for (int attempt = 1;; ++attempt) {
+    wait_until_still(repaired_, first);
+    const auto before = queue_marks(repaired_);
+    queues.clear();
+    bool whole = true;
+    for (std::size_t i = 0; i < connections.size(); ++i) {
+      queues.push_back(
+          read_connection(repaired_[i].get(), out[connections[i].index], connections[i].what));
+      whole = whole && queues.back().whole;
+    }
+    if (whole && queue_marks(repaired_) == before) break;
+    if (attempt == kReads)
+      throw CkptError(
+          CkptError::kSystem,
+          "the TCP connections of the tree (" + first +
+              ", ...) moved bytes while "
+              "ckpt read them, " +
+              std::to_string(kReads) +
+              " times: a peer outside the tree is sending; stop it, or dump it with the "
+              "tree");
+  }
+  for (std::size_t i = 0; i < connections.size(); ++i) {
+    InetSocketImage& s = out[connections[i].index];
+    s.recv_offset = data.size();
+    s.recv_length = queues[i].recv.size();
+    data.append(queues[i].recv);
+    s.send_offset = data.size();
+    s.send_length = queues[i].send.size();
+    s.unsent_length = queues[i].unsent;
+    data.append(queues[i].send);
+  }
   return out;
 }
 
