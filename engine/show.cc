@@ -192,6 +192,12 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
     if (ns.value("net", false))
       out << fmt::format("own network namespace: lo {}\n",
                          ns.value("loopback_up", false) ? "up" : "down");
+    if (ns.value("pid", false)) {
+      std::vector<std::string> pids;
+      for (const auto& p : ns.value("pids", nlohmann::json::array()))
+        pids.push_back(fmt::format("{}={}", p.at(0).get<int>(), p.at(1).get<int>()));
+      out << fmt::format("own PID namespace: {}\n", fmt::join(pids, " "));
+    }
   }
   const auto cgroups = doc.value("cgroups", nlohmann::json::object());
   auto cgroup = [](const nlohmann::json& cg) {

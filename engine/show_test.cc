@@ -100,11 +100,16 @@ TEST_F(ShowTest, RegistersOfAnotherArchAreABadImage) {
   EXPECT_THROW(decode_core(*arch::find_arch("aarch64"), core), CkptError);
 }
 
-TEST_F(ShowTest, ListsTheSystemVObjectsOfAnOwnIpcNamespaceAndLoOfItsNetwork) {
+TEST_F(ShowTest, ListsWhatTheTreesOwnNamespacesHold) {
   nlohmann::json doc = {
       {"inventory", {{"arch", "x86_64"}, {"endianness", "little"}}},
       {"tree",
-       {{"namespaces", {{"ipc", true}, {"net", true}, {"loopback_up", true}}},
+       {{"namespaces",
+         {{"ipc", true},
+          {"net", true},
+          {"loopback_up", true},
+          {"pid", true},
+          {"pids", {{4242, 1}, {4243, 2}}}}},
         {"processes", nlohmann::json::array()}}},
       {"processes", nlohmann::json::object()},
       {"ipc",
