@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "engine/ckpt_error.h"
+#include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
 #include "engine/task_info.h"
 
@@ -65,17 +66,16 @@ std::vector<std::string> namespaces_to_make(
 }
 
 std::vector<pid_t> ns_pids(pid_t pid, pid_t tid) {
-  std::istringstream status(read_file(proc_path(pid, "task/" + std::to_string(tid) + "/status")));
-  for (std::string line; std::getline(status, line);) {
-    if (!line.starts_with("NSpid:")) continue;
-    std::istringstream fields(line.substr(6));
-    std::vector<pid_t> out;
-    for (pid_t p; fields >> p;)
-      out.push_back(p);
-    return out;
-  }
+  const auto status =
+      parse_status(read_file(proc_path(pid, "task/" + std::to_string(tid) + "/status")));
   // Kernels before 4.1 print no NSpid: no namespace below ckpt's is visible then.
-  return {tid};
+  auto line = status.find("NSpid");
+  if (line == status.end()) return {tid};
+  std::istringstream fields(line->second);
+  std::vector<pid_t> out;
+  for (pid_t p; fields >> p;)
+    out.push_back(p);
+  return out;
 }
 
 int NamespacesImage::in_tree(int pid_in_image) const {
