@@ -7,40 +7,15 @@
 #include <stdexcept>
 
 #include "engine/ckpt_error.h"
+#include "engine/proc_parse.h"
 
 namespace crossrig::engine {
 namespace {
 
-std::vector<std::string> split(std::string_view s, char sep) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    std::size_t at = s.find(sep);
-    if (at != 0) out.emplace_back(s.substr(0, at));
-    s.remove_prefix(at == std::string_view::npos ? s.size() : at + 1);
-  }
-  return out;
-}
-
-// mountinfo writes space, tab, newline and backslash in paths as \ooo.
-std::string unescape(std::string_view s) {
-  auto octal = [](char c) { return c >= '0' && c <= '7'; };
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && s.size() - i >= 4 && octal(s[i + 1]) && octal(s[i + 2]) &&
-        octal(s[i + 3])) {
-      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
 bool shows_hierarchy(const CgroupMount& m, const std::string& controllers) {
   if (controllers.empty()) return m.v2;
   if (m.v2) return false;
-  const std::vector<std::string> wanted = split(controllers, ',');
+  const std::vector<std::string> wanted = split_fields(controllers, ',');
   return std::all_of(wanted.begin(), wanted.end(), [&](const std::string& c) {
     return std::find(m.options.begin(), m.options.end(), c) != m.options.end();
   });
@@ -67,7 +42,7 @@ std::vector<Cgroup> to_list(const std::set<std::pair<std::string, std::string>>&
 
 std::vector<Cgroup> parse_proc_cgroup(std::string_view text) {
   std::vector<Cgroup> out;
-  for (const std::string& line : split(text, '\n')) {
+  for (const std::string& line : split_fields(text, '\n')) {
     std::size_t first = line.find(':');
     std::size_t second = first == std::string::npos ? first : line.find(':', first + 1);
     if (second == std::string::npos || first == 0 ||
@@ -80,15 +55,11 @@ std::vector<Cgroup> parse_proc_cgroup(std::string_view text) {
 }
 
 std::vector<CgroupMount> parse_cgroup_mounts(std::string_view mountinfo) {
-  // "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS"
   std::vector<CgroupMount> out;
-  for (const std::string& line : split(mountinfo, '\n')) {
-    std::vector<std::string> f = split(line, ' ');
-    auto dash = std::find(f.begin(), f.end(), "-");
-    if (f.size() < 5 || f.end() - dash < 4) continue;
-    const std::string& fstype = dash[1];
-    if (fstype != "cgroup" && fstype != "cgroup2") continue;
-    out.push_back({fstype == "cgroup2", split(dash[3], ','), unescape(f[3]), unescape(f[4])});
+  for (MountInfo& m : parse_mountinfo(mountinfo)) {
+    if (m.fstype == "cgroup" || m.fstype == "cgroup2")
+      out.push_back({m.fstype == "cgroup2", std::move(m.super_options), std::move(m.root),
+                     std::move(m.mountpoint)});
   }
   return out;
 }
@@ -129,7 +100,7 @@ std::vector<std::string> cgroup_property_names(const std::string& controllers) {
       {"net_cls", {"net_cls.classid"}},
   };
   std::vector<std::string> out;
-  for (const std::string& c : split(controllers, ',')) {
+  for (const std::string& c : split_fields(controllers, ',')) {
     if (auto it = kV1.find(c); it != kV1.end())
       out.insert(out.end(), it->second.begin(), it->second.end());
   }

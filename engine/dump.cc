@@ -29,6 +29,7 @@
 #include "engine/fd_passing.h"
 #include "engine/file_table.h"
 #include "engine/image.h"
+#include "engine/mount_namespace.h"
 #include "engine/namespaces.h"
 #include "engine/net_namespace.h"
 #include "engine/pagemap.h"
@@ -670,9 +671,12 @@ DumpResult dump(const DumpOptions& opts) {
       namespaces.ipc = namespaces.ipc || kind == "ipc";
       namespaces.net = namespaces.net || kind == "net";
       namespaces.pid = namespaces.pid || kind == "pid";
+      namespaces.mnt = namespaces.mnt || kind == "mnt";
     }
   }
   if (namespaces.pid) check_pid_namespace_init(pid);
+  std::optional<MountsImage> mounts;
+  if (namespaces.mnt) mounts = read_mounts(pid);
   // Before any socket is looked at: sock_diag and TCP ports answer for the namespace asked in.
   std::optional<InNetNamespace> in_net;
   if (namespaces.net) {
@@ -713,9 +717,16 @@ DumpResult dump(const DumpOptions& opts) {
     enter_phase("ipc");
     PagesWriter data = image.open_pages("ipc-data.img");
     IpcImage ipc;
-    in_ipc_namespace_of(pid, [&] { ipc = read_ipc_objects(data); });
+    in_namespace_of(pid, CLONE_NEWIPC, [&] { ipc = read_ipc_objects(data); });
     image.add_pages("ipc-data.img", data);
     image.write_json("ipc.json", ipc);
+  }
+  if (mounts) {
+    enter_phase("mounts");
+    PagesWriter data = image.open_pages("mounts-data.img");
+    read_tmpfs_files(pid, *mounts, data);
+    image.add_pages("mounts-data.img", data);
+    image.write_json("mounts.json", *mounts);
   }
   enter_phase("files");
   files.write(image);

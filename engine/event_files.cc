@@ -20,10 +20,12 @@
 #include <cstdio>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
 #include "engine/ckpt_error.h"
+#include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
 #include "engine/task_fd.h"
 #include "engine/task_info.h"
@@ -115,26 +117,26 @@ void check_watches(pid_t pid, int epfd, const std::vector<WatchImage>& watches) 
 }
 
 // The path of the inode an inotify mark watches, found from its file handle through a
-// mount of its file system (ckpt shares the tree's mount namespace).
+// mount of its file system.
 InotifyWatchImage resolve_watch(pid_t pid, int fd, const InotifyMark& m) {
   const std::string what = "the inotify watch " + std::to_string(m.wd) + " of " + fd_name(pid, fd);
   const std::string dev = std::to_string(m.major) + ":" + std::to_string(m.minor);
   // A mount of the whole file system, so that the path found is not cut short by a bind mount.
-  std::string mount_point;
-  for (const std::string& line : lines_of(read_file(proc_path(pid, "mountinfo")))) {
-    std::istringstream in(line);
-    std::string id, parent, majmin, root, point;
-    if (in >> id >> parent >> majmin >> root >> point && majmin == dev && root == "/") {
-      mount_point = point;
+  std::optional<std::string> mount_point;
+  for (const MountInfo& mount : parse_mountinfo(read_file(proc_path(pid, "mountinfo")))) {
+    if (mount.major == m.major && mount.minor == m.minor && mount.root == "/") {
+      mount_point = mount.mountpoint;
       break;
     }
   }
-  if (mount_point.empty())
+  if (!mount_point)
     throw CkptError(CkptError::kUnsupported,
                     what + " is on device " + dev +
                         ", which no mount of the process shows whole; ckpt cannot find its path");
-  UniqueFd mount_fd(::open(mount_point.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!mount_fd) throw_errno("opening " + mount_point + " to find " + what);
+  // Through the process's root: the mount may be its own mount namespace's.
+  UniqueFd mount_fd(
+      ::open(proc_path(pid, "root" + *mount_point).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!mount_fd) throw_errno("opening " + *mount_point + " to find " + what);
   std::vector<std::uint8_t> buf(sizeof(file_handle) + m.handle.size());
   auto* handle = reinterpret_cast<file_handle*>(buf.data());
   handle->handle_bytes = static_cast<unsigned>(m.handle.size());

@@ -1,10 +1,15 @@
 #include "engine/namespaces.h"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <sstream>
+#include <stdexcept>
+#include <thread>
 
+#include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
@@ -16,7 +21,7 @@ namespace {
 // The namespaces ckpt compares; *_for_children ones follow from these for a tree restored
 // from its root.
 constexpr const char* kKinds[] = {"cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"};
-constexpr const char* kMade[] = {"ipc", "net", "pid", "uts"};
+constexpr const char* kMade[] = {"ipc", "mnt", "net", "pid", "uts"};
 
 std::string long_name(const std::string& kind) {
   static const std::map<std::string, std::string> names = {
@@ -56,13 +61,35 @@ std::vector<std::string> namespaces_to_make(
     auto own = ckpt.find(kind);
     if (own == ckpt.end() || own->second == ino) continue;
     if (std::find(std::begin(kMade), std::end(kMade), kind) == std::end(kMade))
-      throw CkptError(
-          CkptError::kUnsupported,
-          "process " + std::to_string(root) + " runs in its own " + long_name(kind) +
-              ", which ckpt cannot checkpoint yet (it can: UTS, IPC, network and PID namespaces)");
+      throw CkptError(CkptError::kUnsupported, "process " + std::to_string(root) +
+                                                   " runs in its own " + long_name(kind) +
+                                                   ", which ckpt cannot checkpoint yet (it can: "
+                                                   "UTS, IPC, mount, network and PID namespaces)");
     made.push_back(kind);
   }
   return made;
+}
+
+void in_namespace_of(pid_t pid, int kind, const std::function<void()>& fn) {
+  const std::string name = kind == CLONE_NEWNS ? "mnt" : kind == CLONE_NEWIPC ? "ipc" : "";
+  if (name.empty()) throw std::invalid_argument("in_namespace_of: a kind it does not join");
+  UniqueFd ns(::open(proc_path(pid, "ns/" + name).c_str(), O_RDONLY | O_CLOEXEC));
+  if (!ns) throw_errno("opening the " + long_name(name) + " of process " + std::to_string(pid));
+  std::exception_ptr failure;
+  std::thread t([&] {
+    try {
+      // A thread joins a mount namespace only with a root and working directory of its own.
+      if (kind == CLONE_NEWNS && ::unshare(CLONE_FS) != 0)
+        throw_errno("unsharing ckpt's root directory to join a mount namespace");
+      if (::setns(ns.get(), kind) != 0)
+        throw_errno("joining the " + long_name(name) + " of process " + std::to_string(pid));
+      fn();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  t.join();
+  if (failure) std::rethrow_exception(failure);
 }
 
 std::vector<pid_t> ns_pids(pid_t pid, pid_t tid) {

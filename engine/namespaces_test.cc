@@ -8,7 +8,8 @@
 namespace crossrig::engine {
 namespace {
 
-const NamespaceIds kHost = {{"ipc", 1}, {"mnt", 2}, {"net", 3}, {"pid", 4}, {"uts", 5}};
+const NamespaceIds kHost = {{"ipc", 1}, {"mnt", 2},  {"net", 3},
+                            {"pid", 4}, {"user", 6}, {"uts", 5}};
 
 std::string refusal(const std::vector<std::pair<pid_t, NamespaceIds>>& members) {
   try {
@@ -24,19 +25,20 @@ TEST(NamespacesToMake, NoneForATreeInCkptsOwn) {
   EXPECT_TRUE(namespaces_to_make(kHost, {{10, kHost}, {11, kHost}}).empty());
 }
 
-TEST(NamespacesToMake, UtsIpcAndNetOfTheRoot) {
+TEST(NamespacesToMake, UtsIpcMountAndNetOfTheRoot) {
   NamespaceIds own = kHost;
   own["uts"] = 50;
   own["ipc"] = 51;
   own["net"] = 52;
+  own["mnt"] = 53;
   EXPECT_EQ(namespaces_to_make(kHost, {{10, own}, {11, own}}),
-            (std::vector<std::string>{"ipc", "net", "uts"}));
+            (std::vector<std::string>{"ipc", "mnt", "net", "uts"}));
 }
 
 TEST(NamespacesToMake, RefusesOtherKindsAndSplitTrees) {
-  NamespaceIds mnt = kHost;
-  mnt["mnt"] = 60;
-  EXPECT_NE(refusal({{10, mnt}}).find("process 10 runs in its own mount namespace"),
+  NamespaceIds user = kHost;
+  user["user"] = 60;
+  EXPECT_NE(refusal({{10, user}}).find("process 10 runs in its own user namespace"),
             std::string::npos);
   NamespaceIds uts = kHost;
   uts["uts"] = 61;

@@ -89,8 +89,14 @@ void check_files(const FilesImage& files, const std::vector<TaskImage>& tasks,
 }
 
 OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
-                     const std::string& terminal)
+                     const std::string& terminal, int own_fds)
     : img_(img) {
+  UniqueFd opened;
+  if (own_fds < 0) {
+    opened = UniqueFd(::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!opened) throw_errno("opening /proc/self/fd");
+    own_fds = opened.get();
+  }
   // Each pipe buffer once, refilled; a FIFO through one read-write open of its path, which
   // neither blocks nor needs a partner.
   std::vector<int> buffer_fd(img.pipes.size(), -1);
@@ -157,12 +163,12 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
     }
     const bool swapped = f.ctty && !terminal.empty();
     std::string path = swapped ? terminal : f.path;
-    if (is_pipe(f))
-      path = "/proc/self/fd/" + std::to_string(buffer_fd[static_cast<std::size_t>(f.pipe)]);
-    if (f.unlinked >= 0) path = "/proc/self/fd/" + std::to_string(inode_fd(f.unlinked));
+    // Reopened through ckpt's fd of it: relative to own_fds.
+    if (is_pipe(f)) path = std::to_string(buffer_fd[static_cast<std::size_t>(f.pipe)]);
+    if (f.unlinked >= 0) path = std::to_string(inode_fd(f.unlinked));
     // O_NOCTTY: a terminal opened here must not become ckpt's controlling terminal.
     const int flags = (f.flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
-    UniqueFd fd(::open(path.c_str(), flags));
+    UniqueFd fd(::openat(own_fds, path.c_str(), flags));
     if (!fd) throw_errno("opening " + f.path + " for the restored processes");
     take_locks(fd.get(), f);
     if (f.pos != 0 && !swapped && !is_pipe(f) &&

@@ -27,9 +27,11 @@ struct flock lock_request(const LockImage& lock);
 class OpenFiles {
  public:
   /// Opens every description of the image. terminal: with --shell-job, the terminal that
-  /// replaces the dumped controlling terminal. Throws kSystem naming a file it cannot open.
+  /// replaces the dumped controlling terminal. own_fds: ckpt's /proc/self/fd, opened where
+  /// ckpt's /proc shows (a tree's mount namespace may have a proc of its own), or -1 to open
+  /// it here. Throws kSystem naming a file it cannot open.
   OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_data,
-            const std::string& terminal);
+            const std::string& terminal, int own_fds = -1);
   /// ckpt's descriptor on description `file` of the image.
   int fd(int file) const { return fds_.at(static_cast<std::size_t>(file)).get(); }
   /// ckpt's read-write descriptor on unlinked file (or memfd) `unlinked` of the image, which

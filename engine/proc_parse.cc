@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 namespace crossrig::engine {
@@ -71,6 +73,22 @@ void for_each_line(std::string_view text, F f) {
     if (!line.empty()) f(line);
     text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
   }
+}
+
+// mountinfo writes space, tab, newline and backslash in paths as \ooo.
+std::string unescape(std::string_view s) {
+  auto octal = [](char c) { return c >= '0' && c <= '7'; };
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && s.size() - i >= 4 && octal(s[i + 1]) && octal(s[i + 2]) &&
+        octal(s[i + 3])) {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -188,6 +206,48 @@ std::int64_t ProcStat::number(std::size_t n) const {
   if (ec != std::errc() || p != s.data() + s.size())
     throw std::runtime_error("stat field " + std::to_string(n) + " is not a number: " + s);
   return v;
+}
+
+std::vector<std::string> split_fields(std::string_view s, char sep) {
+  std::vector<std::string> out;
+  while (!s.empty()) {
+    std::size_t at = s.find(sep);
+    if (at != 0) out.emplace_back(s.substr(0, at));
+    s.remove_prefix(at == std::string_view::npos ? s.size() : at + 1);
+  }
+  return out;
+}
+
+int MountInfo::tag(std::string_view name) const {
+  for (const std::string& t : tags) {
+    if (t.size() > name.size() && t.starts_with(name) && t[name.size()] == ':')
+      return std::atoi(t.c_str() + name.size() + 1);
+  }
+  return 0;
+}
+
+std::vector<MountInfo> parse_mountinfo(std::string_view text) {
+  // "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [TAG...] - FSTYPE SOURCE SUPEROPTS"
+  std::vector<MountInfo> out;
+  for (const std::string& line : split_fields(text, '\n')) {
+    std::vector<std::string> f = split_fields(line, ' ');
+    auto dash = std::find(f.begin(), f.end(), "-");
+    MountInfo m;
+    if (dash - f.begin() < 6 || f.end() - dash != 4 ||
+        std::sscanf(f[2].c_str(), "%u:%u", &m.major, &m.minor) != 2)
+      throw std::runtime_error("malformed mountinfo line: " + line);
+    m.id = std::atoi(f[0].c_str());
+    m.parent = std::atoi(f[1].c_str());
+    m.root = unescape(f[3]);
+    m.mountpoint = unescape(f[4]);
+    m.options = split_fields(f[5], ',');
+    m.tags.assign(f.begin() + 6, dash);
+    m.fstype = dash[1];
+    m.source = unescape(dash[2]);
+    m.super_options = split_fields(dash[3], ',');
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace crossrig::engine

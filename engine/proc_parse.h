@@ -38,6 +38,27 @@ std::vector<LockImage> parse_fd_locks(std::string_view fdinfo);
 /// Parses "Key:\tvalue" files such as /proc/PID/status into key → trimmed value.
 std::map<std::string, std::string> parse_status(std::string_view text);
 
+/// The non-empty fields of s between separators sep.
+std::vector<std::string> split_fields(std::string_view s, char sep);
+
+/// One line of /proc/PID/mountinfo, its paths with their octal escapes (\040...) decoded.
+struct MountInfo {
+  int id = 0, parent = 0;
+  unsigned major = 0, minor = 0;
+  std::string root;        ///< The directory of the file system the mount shows at its top.
+  std::string mountpoint;  ///< Relative to the reading process's root.
+  std::vector<std::string> options;  ///< Per mount: "rw"/"ro", "nosuid", "relatime"...
+  std::vector<std::string> tags;     ///< Propagation: "shared:N", "master:N", "unbindable"...
+  std::string fstype, source;
+  std::vector<std::string> super_options;  ///< The file system's own: "size=...", "mode=..."
+
+  /// The number of a tag "NAME:N", or 0 without one ("shared" gives the peer group).
+  int tag(std::string_view name) const;
+};
+
+/// Parses /proc/PID/mountinfo text; throws std::runtime_error naming a malformed line.
+std::vector<MountInfo> parse_mountinfo(std::string_view text);
+
 /// Fields of /proc/PID/stat, numbered as proc(5) numbers them (1 = pid, 2 = comm, ...).
 class ProcStat {
  public:

@@ -121,5 +121,52 @@ TEST(ParseFdLocks, OtherKindsAreNamedAndGarbageRefused) {
   EXPECT_THROW(parse_fd_locks("lock:\n"), std::runtime_error);
 }
 
+TEST(ParseMountinfo, FieldsTagsAndEscapedPaths) {
+  auto mounts = parse_mountinfo(
+      "24 1 254:1 / / rw,relatime shared:1 - ext4 /dev/vda1 rw,errors=remount-ro\n"
+      "98 24 0:52 /sub /mnt/a\\040b ro,nosuid,nodev master:7 unbindable - tmpfs none "
+      "rw,size=4096k,mode=750\n"
+      "99 98 0:5 / /proc rw - proc proc rw\n");
+  ASSERT_EQ(mounts.size(), 3u);
+  EXPECT_EQ(mounts[0].id, 24);
+  EXPECT_EQ(mounts[0].parent, 1);
+  EXPECT_EQ(mounts[0].major, 254u);
+  EXPECT_EQ(mounts[0].minor, 1u);
+  EXPECT_EQ(mounts[0].tag("shared"), 1);
+  EXPECT_EQ(mounts[0].tag("master"), 0);
+  EXPECT_EQ(mounts[0].source, "/dev/vda1");
+  EXPECT_EQ(mounts[1].root, "/sub");
+  EXPECT_EQ(mounts[1].mountpoint, "/mnt/a b");
+  EXPECT_EQ(mounts[1].options, (std::vector<std::string>{"ro", "nosuid", "nodev"}));
+  EXPECT_EQ(mounts[1].tags, (std::vector<std::string>{"master:7", "unbindable"}));
+  EXPECT_EQ(mounts[1].tag("master"), 7);
+  EXPECT_EQ(mounts[1].fstype, "tmpfs");
+  EXPECT_EQ(mounts[1].super_options, (std::vector<std::string>{"rw", "size=4096k", "mode=750"}));
+  EXPECT_TRUE(mounts[2].tags.empty());
+}
+
+TEST(ParseMountinfo, RecordedKernel618) {
+  auto mounts = parse_mountinfo(read_testdata("mountinfo-6.18.txt"));
+  // The initial namespace lists its root after the mounts on it.
+  ASSERT_EQ(mounts.size(), 20u);
+  EXPECT_EQ(mounts[5].mountpoint, "/");
+  EXPECT_EQ(mounts[5].fstype, "ext4");
+  EXPECT_EQ(mounts[0].parent, mounts[5].id);
+  for (const MountInfo& m : mounts) {
+    EXPECT_FALSE(m.fstype.empty()) << m.mountpoint;
+    EXPECT_TRUE(m.mountpoint.starts_with("/")) << m.mountpoint;
+  }
+}
+
+TEST(ParseMountinfo, RejectsAMalformedLineNamingIt) {
+  try {
+    parse_mountinfo("24 1 254:1 / / rw shared:1 ext4 /dev/vda1 rw\n");
+    FAIL() << "no error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ext4 /dev/vda1"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_mountinfo("24 1 x / / rw - ext4 /dev/vda1 rw\n"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace crossrig::engine

@@ -38,6 +38,7 @@
 #include "engine/event_files.h"
 #include "engine/fd_passing.h"
 #include "engine/image.h"
+#include "engine/mount_namespace.h"
 #include "engine/namespaces.h"
 #include "engine/net_namespace.h"
 #include "engine/open_files.h"
@@ -99,6 +100,8 @@ struct Image {
   std::vector<std::uint8_t> files_data;
   IpcImage ipc;  ///< For a tree in its own IPC namespace.
   std::vector<std::uint8_t> ipc_data;
+  MountsImage mounts;  ///< For a tree in its own mount namespace.
+  std::vector<std::uint8_t> mounts_data;
   /// Bytes of each System V segment by id.
   std::uint64_t segment_size(std::uint64_t id) const {
     for (const ShmSegmentImage& s : ipc.shm) {
@@ -206,6 +209,11 @@ Image load(const ImageReader& r) {
       img.ipc_data = r.data("ipc-data.img");
       check_ipc_image(img.ipc, img.ipc_data.size());
     }
+    if (img.namespaces.mnt) {
+      img.mounts = r.json("mounts.json").get<MountsImage>();
+      img.mounts_data = r.data("mounts-data.img");
+      check_mounts(img.mounts, img.mounts_data.size());
+    }
     std::vector<TaskImage> tasks;
     for (const ProcImage& p : img.procs) {
       tasks.push_back(p.task);
@@ -272,7 +280,8 @@ std::uint64_t map_helper(const std::vector<VmaImage>& vmas) {
 pid_t clone_with_pid(pid_t pid, const NamespacesImage& ns) {
   clone_args args{};
   args.flags = (ns.uts ? CLONE_NEWUTS : 0) | (ns.ipc ? CLONE_NEWIPC : 0) |
-               (ns.net ? CLONE_NEWNET : 0) | (ns.pid ? CLONE_NEWPID : 0);
+               (ns.net ? CLONE_NEWNET : 0) | (ns.pid ? CLONE_NEWPID : 0) |
+               (ns.mnt ? CLONE_NEWNS : 0);
   args.exit_signal = SIGCHLD;
   const std::vector<pid_t> set_tid = ns.set_tid(pid);
   args.set_tid = reinterpret_cast<std::uint64_t>(set_tid.data());
@@ -1239,6 +1248,19 @@ int restore(const RestoreOptions& opts) {
     b.sys("setdomainname", {b.put_string(ns.domainname), ns.domainname.size()},
           "domain name " + ns.domainname);
   }
+  if (img.namespaces.mnt) {
+    Builder& b = *all.front();
+    make_mounts(pid, img.mounts, img.mounts_data, [&b](const MountImage& m) {
+      // The four strings side by side in the scratch page.
+      const std::string args = m.source + '\0' + m.mountpoint + '\0' + m.fstype + '\0' + m.options;
+      const std::uint64_t at = b.put_string(args);
+      const std::uint64_t target = at + m.source.size() + 1,
+                          fstype = target + m.mountpoint.size() + 1,
+                          options = fstype + m.fstype.size() + 1;
+      b.sys("mount", {at, target, fstype, m.flags, options},
+            "the " + m.fstype + " at " + m.mountpoint);
+    });
+  }
   // The sockets are made in the tree's network namespace, where their names and ports live.
   std::optional<InNetNamespace> in_net;
   if (img.namespaces.net) {
@@ -1247,14 +1269,23 @@ int restore(const RestoreOptions& opts) {
   }
   // In the new namespace, which the processes keep alive: a failed restore takes it along.
   if (img.namespaces.ipc)
-    in_ipc_namespace_of(pid, [&] { make_ipc_objects(img.ipc, img.ipc_data); });
+    in_namespace_of(pid, CLONE_NEWIPC, [&] { make_ipc_objects(img.ipc, img.ipc_data); });
   {
     // Closed before any process runs: a reader waits for its pipe's writers, ckpt not among them.
-    OpenFiles files(img.files, img.files_data, terminal);
-    restore_process(*all.front(), root, nullptr, img, files, all, opts, terminal);
-    files.seal();
+    // Their paths, the sockets' names among them, lie in the tree's mount namespace, which
+    // may hide ckpt's /proc.
+    UniqueFd own_fds(::open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!own_fds) throw_errno("opening /proc/self/fd");
+    std::optional<OpenFiles> files;
+    auto open = [&] { files.emplace(img.files, img.files_data, terminal, own_fds.get()); };
+    if (img.namespaces.mnt)
+      in_namespace_of(pid, CLONE_NEWNS, open);
+    else
+      open();
+    restore_process(*all.front(), root, nullptr, img, *files, all, opts, terminal);
+    files->seal();
   }
-  if (img.namespaces.ipc) in_ipc_namespace_of(pid, [&] { finish_ipc_objects(img.ipc); });
+  if (img.namespaces.ipc) in_namespace_of(pid, CLONE_NEWIPC, [&] { finish_ipc_objects(img.ipc); });
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";

@@ -127,6 +127,8 @@ nlohmann::json image_to_json(const ImageReader& image) {
   doc["files"] = image.json("files.json");
   if (doc["tree"].value("namespaces", nlohmann::json::object()).value("ipc", false))
     doc["ipc"] = image.json("ipc.json");
+  if (doc["tree"].value("namespaces", nlohmann::json::object()).value("mnt", false))
+    doc["mounts"] = image.json("mounts.json");
   // Written only by dump --manage-cgroups.
   if (image.inventory().at("files").contains("cgroups.json"))
     doc["cgroups"] = image.json("cgroups.json");
@@ -152,6 +154,31 @@ namespace {
 // Keys are ints; ftok-style keys read best as unsigned hex.
 std::uint32_t key_of(const nlohmann::json& object) {
   return static_cast<std::uint32_t>(object["perm"].value("key", std::int32_t{0}));
+}
+
+// The mounts restore changes in the copy of ckpt's namespace; the inherited ones by count.
+void print_mounts(const nlohmann::json& mounts, std::ostream& out) {
+  int inherited = 0;
+  std::vector<std::string> made;
+  for (const auto& m : mounts.value("mounts", nlohmann::json::array())) {
+    const std::string how = m.value("how", "");
+    if (how == "inherited") {
+      ++inherited;
+      continue;
+    }
+    std::string line =
+        fmt::format("  {} {} {}", m.value("mountpoint", ""), how, m.value("fstype", ""));
+    if (how == "bind")
+      line += fmt::format(" from {}{}", m.value("from", ""),
+                          m.value("from_tree", false) ? " (the tree's)" : "");
+    if (const auto files = m.value("files", nlohmann::json::array()); !files.empty())
+      line += fmt::format(", {} files", files.size());
+    made.push_back(line + ", " + m.value("propagation", ""));
+  }
+  out << fmt::format("own mount namespace: {} mounts of ckpt's kept, {} made\n", inherited,
+                     made.size());
+  for (const std::string& line : made)
+    out << line << "\n";
 }
 
 void print_ipc(const nlohmann::json& ipc, std::ostream& out) {
@@ -192,6 +219,7 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
     if (ns.value("net", false))
       out << fmt::format("own network namespace: lo {}\n",
                          ns.value("loopback_up", false) ? "up" : "down");
+    if (ns.value("mnt", false)) print_mounts(doc.value("mounts", nlohmann::json::object()), out);
     if (ns.value("pid", false)) {
       std::vector<std::string> pids;
       for (const auto& p : ns.value("pids", nlohmann::json::array()))

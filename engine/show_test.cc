@@ -109,9 +109,24 @@ TEST_F(ShowTest, ListsWhatTheTreesOwnNamespacesHold) {
           {"net", true},
           {"loopback_up", true},
           {"pid", true},
+          {"mnt", true},
           {"pids", {{4242, 1}, {4243, 2}}}}},
         {"processes", nlohmann::json::array()}}},
       {"processes", nlohmann::json::object()},
+      {"mounts",
+       {{"mounts",
+         {{{"mountpoint", "/"}, {"how", "inherited"}, {"fstype", "ext4"}},
+          {{"mountpoint", "/tmp"},
+           {"how", "new"},
+           {"fstype", "tmpfs"},
+           {"propagation", "private"},
+           {"files", {nlohmann::json::object(), nlohmann::json::object()}}},
+          {{"mountpoint", "/view"},
+           {"how", "bind"},
+           {"fstype", "tmpfs"},
+           {"from", "/tmp/sub"},
+           {"from_tree", true},
+           {"propagation", "shared"}}}}}},
       {"ipc",
        {{"shm",
          {{{"id", 32769},
@@ -129,6 +144,12 @@ TEST_F(ShowTest, ListsWhatTheTreesOwnNamespacesHold) {
       << text;
   EXPECT_NE(text.find("semaphore set 0 key 0x0 mode 600 values [5,0]"), std::string::npos) << text;
   EXPECT_NE(text.find("message queue 1 key 0x5eed mode 600 2 messages"), std::string::npos) << text;
+  EXPECT_NE(text.find("own mount namespace: 1 mounts of ckpt's kept, 2 made\n"
+                      "  /tmp new tmpfs, 2 files, private\n"
+                      "  /view bind tmpfs from /tmp/sub (the tree's), shared\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("own PID namespace: 4242=1 4243=2"), std::string::npos) << text;
 }
 
 }  // namespace

@@ -3,9 +3,6 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include <cstdio>
-#include <sstream>
-
 #include "engine/ckpt_error.h"
 #include "engine/ptrace_task.h"
 #include "engine/task_info.h"
@@ -13,19 +10,9 @@
 namespace crossrig::engine {
 
 std::set<dev_t> spufs_devices(std::string_view mountinfo) {
-  // "ID PARENT MAJOR:MINOR ROOT MOUNTPOINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS"
   std::set<dev_t> out;
-  std::istringstream in{std::string(mountinfo)};
-  for (std::string line; std::getline(in, line);) {
-    std::istringstream f(line);
-    std::string id, parent, dev, word;
-    f >> id >> parent >> dev;
-    while (f >> word && word != "-") {
-    }
-    std::string fstype;
-    unsigned maj = 0, min = 0;
-    if (f >> fstype && fstype == "spufs" && std::sscanf(dev.c_str(), "%u:%u", &maj, &min) == 2)
-      out.insert(makedev(maj, min));
+  for (const MountInfo& m : parse_mountinfo(mountinfo)) {
+    if (m.fstype == "spufs") out.insert(makedev(m.major, m.minor));
   }
   return out;
 }

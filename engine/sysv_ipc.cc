@@ -1,7 +1,6 @@
 #include "engine/sysv_ipc.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
@@ -11,9 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <exception>
 #include <set>
-#include <thread>
 
 #include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
@@ -235,24 +232,6 @@ void make_queue(const MsgQueueImage& q, std::span<const std::uint8_t> data) {
 }
 
 }  // namespace
-
-void in_ipc_namespace_of(pid_t pid, const std::function<void()>& fn) {
-  UniqueFd ns(::open(proc_path(pid, "ns/ipc").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!ns) throw_errno("opening the IPC namespace of process " + std::to_string(pid));
-  // setns changes only the calling thread's IPC namespace; ckpt's own threads stay out.
-  std::exception_ptr failure;
-  std::thread t([&] {
-    try {
-      if (::setns(ns.get(), CLONE_NEWIPC) != 0)
-        throw_errno("joining the IPC namespace of process " + std::to_string(pid));
-      fn();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  });
-  t.join();
-  if (failure) std::rethrow_exception(failure);
-}
 
 IpcImage read_ipc_objects(PagesWriter& data) {
   IpcImage img;

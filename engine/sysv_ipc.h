@@ -68,10 +68,6 @@ struct IpcImage {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(IpcImage, limits, shm, sem, msg)
 
-/// Runs fn in a thread of ckpt that joined the IPC namespace of process pid; rethrows what fn
-/// throws.
-void in_ipc_namespace_of(pid_t pid, const std::function<void()>& fn);
-
 /// Reads every object of the calling thread's IPC namespace, appending segment contents and
 /// message texts to data. Segments are attached read-only for the copy and detached again.
 IpcImage read_ipc_objects(PagesWriter& data);

@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "engine/ckpt_error.h"
+#include "engine/namespaces.h"
 #include "tests/support/namespaced_process.h"
 #include "tests/support/temp_dir.h"
 
@@ -81,7 +82,7 @@ class SysvIpcTest : public ::testing::Test {
                                      O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)),
                      "ipc-data.img", dir_.path() / "ipc-data.img");
     IpcImage img;
-    in_ipc_namespace_of(source.pid(), [&] { img = read_ipc_objects(data); });
+    in_namespace_of(source.pid(), CLONE_NEWIPC, [&] { img = read_ipc_objects(data); });
     data.finish();
     data_.resize(data.size());
     UniqueFd fd(::open((dir_.path() / "ipc-data.img").c_str(), O_RDONLY | O_CLOEXEC));
@@ -97,7 +98,7 @@ TEST_F(SysvIpcTest, ReadsEveryObjectWithItsContent) {
   NamespacedProcess ns(CLONE_NEWIPC);
   Objects o;
   IpcImage img;
-  in_ipc_namespace_of(ns.pid(), [&] {
+  in_namespace_of(ns.pid(), CLONE_NEWIPC, [&] {
     o = make_objects();
     img = dump(ns);
     ::shmdt(o.kept);
@@ -119,7 +120,7 @@ TEST_F(SysvIpcTest, ReadsEveryObjectWithItsContent) {
   EXPECT_EQ(img.msg[0].messages[1].length, std::strlen("one, sent second") + 1);
   EXPECT_EQ(img.limits.count("msgmnb"), 1u);
   // Reading took nothing: both messages are still queued.
-  in_ipc_namespace_of(ns.pid(), [&] {
+  in_namespace_of(ns.pid(), CLONE_NEWIPC, [&] {
     msqid_ds ds{};
     ::msgctl(o.msg, IPC_STAT, &ds);
     EXPECT_EQ(ds.msg_qnum, 2u);
@@ -130,13 +131,13 @@ TEST_F(SysvIpcTest, MakesThemAgainUnderTheSameIdsInANewNamespace) {
   NamespacedProcess source(CLONE_NEWIPC);
   Objects o;
   IpcImage img;
-  in_ipc_namespace_of(source.pid(), [&] {
+  in_namespace_of(source.pid(), CLONE_NEWIPC, [&] {
     o = make_objects();
     img = dump(source);
   });
   NamespacedProcess target(CLONE_NEWIPC);
   std::optional<std::string> failure;
-  in_ipc_namespace_of(target.pid(), [&] {
+  in_namespace_of(target.pid(), CLONE_NEWIPC, [&] {
     make_ipc_objects(img, data_);
     // A restored process attaches the removed segment before finish removes it.
     void* kept = ::shmat(o.removed_shm, nullptr, 0);
@@ -178,7 +179,7 @@ TEST_F(SysvIpcTest, MakesThemAgainUnderTheSameIdsInANewNamespace) {
     EXPECT_STREQ(m.text, "one, sent second");
   });
   // The source namespace kept its own.
-  in_ipc_namespace_of(source.pid(), [&] {
+  in_namespace_of(source.pid(), CLONE_NEWIPC, [&] {
     msqid_ds ds{};
     ::msgctl(o.msg, IPC_STAT, &ds);
     EXPECT_EQ(ds.msg_qnum, 2u);
@@ -189,13 +190,13 @@ TEST_F(SysvIpcTest, MakesThemAgainUnderTheSameIdsInANewNamespace) {
 TEST_F(SysvIpcTest, RefusesANamespaceThatAlreadyHoldsTheKey) {
   NamespacedProcess source(CLONE_NEWIPC), target(CLONE_NEWIPC);
   IpcImage img;
-  in_ipc_namespace_of(source.pid(), [&] {
+  in_namespace_of(source.pid(), CLONE_NEWIPC, [&] {
     ::shmget(0x5eed, 4096, IPC_CREAT | 0600);
     img = dump(source);
   });
-  in_ipc_namespace_of(target.pid(), [&] { ::shmget(0x5eed, 4096, IPC_CREAT | 0600); });
+  in_namespace_of(target.pid(), CLONE_NEWIPC, [&] { ::shmget(0x5eed, 4096, IPC_CREAT | 0600); });
   try {
-    in_ipc_namespace_of(target.pid(), [&] { make_ipc_objects(img, data_); });
+    in_namespace_of(target.pid(), CLONE_NEWIPC, [&] { make_ipc_objects(img, data_); });
     FAIL() << "made a segment over an existing key";
   } catch (const CkptError& e) {
     EXPECT_NE(std::string(e.what()).find("System V shared memory segment"), std::string::npos)

@@ -21,6 +21,7 @@
 #include "engine/sock_diag.h"
 #include "engine/socket_option.h"
 #include "engine/task_fd.h"
+#include "engine/task_info.h"
 
 namespace crossrig::engine {
 namespace {
@@ -162,10 +163,11 @@ void read_through_copy(pid_t pid, int fd, UnixSocketImage& s, PagesWriter& data)
                       "network namespace)");
 }
 
-// Whether the bound file at name still is the socket's (the kernel's dev_t is major<<20|minor).
-bool file_is_gone(const std::string& name, const UnixDiag& d) {
+// Whether the bound file at path (its name seen through the binding process's root, in its
+// mount namespace) still is the socket's (the kernel's dev_t is major<<20|minor).
+bool file_is_gone(const std::string& path, const UnixDiag& d) {
   struct stat st {};
-  if (::lstat(name.c_str(), &st) != 0) return true;
+  if (::lstat(path.c_str(), &st) != 0) return true;
   return st.st_ino != d.vfs_ino || major(st.st_dev) != (d.vfs_dev >> 20) ||
          minor(st.st_dev) != (d.vfs_dev & 0xfffff);
 }
@@ -220,7 +222,8 @@ std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data) const {
                       what +
                           " is bound to a relative path, which ckpt cannot bind again yet: "
                           "bind it to an absolute path or an abstract name");
-    s.deleted = !s.name.empty() && s.name[0] == '/' && file_is_gone(s.name, d);
+    s.deleted =
+        !s.name.empty() && s.name[0] == '/' && file_is_gone(proc_path(h.pid, "root") + s.name, d);
     s.shutdown = d.shutdown;
     if (s.state == "listening") s.backlog = static_cast<int>(d.wqueue);
   }

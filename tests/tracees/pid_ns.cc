@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "tests/tracees/tracee.h"
+#include "tests/tracees/namespace_init.h"
 
 namespace crossrig::tracee {
 namespace {
@@ -28,16 +28,6 @@ std::atomic<pid_t> g_thread_tid_after{-1};
 std::atomic<bool> g_thread_signal_pending{false};
 std::thread* g_thread = nullptr;
 timer_t g_timer{};
-
-void wait_for_term() {
-  sigset_t term, others;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  sigprocmask(SIG_BLOCK, &term, &others);
-  sigdelset(&others, SIGTERM);
-  while (!stop_requested())
-    sigsuspend(&others);
-}
 
 // Exits with a bit set for each thing that did not hold.
 [[noreturn]] void grandchild(pid_t leader) {
@@ -60,18 +50,7 @@ void wait_for_term() {
 }
 
 void setup() {
-  int release[2];
-  (void)!pipe(release);
-  unshare(CLONE_NEWPID);
-  if (fork() != 0) {
-    close(release[1]);
-    char c;
-    while (read(release[0], &c, 1) > 0) {
-    }
-    _exit(0);
-  }
-  close(release[0]);
-  g_release = release[1];
+  g_release = become_namespace_init(CLONE_NEWPID);
 
   g_leader = fork();
   if (g_leader == 0) {
