@@ -20,8 +20,9 @@ namespace crossrig::engine {
 /// the fds of every process, with files-data.img (engine/README.md lists every file); 4 added
 /// kernel objects (eventfd, timerfd, signalfd, epoll), memfds and mappings of unlinked files,
 /// job-control stops and child subreapers; 5 sockets; 6 System V IPC objects (ipc.json,
-/// ipc-data.img) and attached segments; 7 mount namespaces (mounts.json, mounts-data.img).
-inline constexpr int kImageFormatVersion = 7;
+/// ipc-data.img) and attached segments; 7 mount namespaces (mounts.json, mounts-data.img); 8
+/// descriptors in flight in unix sockets' queues.
+inline constexpr int kImageFormatVersion = 8;
 
 /// SHA-256 of bytes as lower-case hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);

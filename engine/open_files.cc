@@ -146,36 +146,47 @@ OpenFiles::OpenFiles(const FilesImage& img, std::span<const std::uint8_t> files_
     inode_fds_.push_back(h.get());
     backing_.push_back(std::move(h));
   }
-  std::vector<UniqueFd> sockets = make_unix_sockets(img.sockets, files_data);
-  std::vector<UniqueFd> inet = make_inet_sockets(img.inet_sockets, files_data);
-  for (const FileImage& f : img.files) {
-    if (f.kind == "unix" || f.kind == "inet") {
-      UniqueFd& socket = f.kind == "unix" ? sockets[static_cast<std::size_t>(f.socket)]
-                                          : inet[static_cast<std::size_t>(f.inet)];
-      if (::fcntl(socket.get(), F_SETFL, f.flags) != 0)
-        throw_errno("giving the socket of " + f.path + " its flags");
-      fds_.push_back(std::move(socket));
-      continue;
-    }
-    if (is_event_kind(f.kind)) {
-      fds_.push_back(make_event_file(f, img.events[static_cast<std::size_t>(f.event)]));
-      continue;
-    }
-    const bool swapped = f.ctty && !terminal.empty();
-    std::string path = swapped ? terminal : f.path;
-    // Reopened through ckpt's fd of it: relative to own_fds.
-    if (is_pipe(f)) path = std::to_string(buffer_fd[static_cast<std::size_t>(f.pipe)]);
-    if (f.unlinked >= 0) path = std::to_string(inode_fd(f.unlinked));
-    // O_NOCTTY: a terminal opened here must not become ckpt's controlling terminal.
-    const int flags = (f.flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
-    UniqueFd fd(::openat(own_fds, path.c_str(), flags));
-    if (!fd) throw_errno("opening " + f.path + " for the restored processes");
-    take_locks(fd.get(), f);
-    if (f.pos != 0 && !swapped && !is_pipe(f) &&
-        ::lseek(fd.get(), static_cast<off_t>(f.pos), SEEK_SET) != static_cast<off_t>(f.pos))
-      throw_errno("seeking " + f.path + " to offset " + std::to_string(f.pos));
-    fds_.push_back(std::move(fd));
+  // Sockets last: their queues carry the others in flight.
+  fds_.resize(img.files.size());
+  std::vector<int> in_flight(img.files.size(), -1);
+  for (std::size_t i = 0; i < img.files.size(); ++i) {
+    const FileImage& f = img.files[i];
+    if (f.kind == "unix" || f.kind == "inet") continue;
+    fds_[i] = open_file(f, buffer_fd, terminal, own_fds);
+    in_flight[i] = fds_[i].get();
   }
+  std::vector<UniqueFd> sockets =
+      make_unix_sockets(img.sockets, files_data, {img.files, in_flight});
+  std::vector<UniqueFd> inet = make_inet_sockets(img.inet_sockets, files_data);
+  for (std::size_t i = 0; i < img.files.size(); ++i) {
+    const FileImage& f = img.files[i];
+    if (f.kind != "unix" && f.kind != "inet") continue;
+    UniqueFd& socket = f.kind == "unix" ? sockets[static_cast<std::size_t>(f.socket)]
+                                        : inet[static_cast<std::size_t>(f.inet)];
+    if (::fcntl(socket.get(), F_SETFL, f.flags) != 0)
+      throw_errno("giving the socket of " + f.path + " its flags");
+    fds_[i] = std::move(socket);
+  }
+}
+
+UniqueFd OpenFiles::open_file(const FileImage& f, const std::vector<int>& buffer_fd,
+                              const std::string& terminal, int own_fds) const {
+  if (is_event_kind(f.kind))
+    return make_event_file(f, img_.events[static_cast<std::size_t>(f.event)]);
+  const bool swapped = f.ctty && !terminal.empty();
+  std::string path = swapped ? terminal : f.path;
+  // Reopened through ckpt's fd of it: relative to own_fds.
+  if (is_pipe(f)) path = std::to_string(buffer_fd[static_cast<std::size_t>(f.pipe)]);
+  if (f.unlinked >= 0) path = std::to_string(inode_fd(f.unlinked));
+  // O_NOCTTY: a terminal opened here must not become ckpt's controlling terminal.
+  const int flags = (f.flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
+  UniqueFd fd(::openat(own_fds, path.c_str(), flags));
+  if (!fd) throw_errno("opening " + f.path + " for the restored processes");
+  take_locks(fd.get(), f);
+  if (f.pos != 0 && !swapped && !is_pipe(f) &&
+      ::lseek(fd.get(), static_cast<off_t>(f.pos), SEEK_SET) != static_cast<off_t>(f.pos))
+    throw_errno("seeking " + f.path + " to offset " + std::to_string(f.pos));
+  return fd;
 }
 
 void OpenFiles::seal() const {

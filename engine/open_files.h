@@ -1,7 +1,8 @@
 #pragma once
 // The restore's side of engine/file_table.h: ckpt opens (or makes) every open file description
 // of the image once, refills pipes with their bytes in flight, and hands each description to
-// every process that held it, so dup'ed and inherited fds share offsets and flags again.
+// every process that held it, so dup'ed and inherited fds share offsets and flags again; those
+// in flight in unix sockets' queues are sent with their messages again.
 
 #include <fcntl.h>
 
@@ -42,6 +43,9 @@ class OpenFiles {
   void seal() const;
 
  private:
+  UniqueFd open_file(const FileImage& f, const std::vector<int>& buffer_fd,
+                     const std::string& terminal, int own_fds) const;
+
   const FilesImage& img_;
   std::vector<UniqueFd> fds_;
   std::vector<int> inode_fds_;

@@ -2,9 +2,11 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -136,6 +138,44 @@ TEST(OpenFiles, MakesAMemfdAgainWithItsNameContentAndSeals) {
   ASSERT_EQ(::pread(files.fd(0), buf, sizeof buf, 0), static_cast<ssize_t>(data.size()));
   EXPECT_EQ(std::string(buf, data.size()), data);
   EXPECT_NE(::ftruncate(files.fd(0), 1), 0) << "F_SEAL_SHRINK holds again";
+}
+
+TEST(OpenFiles, SendsAPipeInFlightWithItsBytesAgain) {
+  const std::string data = "in the pipex";
+  FilesImage img = pipe_with(0, data.size() - 1);
+  // A socketpair whose end 1 has "x" queued with the pipe's read end in flight.
+  for (int i : {0, 1})
+    img.files.push_back({"unix", "socket:[1]", O_RDWR, 0, -1, -1, false, {}, -1, i});
+  img.sockets.resize(2);
+  for (int i : {0, 1}) {
+    img.sockets[static_cast<std::size_t>(i)].type = SOCK_STREAM;
+    img.sockets[static_cast<std::size_t>(i)].state = "connected";
+    img.sockets[static_cast<std::size_t>(i)].peer = 1 - i;
+  }
+  img.sockets[1].queue = {{data.size() - 1, 1, "", {0}}};
+  ASSERT_EQ(bad_image_kind(img, {}, data.size()), 0);
+  OpenFiles files(img, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size()),
+                  "");
+  char byte = 0;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  iovec iov{&byte, 1};
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ASSERT_EQ(::recvmsg(files.fd(3), &msg, MSG_DONTWAIT), 1);
+  EXPECT_EQ(byte, 'x');
+  cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  ASSERT_TRUE(c != nullptr && c->cmsg_type == SCM_RIGHTS);
+  int passed = -1;
+  std::memcpy(&passed, CMSG_DATA(c), sizeof passed);
+  UniqueFd received(passed);
+  char buf[64] = {};
+  ASSERT_EQ(::read(received.get(), buf, sizeof buf), static_cast<ssize_t>(data.size() - 1));
+  EXPECT_EQ(std::string(buf, data.size() - 1), "in the pipe");
+  ASSERT_EQ(::write(files.fd(1), "y", 1), 1);
+  EXPECT_EQ(::read(files.fd(0), buf, sizeof buf), 1) << "the pipe in flight is the image's";
 }
 
 TEST(OpenFiles, NamesAFileThatIsGone) {

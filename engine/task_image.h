@@ -153,10 +153,12 @@ struct UnlinkedImage {
 };
 
 /// Bytes queued to a socket and not read yet: one datagram or record, or for a stream socket
-/// a run of bytes.
+/// a run of bytes, which ends with the bytes its descriptors in flight came with.
 struct QueuedImage {
   std::uint64_t offset = 0, length = 0;  ///< Its bytes in files-data.img.
   std::string sender;  ///< A datagram's sender address (as UnixSocketImage::name), "" if none.
+  /// The descriptors in flight with it (SCM_RIGHTS), in order: their FilesImage::files entries.
+  std::vector<int> files;
 };
 
 /// A unix socket (FileImage kind "unix"), or a connection waiting in a listener's queue that
@@ -302,7 +304,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(FileImage, kind, path, flags, pos, pipe, unli
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PipeImage, size, offset, length)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnlinkedImage, path, memfd, seals, mode, uid, gid, offset,
                                    length)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(QueuedImage, offset, length, sender)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(QueuedImage, offset, length, sender, files)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UnixSocketImage, ino, type, state, name, deleted, peer,
                                    peer_name, listener, backlog, shutdown, sndbuf, rcvbuf, peek_off,
                                    passcred, rcvtimeo_usec, sndtimeo_usec, queue)

@@ -371,12 +371,45 @@ void apply_options(int fd, const UnixSocketImage& s) {
   set_socket_option(fd, SOL_SOCKET, SO_SNDTIMEO, snd, what);
 }
 
-void send_all(int fd, std::span<const std::uint8_t> bytes, const std::string& what) {
+// One sendmsg of bytes from fd, to `to` (len 0: fd is connected), with the descriptors
+// passed in flight; returns what it sent.
+ssize_t send_message(int fd, std::span<const std::uint8_t> bytes, const std::vector<int>& passed,
+                     const sockaddr_un* to = nullptr, socklen_t len = 0) {
+  // Words, so that the control message is aligned as cmsghdr needs.
+  std::vector<std::uint64_t> control((CMSG_SPACE(sizeof(int) * passed.size()) + 7) / 8);
+  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr_un*>(to);
+  msg.msg_namelen = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (!passed.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * passed.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * passed.size());
+    std::memcpy(CMSG_DATA(c), passed.data(), sizeof(int) * passed.size());
+  }
+  return ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+std::string with_passed(std::size_t bytes, const std::vector<int>& passed) {
+  std::string what = std::to_string(bytes) + " bytes";
+  if (!passed.empty()) what += " with " + std::to_string(passed.size()) + " descriptors in flight";
+  return what;
+}
+
+// A stream's or record's bytes; the descriptors go with the first part sent.
+void send_all(int fd, std::span<const std::uint8_t> bytes, std::vector<int> passed,
+              const std::string& what) {
   do {
-    ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    ssize_t n = send_message(fd, bytes, passed);
     if (n < 0)
-      throw_errno("queueing " + std::to_string(bytes.size()) + " bytes to " + what +
+      throw_errno("queueing " + with_passed(bytes.size(), passed) + " to " + what +
                   " again (its peer's send buffer or its queue is full)");
+    passed.clear();
     bytes = bytes.subspan(static_cast<std::size_t>(n));
   } while (!bytes.empty());
 }
@@ -386,8 +419,14 @@ void send_all(int fd, std::span<const std::uint8_t> bytes, const std::string& wh
 // bytes, sent by each socket's peer; datagram sockets connected; shutdowns.
 class SocketMaker {
  public:
-  SocketMaker(const std::vector<UnixSocketImage>& s, std::span<const std::uint8_t> data)
-      : s_(s), data_(data), fd_(s.size()), gone_peer_(s.size()), paired_(s.size()) {}
+  SocketMaker(const std::vector<UnixSocketImage>& s, std::span<const std::uint8_t> data,
+              InFlightFiles in_flight)
+      : s_(s),
+        data_(data),
+        in_flight_(in_flight),
+        fd_(s.size()),
+        gone_peer_(s.size()),
+        paired_(s.size()) {}
 
   std::vector<UniqueFd> make() {
     for (std::size_t i = 0; i < s_.size(); ++i)
@@ -560,6 +599,28 @@ class SocketMaker {
     return {from, false, std::move(temp)};
   }
 
+  // ckpt's descriptors on the files q carries in flight, every socket being made by now.
+  std::vector<int> passed_with(const QueuedImage& q, const std::string& what) const {
+    std::vector<int> passed;
+    for (int file : q.files) {
+      const auto f = static_cast<std::size_t>(file);
+      int fd = -1;
+      if (file >= 0 && f < in_flight_.files.size() && f < in_flight_.fds.size()) {
+        const FileImage& image = in_flight_.files[f];
+        const auto socket = static_cast<std::size_t>(image.socket);
+        fd = image.kind != "unix"  ? in_flight_.fds[f]
+             : socket < fd_.size() ? fd_[socket].get()
+                                   : -1;
+      }
+      if (fd < 0)
+        throw CkptError(CkptError::kBadImage, "files.json: a message queued to " + what +
+                                                  " carries file " + std::to_string(file) +
+                                                  ", which ckpt has not made");
+      passed.push_back(fd);
+    }
+    return passed;
+  }
+
   void refill(std::size_t i) {
     const UnixSocketImage& s = s_[i];
     if (s.queue.empty()) return;
@@ -567,19 +628,19 @@ class SocketMaker {
     if (s.type != SOCK_DGRAM) {
       const int from = s.peer >= 0 ? fd(static_cast<std::size_t>(s.peer)) : gone_peer_[i].get();
       for (const QueuedImage& q : s.queue)
-        send_all(from, data_.subspan(q.offset, q.length), what);
+        send_all(from, data_.subspan(q.offset, q.length), passed_with(q, what), what);
       return;
     }
     for (const QueuedImage& q : s.queue) {
       Sender from = datagram_sender(i, q.sender);
       const auto bytes = data_.subspan(q.offset, q.length);
+      const std::vector<int> passed = passed_with(q, what);
       socklen_t len = 0;
       sockaddr_un to{};
       if (!from.connected) to = address_of(s.name, &len);
-      ssize_t n = ::sendto(from.fd, bytes.data(), bytes.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
-                           from.connected ? nullptr : reinterpret_cast<sockaddr*>(&to), len);
-      if (n != static_cast<ssize_t>(bytes.size()))
-        throw_errno("queueing a datagram of " + std::to_string(bytes.size()) + " bytes to " + what +
+      if (send_message(from.fd, bytes, passed, from.connected ? nullptr : &to, len) !=
+          static_cast<ssize_t>(bytes.size()))
+        throw_errno("queueing a datagram of " + with_passed(bytes.size(), passed) + " to " + what +
                     " again");
       if (from.temp && !q.sender.empty() && q.sender[0] == '/') ::unlink(q.sender.c_str());
     }
@@ -587,6 +648,7 @@ class SocketMaker {
 
   const std::vector<UnixSocketImage>& s_;
   std::span<const std::uint8_t> data_;
+  InFlightFiles in_flight_;
   std::vector<UniqueFd> fd_;
   std::vector<UniqueFd> gone_peer_;  ///< The other end of a socket whose peer was closed.
   std::vector<bool> paired_;         ///< Made by socketpair(), so already connected.
@@ -620,13 +682,22 @@ void check_unix_sockets(const FilesImage& files, std::size_t data_size) {
     for (const QueuedImage& q : s.queue) {
       if (q.offset > data_size || q.length > data_size - q.offset)
         bad("the queue of " + what + " lies outside files-data.img");
+      for (int file : q.files) {
+        // An epoll's watches belong to a process, a TCP or UDP socket is made after these.
+        if (file < 0 || file >= static_cast<int>(files.files.size()) ||
+            files.files[static_cast<std::size_t>(file)].kind == "epoll" ||
+            files.files[static_cast<std::size_t>(file)].kind == "inet")
+          bad("a message queued to " + what + " carries file " + std::to_string(file) +
+              ", which is not in the image or cannot be in flight");
+      }
     }
   }
 }
 
 std::vector<UniqueFd> make_unix_sockets(const std::vector<UnixSocketImage>& sockets,
-                                        std::span<const std::uint8_t> files_data) {
-  return SocketMaker(sockets, files_data).make();
+                                        std::span<const std::uint8_t> files_data,
+                                        InFlightFiles in_flight) {
+  return SocketMaker(sockets, files_data, in_flight).make();
 }
 
 }  // namespace crossrig::engine

@@ -5,7 +5,8 @@
 // ckpt: socketpairs, names bound again (a stale socket file left by the dumped process is
 // replaced), listeners with their pending connections connected again in order, accepted
 // connections through their listener so they share its name, datagram sockets connected to
-// their peers, and each queue refilled by its peer.
+// their peers, and each queue refilled by its peer, each message with the descriptors in
+// flight (SCM_RIGHTS) it carried.
 
 #include <sys/types.h>
 
@@ -40,14 +41,23 @@ class UnixSocketTable {
   std::vector<Held> held_;
 };
 
-/// Throws kBadImage unless every index of the sockets is in range and their queues lie in
-/// files-data.img.
+/// Throws kBadImage unless every index of the sockets is in range, their queues lie in
+/// files-data.img and the files their messages carry may be in flight.
 void check_unix_sockets(const FilesImage& files, std::size_t data_size);
 
-/// Makes every socket of the image again, connected, named and with its queue; returns ckpt's
-/// fd on each (empty for a pending connection, which only its listener's queue holds).
+/// ckpt's descriptors on the files of the image that messages carry in flight: fds[i] for
+/// files[i], or for a unix socket the one make_unix_sockets makes.
+struct InFlightFiles {
+  std::span<const FileImage> files;
+  std::span<const int> fds;
+};
+
+/// Makes every socket of the image again, connected, named and with its queue, each message
+/// with its descriptors in flight; returns ckpt's fd on each (empty for a pending connection,
+/// which only its listener's queue holds).
 std::vector<UniqueFd> make_unix_sockets(const std::vector<UnixSocketImage>& sockets,
-                                        std::span<const std::uint8_t> files_data);
+                                        std::span<const std::uint8_t> files_data,
+                                        InFlightFiles in_flight);
 
 /// How ckpt show prints a socket's address: a path, "@name" for an abstract name.
 std::string printable_name(const std::string& name);

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "engine/ckpt_error.h"
 #include "tests/support/temp_dir.h"
@@ -56,6 +58,48 @@ std::string name_of(int fd, bool peer) {
   return name;
 }
 
+// The next message queued to fd (its bytes, its sender's name) and the descriptors with it.
+struct Received {
+  std::string bytes, from;
+  std::vector<UniqueFd> fds;
+};
+Received receive(int fd) {
+  Received r;
+  char buf[256];
+  sockaddr_un from{};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 8)];
+  iovec iov{buf, sizeof buf};
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+  if (n < 0) {
+    r.bytes = "<nothing>";
+    return r;
+  }
+  r.bytes.assign(buf, static_cast<std::size_t>(n));
+  if (msg.msg_namelen > offsetof(sockaddr_un, sun_path))
+    r.from.assign(from.sun_path, msg.msg_namelen - offsetof(sockaddr_un, sun_path));
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_type != SCM_RIGHTS) continue;
+    for (std::size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int); ++i) {
+      int passed = -1;
+      std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+      r.fds.emplace_back(passed);
+    }
+  }
+  return r;
+}
+
+ino_t inode_of(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? st.st_ino : 0;
+}
+
 // The image of a stream socketpair {0, 1} whose ends have bytes queued, in data.
 std::vector<UnixSocketImage> stream_pair(std::vector<std::uint8_t>& data) {
   const std::string bytes = "to zeroto one";
@@ -66,8 +110,8 @@ std::vector<UnixSocketImage> stream_pair(std::vector<std::uint8_t>& data) {
     s[static_cast<std::size_t>(i)].state = "connected";
     s[static_cast<std::size_t>(i)].peer = 1 - i;
   }
-  s[0].queue = {{0, 7, ""}};
-  s[1].queue = {{7, 6, ""}};
+  s[0].queue = {{0, 7, "", {}}};
+  s[1].queue = {{7, 6, "", {}}};
   s[1].shutdown = 2;
   s[0].shutdown = 1;
   return s;
@@ -76,7 +120,7 @@ std::vector<UnixSocketImage> stream_pair(std::vector<std::uint8_t>& data) {
 TEST(MakeUnixSockets, ASocketpairWithItsQueuesAndShutdown) {
   std::vector<std::uint8_t> data;
   const auto sockets = stream_pair(data);
-  auto fds = make_unix_sockets(sockets, data);
+  auto fds = make_unix_sockets(sockets, data, {});
   ASSERT_EQ(fds.size(), 2u);
   EXPECT_EQ(take(fds[0].get()), "to zero");
   EXPECT_EQ(take(fds[1].get()), "to one");
@@ -110,7 +154,7 @@ TEST(MakeUnixSockets, ConnectionsComeBackThroughTheirListenerInOrder) {
       stream("connected", name, 3, 0),
       stream("connected", name, 4, 0),
   };
-  auto fds = make_unix_sockets(fixed, {});
+  auto fds = make_unix_sockets(fixed, {}, {});
   EXPECT_EQ(name_of(fds[1].get(), false), name);
   EXPECT_EQ(name_of(fds[2].get(), true), name);
   EXPECT_FALSE(fds[5]);
@@ -132,10 +176,10 @@ TEST(MakeUnixSockets, AStaleSocketFileIsReplacedALiveOneIsNot) {
   s[0].type = SOCK_STREAM;
   s[0].state = "listening";
   s[0].name = path;
-  auto fds = make_unix_sockets(s, {});
+  auto fds = make_unix_sockets(s, {}, {});
   EXPECT_EQ(name_of(fds[0].get(), false), path);
   try {
-    make_unix_sockets(s, {});
+    make_unix_sockets(s, {}, {});
     FAIL() << "bound a name a live socket holds";
   } catch (const CkptError& e) {
     EXPECT_NE(std::string(e.what()).find("is taken by a live socket"), std::string::npos)
@@ -155,12 +199,12 @@ TEST(MakeUnixSockets, DatagramsComeFromTheirSendersNames) {
     e.state = "unconnected";
   }
   s[0].name = server;
-  s[0].queue = {{0, 3, abstract("client")}, {3, 3, ""}, {6, 5, gone}};
+  s[0].queue = {{0, 3, abstract("client"), {}}, {3, 3, "", {}}, {6, 5, gone, {}}};
   s[1].name = abstract("client");
   // 2 is connected to 0 and sends to it without naming it.
   s[2].state = "connected";
   s[2].peer = 0;
-  auto fds = make_unix_sockets(s, data);
+  auto fds = make_unix_sockets(s, data, {});
   char buf[16];
   for (const auto& [want_bytes, want_from] :
        {std::pair{"one", abstract("client")}, {"two", std::string()}, {"three", gone}}) {
@@ -175,6 +219,55 @@ TEST(MakeUnixSockets, DatagramsComeFromTheirSendersNames) {
   }
   ASSERT_EQ(::send(fds[2].get(), "x", 1, 0), 1);
   EXPECT_EQ(take(fds[0].get()), "x");
+}
+
+TEST(MakeUnixSockets, MessagesCarryTheirDescriptorsInFlightAgain) {
+  test_support::TempDir dir;
+  UniqueFd file(::open((dir.path() / "f").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  ASSERT_EQ(::write(file.get(), "0123456789", 10), 10);
+  ASSERT_EQ(::lseek(file.get(), 5, SEEK_SET), 5);
+  int pipe_ends[2];
+  ASSERT_EQ(::pipe2(pipe_ends, O_CLOEXEC), 0);
+  UniqueFd pipe_r(pipe_ends[0]), pipe_w(pipe_ends[1]);
+  const std::string bytes = "onetwofour";
+  std::vector<std::uint8_t> data(bytes.begin(), bytes.end());
+  std::vector<std::uint8_t> unused;
+  std::vector<UnixSocketImage> s = stream_pair(unused);
+  s[0].queue = {{0, 3, "", {0}}, {3, 3, "", {1, 2}}};
+  s[1].queue.clear();
+  s[0].shutdown = s[1].shutdown = 0;
+  // 2: a datagram server, sent to by name from a socket bound to the sender's; 3 travels in
+  // flight.
+  s.resize(4);
+  s[2].type = s[3].type = SOCK_DGRAM;
+  s[2].state = s[3].state = "unconnected";
+  s[2].name = abstract("fd-server");
+  s[2].queue = {{6, 4, abstract("fd-client"), {0, 1}}};
+  std::vector<FileImage> files(3);
+  files[0].kind = "file";
+  files[1].kind = "unix";
+  files[1].socket = 3;
+  files[2].kind = "pipe";
+  const std::vector<int> fds = {file.get(), -1, pipe_r.get()};
+  auto made = make_unix_sockets(s, data, {files, fds});
+
+  Received one = receive(made[0].get());
+  EXPECT_EQ(one.bytes, "one");
+  ASSERT_EQ(one.fds.size(), 1u);
+  EXPECT_EQ(::lseek(one.fds[0].get(), 0, SEEK_CUR), 5);
+  ASSERT_EQ(::lseek(one.fds[0].get(), 7, SEEK_SET), 7);
+  EXPECT_EQ(::lseek(file.get(), 0, SEEK_CUR), 7) << "not the same open file description";
+  Received two = receive(made[0].get());
+  EXPECT_EQ(two.bytes, "two");
+  ASSERT_EQ(two.fds.size(), 2u);
+  EXPECT_EQ(inode_of(two.fds[0].get()), inode_of(made[3].get()));
+  EXPECT_EQ(inode_of(two.fds[1].get()), inode_of(pipe_r.get()));
+  EXPECT_EQ(receive(made[0].get()).bytes, "<nothing>");
+  Received four = receive(made[2].get());
+  EXPECT_EQ(four.bytes, "four");
+  EXPECT_EQ(four.from, abstract("fd-client"));
+  ASSERT_EQ(four.fds.size(), 2u);
+  EXPECT_EQ(inode_of(four.fds[1].get()), inode_of(made[3].get()));
 }
 
 TEST(CheckUnixSockets, RefusesPeersQueuesAndNamesOutOfRange) {
@@ -195,6 +288,20 @@ TEST(CheckUnixSockets, RefusesPeersQueuesAndNamesOutOfRange) {
   bad([](FilesImage& g) {
     g.files.push_back({"unix", "socket:[1]", O_RDWR, 0, -1, -1, false, {}, -1, 5});
   });
+  FilesImage carrying = f;
+  carrying.files.push_back({"file", "/tmp/x", O_RDONLY, 0, -1, -1, false, {}, -1});
+  carrying.sockets[0].queue[0].files = {0};
+  EXPECT_NO_THROW(check_unix_sockets(carrying, data.size()));
+  for (int file : {1, -1}) {
+    FilesImage g = carrying;
+    g.sockets[0].queue[0].files = {0, file};
+    EXPECT_THROW(check_unix_sockets(g, data.size()), CkptError) << "file " << file;
+  }
+  for (const char* kind : {"inet", "epoll"}) {
+    FilesImage g = carrying;
+    g.files[0].kind = kind;
+    EXPECT_THROW(check_unix_sockets(g, data.size()), CkptError) << kind << " in flight";
+  }
 }
 
 TEST(PrintableName, AbstractNamesGetAnAt) {
