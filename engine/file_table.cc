@@ -127,8 +127,9 @@ std::vector<std::uint8_t> bytes_in_flight(pid_t pid, int fd, int* size) {
   return bytes;
 }
 
-// "unix" or "inet" for the socket behind pid's fd; throws kUnsupported naming another family.
-std::string socket_kind(pid_t pid, int fd) {
+// "unix" or "inet" for the socket behind pid's fd; throws kUnsupported naming another family
+// (holder: "process P has fd N", or where ckpt found it in flight).
+std::string socket_kind(pid_t pid, int fd, const std::string& holder) {
   const int family = get_socket_option<int>(copy_task_fd(pid, fd).get(), SOL_SOCKET, SO_DOMAIN,
                                             "the socket of " + fd_name(pid, fd));
   if (family == AF_UNIX) return "unix";
@@ -138,12 +139,25 @@ std::string socket_kind(pid_t pid, int fd) {
   auto it = names.find(family);
   throw CkptError(
       CkptError::kUnsupported,
-      "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
+      holder + " on " +
           (it != names.end() ? it->second : "a socket of family " + std::to_string(family)) +
           ", which ckpt cannot checkpoint yet (it can: unix, TCP and UDP sockets)");
 }
 
 }  // namespace
+
+FileTable::FdFacts FileTable::read_fd(pid_t pid, int fd) {
+  FdFacts f;
+  f.link_path = proc_path(pid, "fd/" + std::to_string(fd));
+  f.link = read_link(f.link_path);
+  if (::stat(f.link_path.c_str(), &f.st) != 0) throw_errno("stat of " + f.link_path);
+  const std::string fdinfo = read_file(proc_path(pid, "fdinfo/" + std::to_string(fd)));
+  auto info = parse_status(fdinfo);
+  f.flags = static_cast<int>(std::stol(info.at("flags"), nullptr, 8));
+  f.pos = std::stoll(info.at("pos"));
+  f.locks = read_locks(pid, fd, f.link, fdinfo);
+  return f;
+}
 
 int FileTable::pipe_of(const Holder& h, int access, bool anonymous) {
   std::size_t i = 0;
@@ -161,59 +175,76 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
       static_cast<std::uint64_t>(ProcStat(read_file(proc_path(pid, "stat"))).number(7));
   std::vector<FdImage> fds;
   for (int fd : list_numeric_dir(proc_path(pid, "fd"))) {
-    std::string link_path = proc_path(pid, "fd/" + std::to_string(fd));
-    std::string link = read_link(link_path);
-    struct stat st {};
-    if (::stat(link_path.c_str(), &st) != 0) throw_errno("stat of " + link_path);
-    const std::string fdinfo = read_file(proc_path(pid, "fdinfo/" + std::to_string(fd)));
-    auto info = parse_status(fdinfo);
-    const int flags = static_cast<int>(std::stol(info.at("flags"), nullptr, 8));
-    FdImage img{fd, -1, (flags & O_CLOEXEC) != 0, {}};
-    std::vector<LockImage> file_locks;
-    for (LockImage& lock : read_locks(pid, fd, link, fdinfo)) {
-      if (lock.kind == "posix")
-        img.locks.push_back(lock);
-      else
-        file_locks.push_back(lock);
+    FdFacts facts = read_fd(pid, fd);
+    FdImage img{fd, -1, (facts.flags & O_CLOEXEC) != 0, {}};
+    for (const LockImage& lock : facts.locks) {
+      if (lock.kind == "posix") img.locks.push_back(lock);
     }
-    const Holder h{pid, fd, st.st_dev, st.st_ino};
-    for (std::size_t i = 0; i < holders_.size() && img.file < 0; ++i) {
-      const Holder& o = holders_[i];
-      if (o.dev == h.dev && o.ino == h.ino && same_open_file(o.pid, o.fd, pid, fd))
-        img.file = static_cast<int>(i);
-    }
-    if (img.file < 0) {
-      FileImage f;
-      f.kind = kind_of(link, st);
-      if (f.kind == "socket") f.kind = socket_kind(pid, fd);
-      if (f.kind.empty())
-        throw CkptError(
-            CkptError::kUnsupported,
-            "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
-                unsupported_kind(link, st) +
-                ", which ckpt cannot checkpoint yet (it can: regular files, "
-                "unlinked ones, memfds, directories, character devices, pipes, FIFOs, "
-                "unix, TCP and UDP sockets, eventfds, timerfds, signalfds, epolls and inotify "
-                "instances)");
-      f.path = f.kind == "unlinked" ? link.substr(0, link.size() - kDeleted.size()) : link;
-      f.flags = flags & ~O_CLOEXEC;
-      f.pos = std::stoll(info.at("pos"));
-      if (f.kind == "pipe" || f.kind == "fifo")
-        f.pipe = pipe_of(h, flags & O_ACCMODE, f.kind == "pipe");
-      if (f.kind == "unlinked")
-        f.unlinked = unlinked_of(st, link_path, f.path, "the unlinked file of " + fd_name(pid, fd));
-      if (f.kind == "unix") f.socket = sockets_.add(pid, fd, static_cast<std::uint32_t>(st.st_ino));
-      if (f.kind == "inet") f.inet = inet_.add(pid, fd);
-      f.locks = std::move(file_locks);
-      f.ctty = tty != 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
-               minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
-      img.file = static_cast<int>(files_.size());
-      files_.push_back(std::move(f));
-      holders_.push_back(h);
-    }
+    std::erase_if(facts.locks, [](const LockImage& lock) { return lock.kind == "posix"; });
+    const struct stat& st = facts.st;
+    const bool ctty = tty != 0 && S_ISCHR(st.st_mode) &&
+                      major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
+                      minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
+    img.file =
+        add_file({pid, fd, st.st_dev, st.st_ino, fd_name(pid, fd)}, std::move(facts), ctty, "");
     fds.push_back(img);
   }
   return fds;
+}
+
+int FileTable::add_in_flight(UniqueFd fd, const std::string& queue_of) {
+  FdFacts facts = read_fd(::getpid(), fd.get());
+  const std::size_t known = files_.size();
+  const Holder h{::getpid(), fd.get(), facts.st.st_dev, facts.st.st_ino,
+                 "a descriptor in flight in the queue of " + queue_of};
+  const int file = add_file(h, std::move(facts), false, queue_of);
+  // A description no process holds stays open in ckpt until the files are written.
+  if (files_.size() > known) in_flight_.push_back(std::move(fd));
+  return file;
+}
+
+int FileTable::add_file(const Holder& h, FdFacts facts, bool ctty, const std::string& queue_of) {
+  for (std::size_t i = 0; i < holders_.size(); ++i) {
+    const Holder& o = holders_[i];
+    if (o.dev == h.dev && o.ino == h.ino && same_open_file(o.pid, o.fd, h.pid, h.fd))
+      return static_cast<int>(i);
+  }
+  const std::string& link = facts.link;
+  const std::string holder =
+      queue_of.empty() ? "process " + std::to_string(h.pid) + " has fd " + std::to_string(h.fd)
+                       : queue_of + " has in flight in its queue a descriptor";
+  FileImage f;
+  f.kind = kind_of(link, facts.st);
+  if (f.kind == "socket") f.kind = socket_kind(h.pid, h.fd, holder);
+  // An epoll's watches are named by its owner's fd numbers; TCP repair is not done for ckpt's.
+  if (!queue_of.empty() && (f.kind == "epoll" || f.kind == "inet"))
+    throw CkptError(CkptError::kUnsupported,
+                    holder + " on " + (f.kind == "epoll" ? "an epoll" : "a TCP or UDP socket") +
+                        ", which ckpt cannot checkpoint in flight yet (it can: regular files, "
+                        "unlinked ones, memfds, directories, character devices, pipes, FIFOs, "
+                        "unix sockets, eventfds, timerfds, signalfds and inotify instances)");
+  if (f.kind.empty())
+    throw CkptError(CkptError::kUnsupported,
+                    holder + " on " + unsupported_kind(link, facts.st) +
+                        ", which ckpt cannot checkpoint yet (it can: regular files, "
+                        "unlinked ones, memfds, directories, character devices, pipes, FIFOs, "
+                        "unix, TCP and UDP sockets, eventfds, timerfds, signalfds, epolls and "
+                        "inotify instances)");
+  f.path = f.kind == "unlinked" ? link.substr(0, link.size() - kDeleted.size()) : link;
+  f.flags = facts.flags & ~O_CLOEXEC;
+  f.pos = facts.pos;
+  if (f.kind == "pipe" || f.kind == "fifo")
+    f.pipe = pipe_of(h, f.flags & O_ACCMODE, f.kind == "pipe");
+  if (f.kind == "unlinked")
+    f.unlinked = unlinked_of(facts.st, facts.link_path, f.path, "the unlinked file of " + h.what);
+  if (f.kind == "unix")
+    f.socket = sockets_.add(h.pid, h.fd, static_cast<std::uint32_t>(facts.st.st_ino), queue_of);
+  if (f.kind == "inet") f.inet = inet_.add(h.pid, h.fd);
+  f.locks = std::move(facts.locks);
+  f.ctty = ctty;
+  files_.push_back(std::move(f));
+  holders_.push_back(h);
+  return static_cast<int>(files_.size() - 1);
 }
 
 int FileTable::unlinked_of(const struct stat& st, const std::string& source,
@@ -261,6 +292,13 @@ int FileTable::add_mapping(pid_t pid, const MapsEntry& e) {
 }
 
 void FileTable::write(ImageWriter& image) {
+  PagesWriter data = image.open_pages("files-data.img");
+  // First the sockets: the descriptors in flight in their queues join the files, and their
+  // pipes and unlinked files are read below with the others.
+  std::vector<UnixSocketImage> sockets =
+      sockets_.read(data, [this](UniqueFd fd, const std::string& queue_of) {
+        return add_in_flight(std::move(fd), queue_of);
+      });
   // Read now that every process is held, so that none changes them after.
   std::vector<EventImage> events;
   for (std::size_t i = 0; i < files_.size(); ++i) {
@@ -268,15 +306,13 @@ void FileTable::write(ImageWriter& image) {
     files_[i].event = static_cast<int>(events.size());
     events.push_back(read_event(holders_[i].pid, holders_[i].fd, files_[i].kind));
   }
-  FilesImage out{files_, {}, {}, std::move(events), {}, {}};
-  PagesWriter data = image.open_pages("files-data.img");
+  FilesImage out{files_, {}, {}, std::move(events), std::move(sockets), {}};
   for (std::size_t i = 0; i < pipes_.size(); ++i) {
     const Pipe& p = pipes_[i];
     if (p.anonymous && !(p.read_end && p.write_end))
       throw CkptError(CkptError::kUnsupported,
-                      fd_name(p.first.pid, p.first.fd) + " is the " +
-                          (p.read_end ? "read" : "write") + " end of a pipe whose " +
-                          (p.read_end ? "write" : "read") +
+                      p.first.what + " is the " + (p.read_end ? "read" : "write") +
+                          " end of a pipe whose " + (p.read_end ? "write" : "read") +
                           " end no process of the dumped tree holds; ckpt cannot reconnect a "
                           "pipe to a process outside the tree: dump the process holding the "
                           "other end with it, or give this one a file or a FIFO instead");
@@ -293,10 +329,10 @@ void FileTable::write(ImageWriter& image) {
     img.length = copy_content(u.source, u.what, data);
     out.unlinked.push_back(img);
   }
-  out.sockets = sockets_.read(data);
   out.inet_sockets = inet_.read(data);
   image.add_pages("files-data.img", data);
   image.write_json("files.json", out);
+  in_flight_.clear();
 }
 
 }  // namespace crossrig::engine

@@ -74,73 +74,131 @@ std::int64_t usec(const timeval& tv) {
   return static_cast<std::int64_t>(tv.tv_sec) * 1000000 + tv.tv_usec;
 }
 
+// The process's own peek offset, put back however the peeks end: it belongs to the socket,
+// which ckpt's copy shares.
+class PeekOffsetKept {
+ public:
+  PeekOffsetKept(int fd, const std::string& what)
+      : fd_(fd), what_(what), saved_(get_socket_option<int>(fd, SOL_SOCKET, SO_PEEK_OFF, what)) {}
+  PeekOffsetKept(const PeekOffsetKept&) = delete;
+  PeekOffsetKept& operator=(const PeekOffsetKept&) = delete;
+  ~PeekOffsetKept() {
+    if (!put_back_) ::setsockopt(fd_, SOL_SOCKET, SO_PEEK_OFF, &saved_, sizeof saved_);
+  }
+  void put_back() {
+    put_back_ = true;
+    if (::setsockopt(fd_, SOL_SOCKET, SO_PEEK_OFF, &saved_, sizeof saved_) != 0)
+      throw_errno("putting back the peek offset of " + what_);
+  }
+
+ private:
+  int fd_;
+  const std::string& what_;
+  int saved_;
+  bool put_back_ = false;
+};
+
+// What one peek at a queue found: its bytes (in the buffer), the sender's address and ckpt's
+// duplicates of the descriptors in flight with them.
+struct Peeked {
+  ssize_t length = -1;  ///< -1: nothing queued from the offset on.
+  std::string sender;
+  std::vector<UniqueFd> fds;
+};
+
+Peeked peek_at(int fd, int offset, std::vector<std::uint8_t>& buf, const std::string& what) {
+  if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof offset) != 0)
+    throw_errno("setting the peek offset of " + what);
+  sockaddr_un from{};
+  // SCM_MAX_FD descriptors, beside credentials (SO_PASSCRED) or a security label.
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253) + 1024];
+  iovec iov{buf.data(), buf.size()};
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  Peeked p;
+  p.length = ::recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+  if (p.length < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return {};
+  if (p.length < 0) throw_errno("peeking at the queue of " + what);
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+    const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    for (std::size_t i = 0; i < count; ++i) {
+      int passed = -1;
+      std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
+      p.fds.emplace_back(passed);
+    }
+  }
+  if ((msg.msg_flags & MSG_CTRUNC) != 0)
+    throw CkptError(CkptError::kSystem,
+                    "peeking at the queue of " + what +
+                        ": the kernel could not give ckpt every descriptor in flight in it; is "
+                        "ckpt at its limit of open files (ulimit -n)?");
+  if (msg.msg_namelen > offsetof(sockaddr_un, sun_path))
+    p.sender = name_from(from.sun_path, msg.msg_namelen - offsetof(sockaddr_un, sun_path));
+  return p;
+}
+
 // The bytes queued to the socket behind fd, peeked from offset 0 on so that they stay
-// queued; one entry per datagram or record, one for a stream's bytes.
+// queued, and the descriptors in flight with them, handed to add_file. One entry per datagram
+// or record; for a stream one per run of bytes that ends with a message carrying descriptors,
+// since a peek goes on through bytes without any up to the end of such a message (where that
+// message starts does not show), and one for the bytes after the last.
 std::vector<QueuedImage> peek_queue(int fd, const UnixSocketImage& s, const std::string& what,
-                                    PagesWriter& data) {
-  const int saved_off = get_socket_option<int>(fd, SOL_SOCKET, SO_PEEK_OFF, what);
+                                    bool in_flight, PagesWriter& data,
+                                    const UnixSocketTable::InFlightAdder& add_file) {
+  PeekOffsetKept kept(fd, what);
   std::vector<QueuedImage> queue;
   std::vector<std::uint8_t> buf(256 * 1024);
   int offset = 0;
   for (;;) {
-    if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &offset, sizeof offset) != 0)
-      throw_errno("setting the peek offset of " + what);
-    sockaddr_un from{};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 253)];
-    iovec iov{buf.data(), buf.size()};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof from;
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n = ::recvmsg(fd, &msg, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
-    if (n < 0) throw_errno("peeking at the queue of " + what);
-    bool fds_in_flight = (msg.msg_flags & MSG_CTRUNC) != 0;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-      fds_in_flight = true;
-      const std::size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-      for (std::size_t i = 0; i < count; ++i) {
-        int passed = -1;
-        std::memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof passed);
-        ::close(passed);
-      }
-    }
-    if (fds_in_flight)
-      throw CkptError(CkptError::kUnsupported,
-                      what +
-                          " has file descriptors in flight in its queue (SCM_RIGHTS), "
-                          "which ckpt cannot checkpoint yet: dump once they are received");
+    Peeked p = peek_at(fd, offset, buf, what);
+    if (p.length < 0) break;
+    const auto n = static_cast<std::size_t>(p.length);
     // A stream's end of data, or a record socket shut for reading that has no more; a
     // zero-length datagram otherwise, which the kernel skips at the next peek.
     if (n == 0 && (s.type == SOCK_STREAM || (s.shutdown & kRcvShutdown) != 0)) break;
-    if (static_cast<std::size_t>(n) > buf.size()) {
-      buf.resize(static_cast<std::size_t>(n));
+    // A datagram longer than buf (MSG_TRUNC gives its length), or bytes that fill buf before
+    // the end of the stream's message carrying the descriptors.
+    if (n > buf.size() || (s.type == SOCK_STREAM && !p.fds.empty() && n == buf.size())) {
+      buf.resize(std::max(n, 2 * buf.size()));
       continue;
     }
+    if (in_flight && !p.fds.empty())
+      throw CkptError(CkptError::kUnsupported,
+                      what +
+                          " has descriptors in flight in its own queue: ckpt cannot checkpoint "
+                          "descriptors in flight inside one in flight yet; dump once they are "
+                          "received");
     QueuedImage q;
     q.offset = data.size();
-    q.length = static_cast<std::uint64_t>(n);
-    if (s.type == SOCK_DGRAM && msg.msg_namelen > offsetof(sockaddr_un, sun_path))
-      q.sender = name_from(from.sun_path, msg.msg_namelen - offsetof(sockaddr_un, sun_path));
-    data.append(std::span(buf.data(), static_cast<std::size_t>(n)));
-    if (s.type == SOCK_STREAM && !queue.empty())
+    q.length = n;
+    if (s.type == SOCK_DGRAM) q.sender = p.sender;
+    data.append(std::span(buf.data(), n));
+    for (UniqueFd& passed : p.fds)
+      q.files.push_back(add_file(std::move(passed), what));
+    const bool run_goes_on = s.type == SOCK_STREAM && !queue.empty() &&
+                             queue.back().files.empty() && q.files.empty() &&
+                             queue.back().offset + queue.back().length == q.offset;
+    if (run_goes_on)
       queue.back().length += q.length;
     else
-      queue.push_back(q);
+      queue.push_back(std::move(q));
     offset += static_cast<int>(n);
   }
-  if (::setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &saved_off, sizeof saved_off) != 0)
-    throw_errno("putting back the peek offset of " + what);
+  kept.put_back();
   return queue;
 }
 
-// The state ckpt reads through its copy of the socket: options and queued bytes.
-void read_through_copy(pid_t pid, int fd, UnixSocketImage& s, PagesWriter& data) {
-  const std::string what = fd_name(pid, fd) + ", " + described(s);
+// The state ckpt reads through its copy of the socket: options, queued bytes and the
+// descriptors in flight with them.
+void read_through_copy(pid_t pid, int fd, const std::string& what, bool in_flight,
+                       UnixSocketImage& s, PagesWriter& data,
+                       const UnixSocketTable::InFlightAdder& add_file) {
   UniqueFd copy = copy_task_fd(pid, fd);
   s.sndbuf = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_SNDBUF, what);
   s.rcvbuf = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_RCVBUF, what);
@@ -148,17 +206,17 @@ void read_through_copy(pid_t pid, int fd, UnixSocketImage& s, PagesWriter& data)
   s.peek_off = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_PEEK_OFF, what);
   s.rcvtimeo_usec = usec(get_socket_option<timeval>(copy.get(), SOL_SOCKET, SO_RCVTIMEO, what));
   s.sndtimeo_usec = usec(get_socket_option<timeval>(copy.get(), SOL_SOCKET, SO_SNDTIMEO, what));
-  if (s.state != "listening") s.queue = peek_queue(copy.get(), s, what, data);
+  if (s.state != "listening") s.queue = peek_queue(copy.get(), s, what, in_flight, data, add_file);
 }
 
-[[noreturn]] void refuse_other_socket(pid_t pid, int fd) {
+// holder: "process P has fd N on", or where a socket in flight was found.
+[[noreturn]] void refuse_other_socket(pid_t pid, int fd, const std::string& holder) {
   UniqueFd copy = copy_task_fd(pid, fd);
   const std::string what = fd_name(pid, fd);
   const int family = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_DOMAIN, what);
   const int type = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_TYPE, what);
   throw CkptError(CkptError::kUnsupported,
-                  "process " + std::to_string(pid) + " has fd " + std::to_string(fd) + " on " +
-                      family_name(family) + " (" + type_name(type) +
+                  holder + " " + family_name(family) + " (" + type_name(type) +
                       "), which ckpt cannot checkpoint yet (it can: unix sockets of the tree's "
                       "network namespace)");
 }
@@ -182,31 +240,38 @@ std::string printable_name(const std::string& name) {
   return out;
 }
 
-int UnixSocketTable::add(pid_t pid, int fd, std::uint32_t ino) {
-  held_.push_back({pid, fd, ino});
+int UnixSocketTable::add(pid_t pid, int fd, std::uint32_t ino, const std::string& in_flight) {
+  held_.push_back({pid, fd, ino, in_flight});
   return static_cast<int>(held_.size() - 1);
 }
 
-std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data) const {
+std::string UnixSocketTable::Held::name() const {
+  return in_flight.empty() ? fd_name(pid, fd) : "a socket in flight in the queue of " + in_flight;
+}
+
+std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data,
+                                                   const InFlightAdder& add_file) {
   if (held_.empty()) return {};
   const std::map<std::uint32_t, UnixDiag> diag = list_unix_sockets();
-  std::map<std::uint32_t, int> index;
   std::vector<const UnixDiag*> found;
-  for (const Held& h : held_) {
+  std::vector<UnixSocketImage> out;
+  // Sockets found in flight in a queue join held_ meanwhile and are read in turn; a copy of
+  // each entry, as held_ grows.
+  for (std::size_t i = 0; i < held_.size(); ++i) {
+    const Held h = held_[i];
     auto it = diag.find(h.ino);
-    if (it == diag.end()) refuse_other_socket(h.pid, h.fd);
-    index[h.ino] = static_cast<int>(found.size());
-    found.push_back(&it->second);
-  }
-  std::vector<UnixSocketImage> out(found.size());
-  for (std::size_t i = 0; i < found.size(); ++i) {
-    const UnixDiag& d = *found[i];
-    const Held& h = held_[i];
-    UnixSocketImage& s = out[i];
+    if (it == diag.end())
+      refuse_other_socket(h.pid, h.fd,
+                          h.in_flight.empty() ? "process " + std::to_string(h.pid) + " has fd " +
+                                                    std::to_string(h.fd) + " on"
+                                              : "the queue of " + h.in_flight + " holds in flight");
+    const UnixDiag& d = it->second;
+    found.push_back(&d);
+    UnixSocketImage& s = out.emplace_back();
     s.ino = d.ino;
     s.type = d.type;
     s.name = name_from(d.name.data(), d.name.size());
-    const std::string what = fd_name(h.pid, h.fd) + ", " + described(s);
+    const std::string what = h.name() + ", " + described(s);
     if (d.type != SOCK_STREAM && d.type != SOCK_DGRAM && d.type != SOCK_SEQPACKET)
       throw CkptError(CkptError::kUnsupported, what + " is of a type ckpt cannot make again");
     // A datagram socket that another connect()ed to is TCP_ESTABLISHED too, though it has no
@@ -226,12 +291,16 @@ std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data) const {
         !s.name.empty() && s.name[0] == '/' && file_is_gone(proc_path(h.pid, "root") + s.name, d);
     s.shutdown = d.shutdown;
     if (s.state == "listening") s.backlog = static_cast<int>(d.wqueue);
+    read_through_copy(h.pid, h.fd, what, !h.in_flight.empty(), s, data, add_file);
   }
+  std::map<std::uint32_t, int> index;
+  for (std::size_t i = 0; i < held_.size(); ++i)
+    index[held_[i].ino] = static_cast<int>(i);
   // The connections waiting in each listener's queue, in order. sock_diag names each by its
   // client (the waiting socket has no inode until accepted), whose unread bytes sit in it.
   for (std::size_t l = 0; l < held_.size(); ++l) {
     for (std::uint32_t client_ino : found[l]->icons) {
-      const std::string what = fd_name(held_[l].pid, held_[l].fd) + ", " + described(out[l]);
+      const std::string what = held_[l].name() + ", " + described(out[l]);
       auto client = index.find(client_ino);
       if (client == index.end() || client->second >= static_cast<int>(held_.size()))
         throw CkptError(CkptError::kUnsupported,
@@ -259,7 +328,7 @@ std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data) const {
   for (std::size_t i = 0; i < found.size(); ++i) {
     const UnixDiag& d = *found[i];
     UnixSocketImage& s = out[i];
-    const std::string what = fd_name(held_[i].pid, held_[i].fd) + ", " + described(s);
+    const std::string what = held_[i].name() + ", " + described(s);
     // A client whose connection waits in a listener's queue has its peer from above.
     if (s.peer < 0 && d.peer != 0) {
       if (auto p = index.find(d.peer); p != index.end()) {
@@ -279,7 +348,6 @@ std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data) const {
         s.peer_name = peer_name;
       }
     }
-    read_through_copy(held_[i].pid, held_[i].fd, s, data);
   }
   // An unnamed datagram socket can only be sent to through a socketpair it is one end of.
   for (std::size_t i = 0; i < found.size(); ++i) {
@@ -289,7 +357,7 @@ std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data) const {
         s.peer >= 0 && out[static_cast<std::size_t>(s.peer)].peer == static_cast<int>(i);
     if (s.type == SOCK_DGRAM && !s.queue.empty() && s.name.empty() && !peer_gone && !mutual)
       throw CkptError(CkptError::kUnsupported,
-                      fd_name(held_[i].pid, held_[i].fd) + ", " + described(s) +
+                      held_[i].name() + ", " + described(s) +
                           " has datagrams queued but no name, so no restored socket could "
                           "send them to it again");
   }

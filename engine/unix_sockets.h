@@ -5,12 +5,14 @@
 // ckpt: socketpairs, names bound again (a stale socket file left by the dumped process is
 // replaced), listeners with their pending connections connected again in order, accepted
 // connections through their listener so they share its name, datagram sockets connected to
-// their peers, and each queue refilled by its peer, each message with the descriptors in
-// flight (SCM_RIGHTS) it carried.
+// their peers, and each queue refilled by its peer. Descriptors in flight (SCM_RIGHTS) are
+// peeked too: the kernel gives ckpt a duplicate of each, checkpointed like a process's fd, and
+// the refill sends them again with the same message.
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <vector>
@@ -24,19 +26,29 @@ namespace crossrig::engine {
 /// The dump's side.
 class UnixSocketTable {
  public:
+  /// Takes a descriptor read() found in flight: ckpt's own duplicate of it, and the socket
+  /// whose queue holds it (for messages). Returns its FilesImage::files index; may register a
+  /// socket with add() meanwhile.
+  using InFlightAdder = std::function<int(UniqueFd fd, const std::string& queue_of)>;
+
   /// Registers the socket (inode ino) behind pid's fd; returns its FilesImage::sockets index.
-  int add(pid_t pid, int fd, std::uint32_t ino);
+  /// in_flight: for a socket only ckpt's fd reaches (pid is ckpt), found in flight in the
+  /// queue of that socket; its own queue may not carry descriptors.
+  int add(pid_t pid, int fd, std::uint32_t ino, const std::string& in_flight = "");
   /// Reads every registered socket, and the connections waiting in their listeners' queues
   /// (appended after them), once every process of the tree is held; their queued bytes go to
-  /// data. Throws kUnsupported naming a socket ckpt cannot make again: another family, a peer
-  /// or a pending connection outside the tree, fds in flight (SCM_RIGHTS).
-  std::vector<UnixSocketImage> read(PagesWriter& data) const;
+  /// data, the descriptors in flight with them to add_file. Throws kUnsupported naming a
+  /// socket ckpt cannot make again: another family, a peer or a pending connection outside
+  /// the tree, a socket in flight with descriptors in flight in its own queue.
+  std::vector<UnixSocketImage> read(PagesWriter& data, const InFlightAdder& add_file);
 
  private:
   struct Held {
     pid_t pid;
     int fd;
     std::uint32_t ino;
+    std::string in_flight;     ///< The socket whose queue holds it, for one only ckpt holds.
+    std::string name() const;  ///< How messages name it.
   };
   std::vector<Held> held_;
 };

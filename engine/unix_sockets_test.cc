@@ -58,6 +58,25 @@ std::string name_of(int fd, bool peer) {
   return name;
 }
 
+// Sends bytes from fd with the descriptors passed in flight (SCM_RIGHTS).
+void send_with(int fd, const std::string& bytes, const std::vector<int>& passed) {
+  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
+  std::vector<std::uint64_t> control((CMSG_SPACE(sizeof(int) * passed.size()) + 7) / 8);
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (!passed.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * passed.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * passed.size());
+    std::memcpy(CMSG_DATA(c), passed.data(), sizeof(int) * passed.size());
+  }
+  ASSERT_EQ(::sendmsg(fd, &msg, 0), static_cast<ssize_t>(bytes.size())) << std::strerror(errno);
+}
+
 // The next message queued to fd (its bytes, its sender's name) and the descriptors with it.
 struct Received {
   std::string bytes, from;
@@ -313,22 +332,33 @@ TEST(PrintableName, AbstractNamesGetAnAt) {
 // The dump's side reads ckpt's own sockets here: pidfd_getfd works on the caller itself.
 class UnixSocketTableTest : public ::testing::Test {
  protected:
+  // Reads ckpt's own sockets fds; the descriptors in flight in their queues land in
+  // in_flight_, and those that are sockets are registered as the file table would.
   std::vector<UnixSocketImage> read_own(const std::vector<int>& fds) {
     UnixSocketTable table;
-    for (int fd : fds) {
-      struct stat st {};
-      EXPECT_EQ(::fstat(fd, &st), 0);
-      table.add(::getpid(), fd, static_cast<std::uint32_t>(st.st_ino));
-    }
+    for (int fd : fds)
+      table.add(::getpid(), fd, static_cast<std::uint32_t>(inode_of(fd)));
     ImageWriter w((dir_.path() / "img").string());
     PagesWriter p = w.open_pages("files-data.img");
-    auto out = table.read(p);
+    auto out = table.read(p, [&](UniqueFd fd, const std::string& queue_of) {
+      struct stat st {};
+      EXPECT_EQ(::fstat(fd.get(), &st), 0);
+      if (S_ISSOCK(st.st_mode))
+        table.add(::getpid(), fd.get(), static_cast<std::uint32_t>(st.st_ino), queue_of);
+      in_flight_.push_back(std::move(fd));
+      return static_cast<int>(in_flight_.size() - 1);
+    });
     data_.resize(p.size());
     EXPECT_EQ(::pread(p.fd(), data_.data(), data_.size(), 0), static_cast<ssize_t>(data_.size()));
     return out;
   }
+  std::string bytes_of(const QueuedImage& q) const {
+    return std::string(data_.begin() + static_cast<long>(q.offset),
+                       data_.begin() + static_cast<long>(q.offset + q.length));
+  }
   test_support::TempDir dir_;
   std::vector<std::uint8_t> data_;
+  std::vector<UniqueFd> in_flight_;
 };
 
 TEST_F(UnixSocketTableTest, ReadsPeersAndQueuesAndLeavesThemQueued) {
@@ -358,32 +388,100 @@ TEST_F(UnixSocketTableTest, ReadsPeersAndQueuesAndLeavesThemQueued) {
   EXPECT_EQ(take(a.get()), "first");
 }
 
-TEST_F(UnixSocketTableTest, RefusesDescriptorsInFlightAndOtherFamilies) {
+TEST_F(UnixSocketTableTest, ReadsDescriptorsInFlightInAStreamAndLeavesThemQueued) {
   int ends[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, ends), 0);
   UniqueFd a(ends[0]), b(ends[1]);
-  int passed = a.get();
-  char byte = 'x';
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &passed, sizeof passed);
-  ASSERT_EQ(::sendmsg(b.get(), &msg, 0), 1);
+  int pipe_ends[2];
+  ASSERT_EQ(::pipe(pipe_ends), 0);
+  UniqueFd pipe_r(pipe_ends[0]), pipe_w(pipe_ends[1]);
+  // d travels in flight, its peer c stays.
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM, 0, ends), 0);
+  UniqueFd c(ends[0]), d(ends[1]);
+  send_with(b.get(), "head", {});
+  send_with(b.get(), "one", {pipe_r.get()});
+  send_with(b.get(), "two", {pipe_w.get(), d.get()});
+  send_with(b.get(), "tail", {});
+  auto s = read_own({a.get(), b.get(), c.get()});
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[3].ino, inode_of(d.get()));
+  EXPECT_EQ(s[3].peer, 2);
+  EXPECT_EQ(s[2].peer, 3);
+  ASSERT_EQ(s[0].queue.size(), 3u);
+  // A peek does not show where "one" starts, so "head" comes with it.
+  EXPECT_EQ(bytes_of(s[0].queue[0]), "headone");
+  EXPECT_EQ(s[0].queue[0].files, std::vector<int>{0});
+  EXPECT_EQ(bytes_of(s[0].queue[1]), "two");
+  EXPECT_EQ(s[0].queue[1].files, (std::vector<int>{1, 2}));
+  EXPECT_EQ(bytes_of(s[0].queue[2]), "tail");
+  EXPECT_TRUE(s[0].queue[2].files.empty());
+  ASSERT_EQ(in_flight_.size(), 3u);
+  EXPECT_EQ(inode_of(in_flight_[0].get()), inode_of(pipe_r.get()));
+  EXPECT_EQ(inode_of(in_flight_[2].get()), inode_of(d.get()));
+  EXPECT_EQ(take(a.get()), "headone") << "the queue was not left as it was";
+}
+
+class UnixSocketTableRecordsTest : public UnixSocketTableTest,
+                                   public ::testing::WithParamInterface<int> {};
+
+TEST_P(UnixSocketTableRecordsTest, ReadsEachRecordsDescriptors) {
+  int ends[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, GetParam(), 0, ends), 0);
+  UniqueFd a(ends[0]), b(ends[1]);
+  int pipe_ends[2];
+  ASSERT_EQ(::pipe(pipe_ends), 0);
+  UniqueFd pipe_r(pipe_ends[0]), pipe_w(pipe_ends[1]);
+  send_with(b.get(), "first", {});
+  send_with(b.get(), "second", {pipe_r.get(), pipe_w.get()});
+  send_with(b.get(), "", {pipe_r.get()});
+  send_with(b.get(), "last", {});
+  auto s = read_own({a.get(), b.get()});
+  ASSERT_EQ(s[0].queue.size(), 4u);
+  EXPECT_TRUE(s[0].queue[0].files.empty());
+  EXPECT_EQ(bytes_of(s[0].queue[1]), "second");
+  EXPECT_EQ(s[0].queue[1].files, (std::vector<int>{0, 1}));
+  EXPECT_EQ(s[0].queue[2].length, 0u);
+  EXPECT_EQ(s[0].queue[2].files, std::vector<int>{2});
+  EXPECT_EQ(bytes_of(s[0].queue[3]), "last");
+  EXPECT_TRUE(s[0].queue[3].files.empty());
+  EXPECT_EQ(take(a.get()), "first");
+  EXPECT_EQ(receive(a.get()).fds.size(), 2u);
+}
+
+INSTANTIATE_TEST_SUITE_P(DatagramAndSeqpacket, UnixSocketTableRecordsTest,
+                         ::testing::Values(SOCK_DGRAM, SOCK_SEQPACKET));
+
+TEST_F(UnixSocketTableTest, RefusesDescriptorsInFlightInsideASocketInFlight) {
+  int outer[2], inner[2], pipe_ends[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM, 0, outer), 0);
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_DGRAM, 0, inner), 0);
+  ASSERT_EQ(::pipe(pipe_ends), 0);
+  UniqueFd o0(outer[0]), o1(outer[1]), i0(inner[0]), i1(inner[1]), pipe_r(pipe_ends[0]),
+      pipe_w(pipe_ends[1]);
+  send_with(i1.get(), "inner", {pipe_r.get()});
+  send_with(o1.get(), "outer", {i0.get()});
   try {
-    read_own({a.get(), b.get()});
-    FAIL() << "read a queue holding a descriptor";
+    read_own({o0.get(), o1.get()});
+    FAIL() << "read a socket in flight with descriptors in flight in its queue";
   } catch (const CkptError& e) {
     EXPECT_EQ(e.kind(), CkptError::kUnsupported);
-    EXPECT_NE(std::string(e.what()).find("in flight"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("a socket in flight in the queue of fd " +
+                                         std::to_string(o0.get())),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("inside one in flight"), std::string::npos) << e.what();
   }
+  int off = 0;
+  socklen_t len = sizeof off;
+  ASSERT_EQ(::getsockopt(i0.get(), SOL_SOCKET, SO_PEEK_OFF, &off, &len), 0);
+  EXPECT_EQ(off, -1) << "the refused socket's peek offset was not put back";
+  Received r = receive(i0.get());
+  EXPECT_EQ(r.bytes, "inner");
+  EXPECT_EQ(r.fds.size(), 1u);
+  EXPECT_EQ(receive(o0.get()).fds.size(), 1u);
+}
+
+TEST_F(UnixSocketTableTest, RefusesOtherFamilies) {
   UniqueFd udp(::socket(AF_INET, SOCK_DGRAM, 0));
   try {
     read_own({udp.get()});
