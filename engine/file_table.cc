@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -292,6 +293,13 @@ int FileTable::add_mapping(pid_t pid, const MapsEntry& e) {
 }
 
 void FileTable::write(ImageWriter& image) {
+  // ckpt holds a duplicate of every description in flight until the files are written: fd
+  // numbers up to the hard limit must be usable, as the tree's sender may have had them.
+  if (rlimit nofile{};
+      ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   PagesWriter data = image.open_pages("files-data.img");
   // First the sockets: the descriptors in flight in their queues join the files, and their
   // pipes and unlinked files are read below with the others.
