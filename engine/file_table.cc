@@ -186,25 +186,26 @@ std::vector<FdImage> FileTable::add_process(pid_t pid) {
     const bool ctty = tty != 0 && S_ISCHR(st.st_mode) &&
                       major(st.st_rdev) == ((tty >> 8) & 0xfff) &&
                       minor(st.st_rdev) == ((tty & 0xff) | ((tty >> 12) & 0xfff00));
-    img.file =
-        add_file({pid, fd, st.st_dev, st.st_ino, fd_name(pid, fd)}, std::move(facts), ctty, "");
+    img.file = add_file({pid, fd, st.st_dev, st.st_ino, fd_name(pid, fd)}, std::move(facts), ctty,
+                        nullptr);
     fds.push_back(img);
   }
   return fds;
 }
 
-int FileTable::add_in_flight(UniqueFd fd, const std::string& queue_of) {
+int FileTable::add_in_flight(UniqueFd fd, const UnixSocketTable::Queue& queue) {
   FdFacts facts = read_fd(::getpid(), fd.get());
   const std::size_t known = files_.size();
   const Holder h{::getpid(), fd.get(), facts.st.st_dev, facts.st.st_ino,
-                 "a descriptor in flight in the queue of " + queue_of};
-  const int file = add_file(h, std::move(facts), false, queue_of);
+                 "a descriptor in flight in the queue of " + queue.what};
+  const int file = add_file(h, std::move(facts), false, &queue);
   // A description no process holds stays open in ckpt until the files are written.
   if (files_.size() > known) in_flight_.push_back(std::move(fd));
   return file;
 }
 
-int FileTable::add_file(const Holder& h, FdFacts facts, bool ctty, const std::string& queue_of) {
+int FileTable::add_file(const Holder& h, FdFacts facts, bool ctty,
+                        const UnixSocketTable::Queue* in_flight) {
   for (std::size_t i = 0; i < holders_.size(); ++i) {
     const Holder& o = holders_[i];
     if (o.dev == h.dev && o.ino == h.ino && same_open_file(o.pid, o.fd, h.pid, h.fd))
@@ -212,13 +213,13 @@ int FileTable::add_file(const Holder& h, FdFacts facts, bool ctty, const std::st
   }
   const std::string& link = facts.link;
   const std::string holder =
-      queue_of.empty() ? "process " + std::to_string(h.pid) + " has fd " + std::to_string(h.fd)
-                       : queue_of + " has in flight in its queue a descriptor";
+      in_flight != nullptr ? in_flight->what + " has in flight in its queue a descriptor"
+                           : "process " + std::to_string(h.pid) + " has fd " + std::to_string(h.fd);
   FileImage f;
   f.kind = kind_of(link, facts.st);
   if (f.kind == "socket") f.kind = socket_kind(h.pid, h.fd, holder);
   // An epoll's watches are named by its owner's fd numbers; TCP repair is not done for ckpt's.
-  if (!queue_of.empty() && (f.kind == "epoll" || f.kind == "inet"))
+  if (in_flight != nullptr && (f.kind == "epoll" || f.kind == "inet"))
     throw CkptError(CkptError::kUnsupported,
                     holder + " on " + (f.kind == "epoll" ? "an epoll" : "a TCP or UDP socket") +
                         ", which ckpt cannot checkpoint in flight yet (it can: regular files, "
@@ -239,7 +240,7 @@ int FileTable::add_file(const Holder& h, FdFacts facts, bool ctty, const std::st
   if (f.kind == "unlinked")
     f.unlinked = unlinked_of(facts.st, facts.link_path, f.path, "the unlinked file of " + h.what);
   if (f.kind == "unix")
-    f.socket = sockets_.add(h.pid, h.fd, static_cast<std::uint32_t>(facts.st.st_ino), queue_of);
+    f.socket = sockets_.add(h.pid, h.fd, static_cast<std::uint32_t>(facts.st.st_ino), in_flight);
   if (f.kind == "inet") f.inet = inet_.add(h.pid, h.fd);
   f.locks = std::move(facts.locks);
   f.ctty = ctty;
@@ -304,8 +305,8 @@ void FileTable::write(ImageWriter& image) {
   // First the sockets: the descriptors in flight in their queues join the files, and their
   // pipes and unlinked files are read below with the others.
   std::vector<UnixSocketImage> sockets =
-      sockets_.read(data, [this](UniqueFd fd, const std::string& queue_of) {
-        return add_in_flight(std::move(fd), queue_of);
+      sockets_.read(data, [this](UniqueFd fd, const UnixSocketTable::Queue& queue) {
+        return add_in_flight(std::move(fd), queue);
       });
   // Read now that every process is held, so that none changes them after.
   std::vector<EventImage> events;

@@ -26,11 +26,10 @@ class FileTable {
   /// Records the fds of process pid, which must stay stopped until write(); throws
   /// kUnsupported naming the process, the fd and the kind of a file ckpt cannot checkpoint.
   std::vector<FdImage> add_process(pid_t pid);
-  /// Records a description the kernel gave ckpt in flight in the queue of a unix socket
-  /// (queue_of names it) and returns its index in FilesImage::files, shared with any fd on the
-  /// same description; keeps fd open while needed. Throws kUnsupported naming a file ckpt
-  /// cannot checkpoint in flight.
-  int add_in_flight(UniqueFd fd, const std::string& queue_of);
+  /// Records a description the kernel gave ckpt in flight in the queue of a unix socket and
+  /// returns its index in FilesImage::files, shared with any fd on the same description; keeps
+  /// fd open while needed. Throws kUnsupported naming a file ckpt cannot checkpoint in flight.
+  int add_in_flight(UniqueFd fd, const UnixSocketTable::Queue& queue);
   /// Records the file behind pid's mapping e of a deleted file (classify_vma's "unlinked")
   /// and returns its index in FilesImage::unlinked, shared with fds on the same inode;
   /// throws kUnsupported if a name of it is left somewhere or it lives on hugetlbfs.
@@ -78,8 +77,8 @@ class FileTable {
   };
   static FdFacts read_fd(pid_t pid, int fd);
   /// The index of the description behind h, recorded unless a holder of it is known already;
-  /// queue_of: the socket whose queue holds it in flight, "" for a process's fd.
-  int add_file(const Holder& h, FdFacts facts, bool ctty, const std::string& queue_of);
+  /// in_flight: the queue holding it, nullptr for a process's fd.
+  int add_file(const Holder& h, FdFacts facts, bool ctty, const UnixSocketTable::Queue* in_flight);
   int pipe_of(const Holder& h, int access, bool anonymous);
   int unlinked_of(const struct stat& st, const std::string& source, const std::string& path,
                   const std::string& what);

@@ -144,13 +144,16 @@ Peeked peek_at(int fd, int offset, std::vector<std::uint8_t>& buf, const std::st
 }
 
 // The bytes queued to the socket behind fd, peeked from offset 0 on so that they stay
-// queued, and the descriptors in flight with them, handed to add_file. One entry per datagram
-// or record; for a stream one per run of bytes that ends with a message carrying descriptors,
-// since a peek goes on through bytes without any up to the end of such a message (where that
-// message starts does not show), and one for the bytes after the last.
-std::vector<QueuedImage> peek_queue(int fd, const UnixSocketImage& s, const std::string& what,
-                                    bool in_flight, PagesWriter& data,
+// queued, and the descriptors in flight with them, handed to add_file with here (the socket
+// and the process holding it). One entry per datagram or record; for a stream one per run of
+// bytes that ends with a message carrying descriptors, since a peek goes on through bytes
+// without any up to the end of such a message (where that message starts does not show), and
+// one for the bytes after the last.
+std::vector<QueuedImage> peek_queue(int fd, const UnixSocketImage& s,
+                                    const UnixSocketTable::Queue& here, bool in_flight,
+                                    PagesWriter& data,
                                     const UnixSocketTable::InFlightAdder& add_file) {
+  const std::string& what = here.what;
   PeekOffsetKept kept(fd, what);
   std::vector<QueuedImage> queue;
   std::vector<std::uint8_t> buf(256 * 1024);
@@ -180,7 +183,7 @@ std::vector<QueuedImage> peek_queue(int fd, const UnixSocketImage& s, const std:
     if (s.type == SOCK_DGRAM) q.sender = p.sender;
     data.append(std::span(buf.data(), n));
     for (UniqueFd& passed : p.fds)
-      q.files.push_back(add_file(std::move(passed), what));
+      q.files.push_back(add_file(std::move(passed), here));
     const bool run_goes_on = s.type == SOCK_STREAM && !queue.empty() &&
                              queue.back().files.empty() && q.files.empty() &&
                              queue.back().offset + queue.back().length == q.offset;
@@ -194,11 +197,13 @@ std::vector<QueuedImage> peek_queue(int fd, const UnixSocketImage& s, const std:
   return queue;
 }
 
-// The state ckpt reads through its copy of the socket: options, queued bytes and the
-// descriptors in flight with them.
-void read_through_copy(pid_t pid, int fd, const std::string& what, bool in_flight,
+// The state ckpt reads through its copy of the socket behind pid's fd: options, queued
+// bytes and the descriptors in flight with them. queue: the socket as messages name it, and
+// the process holding it.
+void read_through_copy(pid_t pid, int fd, const UnixSocketTable::Queue& queue, bool in_flight,
                        UnixSocketImage& s, PagesWriter& data,
                        const UnixSocketTable::InFlightAdder& add_file) {
+  const std::string& what = queue.what;
   UniqueFd copy = copy_task_fd(pid, fd);
   s.sndbuf = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_SNDBUF, what);
   s.rcvbuf = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_RCVBUF, what);
@@ -206,7 +211,7 @@ void read_through_copy(pid_t pid, int fd, const std::string& what, bool in_fligh
   s.peek_off = get_socket_option<int>(copy.get(), SOL_SOCKET, SO_PEEK_OFF, what);
   s.rcvtimeo_usec = usec(get_socket_option<timeval>(copy.get(), SOL_SOCKET, SO_RCVTIMEO, what));
   s.sndtimeo_usec = usec(get_socket_option<timeval>(copy.get(), SOL_SOCKET, SO_SNDTIMEO, what));
-  if (s.state != "listening") s.queue = peek_queue(copy.get(), s, what, in_flight, data, add_file);
+  if (s.state != "listening") s.queue = peek_queue(copy.get(), s, queue, in_flight, data, add_file);
 }
 
 // holder: "process P has fd N on", or where a socket in flight was found.
@@ -240,13 +245,17 @@ std::string printable_name(const std::string& name) {
   return out;
 }
 
-int UnixSocketTable::add(pid_t pid, int fd, std::uint32_t ino, const std::string& in_flight) {
-  held_.push_back({pid, fd, ino, in_flight});
+int UnixSocketTable::add(pid_t pid, int fd, std::uint32_t ino, const Queue* in_flight) {
+  held_.push_back({pid, fd, ino, in_flight != nullptr ? std::optional(*in_flight) : std::nullopt});
   return static_cast<int>(held_.size() - 1);
 }
 
 std::string UnixSocketTable::Held::name() const {
-  return in_flight.empty() ? fd_name(pid, fd) : "a socket in flight in the queue of " + in_flight;
+  return in_flight ? "a socket in flight in the queue of " + in_flight->what : fd_name(pid, fd);
+}
+
+pid_t UnixSocketTable::Held::root_pid() const {
+  return in_flight ? in_flight->owner : pid;
 }
 
 std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data,
@@ -262,9 +271,9 @@ std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data,
     auto it = diag.find(h.ino);
     if (it == diag.end())
       refuse_other_socket(h.pid, h.fd,
-                          h.in_flight.empty() ? "process " + std::to_string(h.pid) + " has fd " +
-                                                    std::to_string(h.fd) + " on"
-                                              : "the queue of " + h.in_flight + " holds in flight");
+                          h.in_flight ? "the queue of " + h.in_flight->what + " holds in flight"
+                                      : "process " + std::to_string(h.pid) + " has fd " +
+                                            std::to_string(h.fd) + " on");
     const UnixDiag& d = it->second;
     found.push_back(&d);
     UnixSocketImage& s = out.emplace_back();
@@ -287,11 +296,12 @@ std::vector<UnixSocketImage> UnixSocketTable::read(PagesWriter& data,
                       what +
                           " is bound to a relative path, which ckpt cannot bind again yet: "
                           "bind it to an absolute path or an abstract name");
-    s.deleted =
-        !s.name.empty() && s.name[0] == '/' && file_is_gone(proc_path(h.pid, "root") + s.name, d);
+    s.deleted = !s.name.empty() && s.name[0] == '/' &&
+                file_is_gone(proc_path(h.root_pid(), "root") + s.name, d);
     s.shutdown = d.shutdown;
     if (s.state == "listening") s.backlog = static_cast<int>(d.wqueue);
-    read_through_copy(h.pid, h.fd, what, !h.in_flight.empty(), s, data, add_file);
+    read_through_copy(h.pid, h.fd, {what, h.root_pid()}, h.in_flight.has_value(), s, data,
+                      add_file);
   }
   std::map<std::uint32_t, int> index;
   for (std::size_t i = 0; i < held_.size(); ++i)

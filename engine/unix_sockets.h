@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -26,15 +27,21 @@ namespace crossrig::engine {
 /// The dump's side.
 class UnixSocketTable {
  public:
-  /// Takes a descriptor read() found in flight: ckpt's own duplicate of it, and the socket
-  /// whose queue holds it (for messages). Returns its FilesImage::files index; may register a
-  /// socket with add() meanwhile.
-  using InFlightAdder = std::function<int(UniqueFd fd, const std::string& queue_of)>;
+  /// Where read() found a descriptor in flight: the socket whose queue holds it, as messages
+  /// name it, and the process holding that socket, whose root the descriptor's paths are
+  /// seen from.
+  struct Queue {
+    std::string what;
+    pid_t owner = 0;
+  };
+  /// Takes a descriptor read() found in flight: ckpt's own duplicate of it and its queue.
+  /// Returns its FilesImage::files index; may register a socket with add() meanwhile.
+  using InFlightAdder = std::function<int(UniqueFd fd, const Queue& queue)>;
 
   /// Registers the socket (inode ino) behind pid's fd; returns its FilesImage::sockets index.
-  /// in_flight: for a socket only ckpt's fd reaches (pid is ckpt), found in flight in the
-  /// queue of that socket; its own queue may not carry descriptors.
-  int add(pid_t pid, int fd, std::uint32_t ino, const std::string& in_flight = "");
+  /// in_flight: for a socket only ckpt's fd reaches (pid is ckpt), the queue it was found in;
+  /// its own queue may not carry descriptors.
+  int add(pid_t pid, int fd, std::uint32_t ino, const Queue* in_flight = nullptr);
   /// Reads every registered socket, and the connections waiting in their listeners' queues
   /// (appended after them), once every process of the tree is held; their queued bytes go to
   /// data, the descriptors in flight with them to add_file. Throws kUnsupported naming a
@@ -47,8 +54,9 @@ class UnixSocketTable {
     pid_t pid;
     int fd;
     std::uint32_t ino;
-    std::string in_flight;     ///< The socket whose queue holds it, for one only ckpt holds.
-    std::string name() const;  ///< How messages name it.
+    std::optional<Queue> in_flight;  ///< Where it is in flight, for one only ckpt holds.
+    std::string name() const;        ///< How messages name it.
+    pid_t root_pid() const;          ///< The process whose root its name is seen from.
   };
   std::vector<Held> held_;
 };

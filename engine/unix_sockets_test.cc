@@ -340,11 +340,11 @@ class UnixSocketTableTest : public ::testing::Test {
       table.add(::getpid(), fd, static_cast<std::uint32_t>(inode_of(fd)));
     ImageWriter w((dir_.path() / "img").string());
     PagesWriter p = w.open_pages("files-data.img");
-    auto out = table.read(p, [&](UniqueFd fd, const std::string& queue_of) {
+    auto out = table.read(p, [&](UniqueFd fd, const UnixSocketTable::Queue& queue) {
       struct stat st {};
       EXPECT_EQ(::fstat(fd.get(), &st), 0);
       if (S_ISSOCK(st.st_mode))
-        table.add(::getpid(), fd.get(), static_cast<std::uint32_t>(st.st_ino), queue_of);
+        table.add(::getpid(), fd.get(), static_cast<std::uint32_t>(st.st_ino), &queue);
       in_flight_.push_back(std::move(fd));
       return static_cast<int>(in_flight_.size() - 1);
     });
