@@ -19,11 +19,6 @@ namespace {
 
 const char* kNotMounted = " (findmnt -t cgroup,cgroup2 lists the mounted hierarchies): mount it";
 
-std::string trimmed(std::string s) {
-  s.erase(s.find_last_not_of(" \n") + 1);
-  return s;
-}
-
 // The first cgroup of a that b does not hold, for a message.
 std::string first_difference(const std::vector<Cgroup>& a, const std::vector<Cgroup>& b) {
   for (const Cgroup& cg : a) {
@@ -41,16 +36,10 @@ std::vector<CgroupProperty> read_properties(const std::string& dir, const std::s
     // subtree_control.
     if (::access(file.c_str(), F_OK) != 0) continue;
     // Empty is the default (a v2 cpuset that uses its parent's CPUs, no controller enabled).
-    if (std::string value = trimmed(read_file(file)); !value.empty())
+    if (std::string value = read_trimmed(file); !value.empty())
       out.push_back({name, std::move(value)});
   }
   return out;
-}
-
-void write_file(const std::string& path, const std::string& text, const std::string& what) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    throw CkptError(CkptError::kSystem, what + " (" + path + "): " + std::strerror(errno));
 }
 
 }  // namespace

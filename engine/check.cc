@@ -16,6 +16,7 @@
 
 #include "common/unique_fd.h"
 #include "engine/compat/uapi.h"
+#include "engine/dirty_pages.h"
 #include "engine/kcmp.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
@@ -146,11 +147,23 @@ Finding check_inet_diag() {
                "CONFIG_INET_UDP_DIAG)"};
 }
 
+Finding check_tracking() {
+  const Tracking t = best_tracking();
+  const char* how =
+      t == Tracking::kSoftDirty ? "by the pages' soft-dirty bits"
+      : t == Tracking::kPagemapScan
+          ? "by PAGEMAP_SCAN, a userfaultfd write-protecting the process's private memory"
+          : "by a hash of every page: all memory is read again, only changed pages are copied";
+  return {"dirty tracking", true, false, tracking_name(t),
+          std::string("pre-dump and dump --prev-images-dir find written pages ") + how};
+}
+
 }  // namespace
 
 std::vector<Finding> check_kernel() {
-  return {check_ptrace(),       check_set_tid(),    check_kcmp(),      check_userfaultfd(),
-          check_pagemap_scan(), check_soft_dirty(), check_unix_diag(), check_inet_diag()};
+  return {check_ptrace(),      check_set_tid(),      check_kcmp(),
+          check_userfaultfd(), check_pagemap_scan(), check_soft_dirty(),
+          check_tracking(),    check_unix_diag(),    check_inet_diag()};
 }
 
 bool all_required_ok(const std::vector<Finding>& findings) {

@@ -26,6 +26,7 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: ckpt <command> [options]\n"
+    "  pre-dump -t PID -D DIR                     copy its memory; it runs on\n"
     "  dump     -t PID -D DIR [--leave-running]   checkpoint a process into DIR\n"
     "  restore  -D DIR [-d] [--pidfile FILE]      restore it with the same PID\n"
     "  show     DIR [--json]                      decode an image\n"
@@ -79,6 +80,70 @@ void redirect_log(const po::variables_map& vm) {
   std::cerr.rdbuf(log.rdbuf());
 }
 
+// --prev-images-dir and --track, which dump and pre-dump share.
+void add_chain_options(po::options_description& desc) {
+  desc.add_options()("prev-images-dir", po::value<std::string>()->value_name("DIR"),
+                     "the pre-dump this image follows: pages it holds that were not written "
+                     "since are not copied again")(
+      "track", po::value<std::string>()->value_name("HOW")->default_value("auto"),
+      "how written pages are found: soft-dirty, pagemap-scan (userfaultfd write-protect), hash, "
+      "or auto (the chain's, else the best this kernel offers; ckpt check says which)");
+}
+
+void set_chain_options(const po::variables_map& vm, DumpOptions& o) {
+  if (vm.count("prev-images-dir")) o.prev_dir = vm["prev-images-dir"].as<std::string>();
+  if (const std::string t = vm["track"].as<std::string>(); t != "auto") o.track = parse_tracking(t);
+}
+
+void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpResult& r) {
+  if (vm.count("json")) {
+    std::cout << nlohmann::json{{"pid", o.pid},
+                                {"dir", o.dir},
+                                {"pages_bytes", r.pages_bytes},
+                                {"pages_by_task", r.pages_by_task},
+                                {"pages_in_parent", r.pages_in_parent},
+                                {"track", tracking_name(r.tracking)},
+                                {"vmas", r.vmas}}
+                     .dump()
+              << "\n";
+  } else if (vm.count("verbose")) {
+    std::cerr << (o.pre_dump ? "pre-dumped" : "dumped") << " process " << o.pid << " into " << o.dir
+              << ": " << r.vmas << " mappings, " << r.pages_bytes << " bytes of pages ("
+              << r.pages_by_task << " written by the task itself), " << r.pages_in_parent
+              << " bytes left to the parent image, written pages found by "
+              << tracking_name(r.tracking) << "\n";
+  }
+}
+
+int cmd_pre_dump(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt pre-dump options");
+  desc.add_options()("help,h", "show this help")("tree,t", po::value<int>(),
+                                                 "PID of the process to pre-dump")(
+      "images-dir,D", po::value<std::string>(), "image directory (created; may exist empty)")(
+      "json", "print the result as JSON")("verbose,v", "say more")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
+  add_chain_options(desc);
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << "usage: ckpt pre-dump -t PID -D DIR [--prev-images-dir DIR0]\n"
+                 "Copies the memory of a process tree, which runs on, and tracks the pages it\n"
+                 "writes from then on; `ckpt dump --prev-images-dir DIR` then copies only those.\n"
+              << desc;
+    return 0;
+  }
+  redirect_log(vm);
+  if (!vm.count("tree") || !vm.count("images-dir"))
+    throw CkptError(CkptError::kUsage,
+                    "pre-dump needs -t PID and -D DIR (see ckpt pre-dump --help)");
+  DumpOptions o;
+  o.pid = vm["tree"].as<int>();
+  o.dir = vm["images-dir"].as<std::string>();
+  o.pre_dump = true;
+  set_chain_options(vm, o);
+  print_result(vm, o, dump(o));
+  return 0;
+}
+
 int cmd_dump(const std::vector<std::string>& args) {
   po::options_description desc("ckpt dump options");
   desc.add_options()("help,h", "show this help")("tree,t", po::value<int>(),
@@ -95,6 +160,7 @@ int cmd_dump(const std::vector<std::string>& args) {
       "record each process's cgroups, and the properties of those below ckpt's own cgroup, "
       "for restore --manage-cgroups")("json", "print the result as JSON")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
+  add_chain_options(desc);
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -103,26 +169,15 @@ int cmd_dump(const std::vector<std::string>& args) {
   redirect_log(vm);
   if (!vm.count("tree") || !vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "dump needs -t PID and -D DIR (see ckpt dump --help)");
-  DumpOptions o{vm["tree"].as<int>(),
-                vm["images-dir"].as<std::string>(),
-                vm.count("leave-running") > 0,
-                vm.count("shell-job") > 0,
-                vm.count("tcp-established") > 0,
-                vm.count("manage-cgroups") > 0};
-  DumpResult r = dump(o);
-  if (vm.count("json")) {
-    std::cout << nlohmann::json{{"pid", o.pid},
-                                {"dir", o.dir},
-                                {"pages_bytes", r.pages_bytes},
-                                {"pages_by_task", r.pages_by_task},
-                                {"vmas", r.vmas}}
-                     .dump()
-              << "\n";
-  } else if (vm.count("verbose")) {
-    std::cerr << "dumped process " << o.pid << " into " << o.dir << ": " << r.vmas << " mappings, "
-              << r.pages_bytes << " bytes of pages, " << r.pages_by_task
-              << " of them written by the task itself\n";
-  }
+  DumpOptions o;
+  o.pid = vm["tree"].as<int>();
+  o.dir = vm["images-dir"].as<std::string>();
+  o.leave_running = vm.count("leave-running") > 0;
+  o.shell_job = vm.count("shell-job") > 0;
+  o.tcp_established = vm.count("tcp-established") > 0;
+  o.manage_cgroups = vm.count("manage-cgroups") > 0;
+  set_chain_options(vm, o);
+  print_result(vm, o, dump(o));
   return 0;
 }
 
@@ -214,6 +269,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   try {
+    if (cmd == "pre-dump") return cmd_pre_dump(args);
     if (cmd == "dump") return cmd_dump(args);
     if (cmd == "restore") return cmd_restore(args);
     if (cmd == "show") return cmd_show(args);

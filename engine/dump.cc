@@ -1,5 +1,6 @@
 #include "engine/dump.h"
 
+#include <endian.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -537,20 +539,44 @@ std::map<int, int> pids_in_namespace(const nlohmann::json& procs) {
   return out;
 }
 
-// Dumps one live process into the image; returns its session, still holding it. ns: the
-// namespaces restore makes for the tree; the root's is_root reads their state.
-std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
-                                      DumpResult& result, NamespacesImage& ns, bool is_root) {
-  const arch::Arch& a = arch::native_arch();
-  enter_phase("seize");
-  auto session = std::make_unique<Session>(pid);
-  Session& s = *session;
-  TaskImage task = read_task(pid);
-  task.fds = files.add_process(pid);
-  MmImage mm = read_mm_fields(pid);
-  auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
+// The image of a chain before this one, and how the chain finds written pages.
+struct Chain {
+  Tracking tracking = Tracking::kHash;
+  std::optional<ImageReader> parent;
+  bool pre_dump = false;
 
-  std::vector<std::pair<VmaImage, std::optional<PageFilter>>> vmas;
+  /// The pages the chain holds for process pid, or nullopt for one the parent did not dump.
+  std::optional<ParentPages> pages_of(pid_t pid) const {
+    const std::string id = std::to_string(pid);
+    if (!parent || !parent->has("pagemap-" + id + ".json")) return std::nullopt;
+    std::vector<std::uint64_t> hashes;
+    if (parent->has("hashes-" + id + ".img")) {
+      const std::vector<std::uint8_t> raw = parent->data("hashes-" + id + ".img");
+      for (std::size_t at = 0; at + 8 <= raw.size(); at += 8) {
+        std::uint64_t le = 0;
+        std::memcpy(&le, raw.data() + at, 8);
+        hashes.push_back(le64toh(le));
+      }
+    }
+    return ParentPages(parent->json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>(),
+                       std::move(hashes));
+  }
+  /// The tracking userfaultfd the parent left in process pid.
+  std::optional<int> tracking_fd(pid_t pid) const {
+    const std::string name = "track-" + std::to_string(pid) + ".json";
+    if (!parent || !parent->has(name)) return std::nullopt;
+    return parent->json(name).at("uffd").get<int>();
+  }
+};
+
+using Vmas = std::vector<std::pair<VmaImage, std::optional<PageFilter>>>;
+
+// The mappings of a held process, each with the filter of the pages of it an image copies.
+// files: the table that mappings of unlinked files join (nullptr for a pre-dump, which copies
+// memory only).
+Vmas read_vmas(pid_t pid, const std::vector<MapsEntry>& maps, FileTable* files,
+               const NamespacesImage& ns) {
+  Vmas vmas;
   for (const MapsEntry& e : maps) {
     VmaClass c = classify_vma(e);
     if (c.refusal)
@@ -558,14 +584,122 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
                       "process " + std::to_string(pid) + ": " + *c.refusal);
     VmaImage v{e.start,  e.end,      prot_of(e), e.shared, c.kind, c.kind == "file" ? e.path : "",
                e.offset, e.vm_flags, e.inode,    -1};
-    if (c.kind == "sysv")
+    if (c.kind == "sysv" && files != nullptr)
       check_attachment(pid, e, vmas.empty() ? nullptr : &vmas.back().first, ns.ipc);
-    if (c.kind == "unlinked") {
-      v.unlinked = files.add_mapping(pid, e);
+    if (c.kind == "unlinked" && files != nullptr) {
+      v.unlinked = files->add_mapping(pid, e);
       v.path = e.path.substr(0, e.path.rfind(" (deleted)"));
     }
     vmas.emplace_back(std::move(v), c.pages);
   }
+  return vmas;
+}
+
+// Copies into pages-PID.img the present pages of the held process that the chain does not
+// hold unchanged (all of them without a parent); returns the pagemap. With hash tracking the
+// XXH3 of every present page goes to hashes-PID.img for the next image.
+std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, ImageWriter& image,
+                                      const Chain& chain, DumpResult& result) {
+  const arch::Arch& a = arch::native_arch();
+  enter_phase("memory");
+  const std::string id = std::to_string(pid);
+  const std::string pages_name = "pages-" + id + ".img";
+  PagesWriter pages = image.open_pages(pages_name);
+  UniqueFd pagemap_fd(::open(proc_path(pid, "pagemap").c_str(), O_RDONLY | O_CLOEXEC));
+  UniqueFd mem_fd(::open(proc_path(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!pagemap_fd || !mem_fd) throw_errno("opening pagemap/mem of process " + id);
+  const std::optional<ParentPages> parent = chain.pages_of(pid);
+  PageTracker tracker(chain.tracking, parent ? &*parent : nullptr, pagemap_fd.get(), mem_fd.get(),
+                      chain.pre_dump);
+  std::vector<PagemapEntry> pagemap;
+  PageCopier copier(s, pid, mem_fd.get(), pages);
+  for (const auto& [vma, filter] : vmas) {
+    if (!filter) continue;
+    enter_phase("pages");
+    for (const ChainRun& run : tracker.split(vma, *filter)) {
+      if (run.in_parent) {
+        pagemap.push_back({run.vaddr, run.npages, 0, true});
+        result.pages_in_parent += run.npages * a.page_size;
+      } else {
+        copier.copy(vma, {{run.vaddr, run.npages}}, pagemap);
+      }
+    }
+  }
+  copier.finish();
+  result.pages_bytes += pages.size();
+  result.pages_by_task += copier.bytes_by_task();
+  image.add_pages(pages_name, pages);
+  if (chain.tracking == Tracking::kHash) {
+    PagesWriter hashes = image.open_pages("hashes-" + id + ".img");
+    std::vector<std::uint8_t> raw(tracker.hashes().size() * 8);
+    for (std::size_t i = 0; i < tracker.hashes().size(); ++i) {
+      const std::uint64_t le = htole64(tracker.hashes()[i]);
+      std::memcpy(raw.data() + i * 8, &le, 8);
+    }
+    hashes.append(raw);
+    image.add_pages("hashes-" + id + ".img", hashes);
+  }
+  return pagemap;
+}
+
+// Copies the memory of one live process for a pre-dump and arms the tracking of the pages it
+// writes from now on; returns its session, still holding it. made_fd: the tracking
+// userfaultfd this pre-dump put into the process, which a failure must take out again.
+std::unique_ptr<Session> pre_dump_process(pid_t pid, ImageWriter& image, const Chain& chain,
+                                          DumpResult& result, std::optional<int>& made_fd) {
+  enter_phase("seize");
+  auto session = std::make_unique<Session>(pid);
+  Session& s = *session;
+  auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
+  const Vmas vmas = read_vmas(pid, maps, nullptr, NamespacesImage{});
+  enter_phase("inject");
+  s.set_insn(find_syscall_insn(pid, maps));
+  s.map_scratch();
+  const std::string id = std::to_string(pid);
+  image.write_json("pagemap-" + id + ".json", copy_memory(s, pid, vmas, image, chain, result));
+  result.vmas += vmas.size();
+  enter_phase("track");
+  if (chain.tracking == Tracking::kSoftDirty) {
+    write_file(proc_path(pid, "clear_refs"), "4", "clearing the soft-dirty bits of process " + id);
+  } else if (chain.tracking == Tracking::kPagemapScan) {
+    std::vector<VmaImage> plain;
+    for (const auto& [vma, filter] : vmas)
+      plain.push_back(vma);
+    std::optional<int> before = chain.tracking_fd(pid);
+    if (before && !is_userfaultfd(pid, *before)) before.reset();
+    const int fd =
+        arm_write_tracking(pid, plain, before, s.scratch(),
+                           [&s](std::string_view name, std::initializer_list<std::uint64_t> args) {
+                             return s.sys(name, args);
+                           });
+    if (fd != before) made_fd = fd;
+    try {
+      image.write_json("track-" + id + ".json", {{"uffd", fd}});
+    } catch (...) {
+      if (made_fd) s.sys("close", {static_cast<std::uint64_t>(*made_fd)});
+      throw;
+    }
+  }
+  s.unmap_scratch();
+  return session;
+}
+
+// Dumps one live process into the image; returns its session, still holding it. ns: the
+// namespaces restore makes for the tree; the root's is_root reads their state.
+std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
+                                      DumpResult& result, NamespacesImage& ns, bool is_root,
+                                      const Chain& chain, bool leave_running) {
+  enter_phase("seize");
+  auto session = std::make_unique<Session>(pid);
+  Session& s = *session;
+  TaskImage task = read_task(pid);
+  // The tracking userfaultfd a pre-dump left is ckpt's, not the process's.
+  const std::optional<int> tracking_fd = chain.tracking_fd(pid);
+  task.fds = files.add_process(
+      pid, tracking_fd && is_userfaultfd(pid, *tracking_fd) ? tracking_fd : std::nullopt);
+  MmImage mm = read_mm_fields(pid);
+  auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
+  const Vmas vmas = read_vmas(pid, maps, &files, ns);
   enter_phase("inject");
   s.set_insn(find_syscall_insn(pid, maps));
   s.map_scratch();
@@ -600,33 +734,14 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   for (const auto& info : s.leader().t.peek_siginfo(true))
     task.shared_pending.push_back(to_hex(info));
 
-  enter_phase("memory");
-  std::string pages_name = "pages-" + std::to_string(pid) + ".img";
-  PagesWriter pages = image.open_pages(pages_name);
-  UniqueFd pagemap_fd(::open(proc_path(pid, "pagemap").c_str(), O_RDONLY | O_CLOEXEC));
-  UniqueFd mem_fd(::open(proc_path(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC));
-  if (!pagemap_fd || !mem_fd) throw_errno("opening pagemap/mem of process " + std::to_string(pid));
-  std::vector<PagemapEntry> pagemap;
-  std::vector<std::uint64_t> entries;
-  PageCopier copier(s, pid, mem_fd.get(), pages);
-  for (auto& [vma, filter] : vmas) {
+  const std::vector<PagemapEntry> pagemap = copy_memory(s, pid, vmas, image, chain, result);
+  for (const auto& [vma, filter] : vmas)
     mm.vmas.push_back(vma);
-    if (!filter) continue;
-    enter_phase("pages");
-    std::size_t npages = (vma.end - vma.start) / a.page_size;
-    entries.resize(npages);
-    ssize_t want = static_cast<ssize_t>(npages * sizeof(std::uint64_t));
-    if (::pread(pagemap_fd.get(), entries.data(), static_cast<std::size_t>(want),
-                static_cast<off_t>(vma.start / a.page_size * sizeof(std::uint64_t))) != want)
-      throw_errno("reading pagemap of process " + std::to_string(pid));
-    copier.copy(vma, pages_to_dump(vma.start, entries, *filter, a.page_size), pagemap);
-  }
-  copier.finish();
-  s.unmap_scratch();
-  result.pages_bytes += pages.size();
-  result.pages_by_task += copier.bytes_by_task();
   result.vmas += mm.vmas.size();
-  image.add_pages(pages_name, pages);
+  // Closing it ends the tracking: the process runs on as it did before the pre-dumps.
+  if (tracking_fd && leave_running && is_userfaultfd(pid, *tracking_fd))
+    s.sys("close", {static_cast<std::uint64_t>(*tracking_fd)});
+  s.unmap_scratch();
 
   enter_phase("write");
   std::string id = std::to_string(pid);
@@ -636,6 +751,84 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   image.write_json("mm-" + id + ".json", mm);
   image.write_json("pagemap-" + id + ".json", pagemap);
   return session;
+}
+
+// The previous image of the chain opts.prev_dir names, checked to be a pre-dump of the same
+// tree, and the tracking the chain uses.
+Chain open_chain(const DumpOptions& opts) {
+  Chain chain;
+  chain.pre_dump = opts.pre_dump;
+  if (opts.prev_dir.empty()) {
+    chain.tracking = opts.track ? *opts.track : best_tracking();
+    return chain;
+  }
+  chain.parent.emplace(opts.prev_dir);
+  const nlohmann::json& inv = chain.parent->inventory();
+  if (inv.value("kind", "") != "pre-dump")
+    throw CkptError(CkptError::kUsage, "--prev-images-dir " + opts.prev_dir +
+                                           " is no pre-dump's image; ckpt pre-dump makes one");
+  if (inv.value("root_pid", 0) != opts.pid)
+    throw CkptError(CkptError::kUsage, "--prev-images-dir " + opts.prev_dir +
+                                           " is an image of process " +
+                                           std::to_string(inv.value("root_pid", 0)) + ", not of " +
+                                           std::to_string(opts.pid));
+  chain.tracking = parse_tracking(inv.value("track", ""));
+  if (opts.track && *opts.track != chain.tracking)
+    throw CkptError(CkptError::kUsage, "--track " + tracking_name(*opts.track) + ": the chain of " +
+                                           opts.prev_dir + " tracks written pages by " +
+                                           tracking_name(chain.tracking) +
+                                           ", which every image of it keeps");
+  return chain;
+}
+
+nlohmann::json inventory_fields(pid_t pid, const std::string& kind, const Chain& chain,
+                                const DumpOptions& opts) {
+  const arch::Arch& a = arch::native_arch();
+  utsname u{};
+  ::uname(&u);
+  nlohmann::json fields = {{"arch", std::string(a.name)},
+                           {"endianness", a.endian == arch::Endian::kLittle ? "little" : "big"},
+                           {"page_size", a.page_size},
+                           {"kernel_release", u.release},
+                           {"root_pid", pid},
+                           {"kind", kind},
+                           {"track", tracking_name(chain.tracking)},
+                           {"created_by", "ckpt " CROSSRIG_VERSION}};
+  // Absolute, so that the image can be restored from any working directory.
+  if (chain.parent) fields["parent"] = std::filesystem::absolute(opts.prev_dir).lexically_normal();
+  return fields;
+}
+
+// Copies the memory of every live process of the tree, which runs on, and arms the tracking
+// of the pages written from now on. A failure puts every process back as it was, without
+// the userfaultfds this pre-dump made.
+DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions& opts,
+                         const Chain& chain) {
+  ImageWriter image(opts.dir);
+  DumpResult result;
+  result.tracking = chain.tracking;
+  std::vector<std::unique_ptr<Session>> sessions;
+  std::vector<std::optional<int>> made(tree.size());
+  try {
+    for (std::size_t i = 0; i < tree.size(); ++i) {
+      if (!tree[i].zombie)
+        sessions.push_back(pre_dump_process(tree[i].pid, image, chain, result, made[i]));
+    }
+    enter_phase("commit");
+    image.commit(inventory_fields(opts.pid, "pre-dump", chain, opts));
+  } catch (...) {
+    // Closing a tracking userfaultfd ends its write-protection too.
+    std::size_t held = 0;
+    for (std::size_t i = 0; i < tree.size() && held < sessions.size(); ++i) {
+      if (tree[i].zombie) continue;
+      if (made[i]) sessions[held]->sys("close", {static_cast<std::uint64_t>(*made[i])});
+      ++held;
+    }
+    throw;
+  }
+  for (auto& s : sessions)
+    s->resume();
+  return result;
 }
 
 }  // namespace
@@ -654,9 +847,11 @@ DumpResult dump(const DumpOptions& opts) {
                         "-byte pages");
   }
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
+  const Chain chain = open_chain(opts);
   auto tree = collect_tree(pid);
   if (tree.front().zombie)
     throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
+  if (opts.pre_dump) return pre_dump_tree(tree, opts, chain);
   std::vector<pid_t> live;
   std::set<pid_t> members;
   check_groups(tree);
@@ -707,7 +902,8 @@ DumpResult dump(const DumpOptions& opts) {
                        {"exit_code", stat.number(52)}});
       continue;
     }
-    sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid));
+    sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid, chain,
+                                    opts.leave_running));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
@@ -733,15 +929,9 @@ DumpResult dump(const DumpOptions& opts) {
   // Read while every process is held, so none moves itself meanwhile.
   if (opts.manage_cgroups) image.write_json("cgroups.json", read_tree_cgroups(live));
   image.write_json("tree.json", {{"root", pid}, {"processes", procs}, {"namespaces", namespaces}});
-  utsname u{};
-  ::uname(&u);
   enter_phase("commit");
-  image.commit({{"arch", std::string(a.name)},
-                {"endianness", a.endian == arch::Endian::kLittle ? "little" : "big"},
-                {"page_size", a.page_size},
-                {"kernel_release", u.release},
-                {"root_pid", pid},
-                {"created_by", "ckpt " CROSSRIG_VERSION}});
+  image.commit(inventory_fields(pid, "dump", chain, opts));
+  result.tracking = chain.tracking;
   if (!opts.leave_running) files.let_connections_die();
   for (auto& s : sessions) {
     if (opts.leave_running) {

@@ -3,7 +3,10 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+
+#include "engine/dirty_pages.h"
 
 namespace crossrig::engine {
 
@@ -19,6 +22,14 @@ struct DumpOptions {
   /// Each process's cgroups are recorded (cgroups.json), and the properties of those below
   /// ckpt's own, for restore --manage-cgroups.
   bool manage_cgroups = false;
+  /// A pre-dump: only the memory is copied, the processes run on, and tracking of the pages
+  /// written from now on is armed for the next image of the chain.
+  bool pre_dump = false;
+  /// The previous image of the chain (a pre-dump): pages it holds that were not written
+  /// since are not copied again.
+  std::string prev_dir;
+  /// How written pages are found; without it the chain's, or the best the kernel offers.
+  std::optional<Tracking> track;
 };
 
 /// Figures a dump reports.
@@ -27,7 +38,11 @@ struct DumpResult {
   /// Of those, the bytes the tasks wrote into the image themselves (the fast path); the
   /// rest ckpt read out of them.
   std::uint64_t pages_by_task = 0;
+  /// Bytes of present pages left to the parent image, unchanged since it.
+  std::uint64_t pages_in_parent = 0;
   std::size_t vmas = 0;
+  /// How written pages were found: the tracking the chain uses.
+  Tracking tracking = Tracking::kHash;
 };
 
 /// Dumps the process into opts.dir. Without opts.shell_job a task holding a terminal of a

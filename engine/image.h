@@ -21,8 +21,9 @@ namespace crossrig::engine {
 /// kernel objects (eventfd, timerfd, signalfd, epoll), memfds and mappings of unlinked files,
 /// job-control stops and child subreapers; 5 sockets; 6 System V IPC objects (ipc.json,
 /// ipc-data.img) and attached segments; 7 mount namespaces (mounts.json, mounts-data.img); 8
-/// descriptors in flight in unix sockets' queues.
-inline constexpr int kImageFormatVersion = 8;
+/// descriptors in flight in unix sockets' queues; 9 chains of images (pre-dumps, pages held by
+/// the parent image).
+inline constexpr int kImageFormatVersion = 9;
 
 /// SHA-256 of bytes as lower-case hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
@@ -94,6 +95,8 @@ class ImageReader {
   /// Opens and validates DIR; throws kBadImage naming what is wrong.
   explicit ImageReader(std::string dir);
   const nlohmann::json& inventory() const { return inventory_; }
+  /// Whether the image holds a file of that name.
+  bool has(const std::string& name) const { return inventory_.at("files").contains(name); }
   /// A metadata file, checked against its checksum.
   nlohmann::json json(const std::string& name) const;
   /// Path of a page file whose size was checked; its XXH3 is checked while streaming.

@@ -31,4 +31,8 @@ std::uint64_t PageHash::digest() const {
   return XXH3_64bits_digest(state_->xxh.get());
 }
 
+std::uint64_t hash_of(std::span<const std::uint8_t> bytes) {
+  return XXH3_64bits(bytes.data(), bytes.size());
+}
+
 }  // namespace crossrig::engine

@@ -28,4 +28,7 @@ class PageHash {
   std::unique_ptr<State> state_;
 };
 
+/// XXH3-64 of bytes in one piece (a page, say).
+std::uint64_t hash_of(std::span<const std::uint8_t> bytes);
+
 }  // namespace crossrig::engine

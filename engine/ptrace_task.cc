@@ -355,4 +355,16 @@ std::string read_file(const std::string& path) {
   return out;
 }
 
+std::string read_trimmed(const std::string& path) {
+  std::string s = read_file(path);
+  s.erase(s.find_last_not_of(" \n") + 1);
+  return s;
+}
+
+void write_file(const std::string& path, const std::string& text, const std::string& what) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    throw CkptError(CkptError::kSystem, what + " (" + path + "): " + std::strerror(errno));
+}
+
 }  // namespace crossrig::engine

@@ -95,5 +95,10 @@ void write_remote(pid_t pid, RemoteAddr addr, std::span<const std::uint8_t> byte
 
 /// Reads a whole (proc) file; throws naming the file.
 std::string read_file(const std::string& path);
+/// A (proc, sysfs) file's text without its trailing newlines and spaces.
+std::string read_trimmed(const std::string& path);
+/// Writes text into a (proc, sysfs, cgroup) file in one write; throws kSystem naming what
+/// was being done and the file.
+void write_file(const std::string& path, const std::string& text, const std::string& what);
 
 }  // namespace crossrig::engine

@@ -42,6 +42,7 @@
 #include "engine/namespaces.h"
 #include "engine/net_namespace.h"
 #include "engine/open_files.h"
+#include "engine/page_chain.h"
 #include "engine/page_hash.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
@@ -78,9 +79,8 @@ struct ProcImage {
   TaskImage task;
   std::vector<CoreImage> cores;  ///< The leader's first.
   MmImage mm;
-  std::vector<PagemapEntry> pagemap;
-  std::string pages_path;
-  std::uint64_t pages_xxh3 = 0;
+  /// The pages files of the image and of its parents, with the runs each gives.
+  std::vector<PageSource> pages;
   SeccompPlan seccomp;  ///< Every thread's filters, in the order of cores.
   bool has_seccomp() const { return !task.seccomp_filters.empty(); }
 };
@@ -124,24 +124,24 @@ ProcImage load_process(const ImageReader& r, int pid, int ppid) {
       img.cores.push_back(r.json("core-" + std::to_string(tid) + ".json").get<CoreImage>());
   }
   img.mm = r.json("mm-" + id + ".json").get<MmImage>();
-  img.pagemap = r.json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>();
-  img.pages_path = r.pages_path("pages-" + id + ".img");
-  img.pages_xxh3 = r.pages_xxh3("pages-" + id + ".img");
+  const auto pagemap = r.json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>();
   if (img.task.pid != pid || img.cores.size() != img.task.threads.size())
     throw CkptError(CkptError::kBadImage,
                     "image threads and cores of process " + id + " do not match");
-  // Every page run must lie inside a mapping and the pages file, in file order.
+  // Every page run must lie inside a mapping, and those of this image inside its pages file,
+  // in file order.
   std::uint64_t pos = 0;
-  for (const PagemapEntry& p : img.pagemap) {
+  for (const PagemapEntry& p : pagemap) {
     std::uint64_t end = p.vaddr + p.npages * page;
     bool inside = std::any_of(img.mm.vmas.begin(), img.mm.vmas.end(), [&](const VmaImage& v) {
       return v.start <= p.vaddr && end <= v.end && end > p.vaddr;
     });
-    if (!inside || p.offset != pos)
+    if (!inside || (!p.in_parent && p.offset != pos))
       throw CkptError(CkptError::kBadImage, "pagemap entry at vaddr " + std::to_string(p.vaddr) +
                                                 " lies outside its mappings or out of order");
-    pos += p.npages * page;
+    if (!p.in_parent) pos += p.npages * page;
   }
+  img.pages = page_sources(r, pid, pagemap);
   std::vector<int> lasts;
   for (const CoreImage& c : img.cores)
     lasts.push_back(c.seccomp_filter);
@@ -612,37 +612,58 @@ const VmaImage* vma_at(const MmImage& mm, std::uint64_t vaddr) {
   return it == mm.vmas.end() ? nullptr : &*it;
 }
 
-// The task reads its pages straight from the image file (one copy, faults taken in its own
-// context) while ckpt hashes the same bytes through a mapping of the file.
-void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& keep) {
-  if (img.pagemap.empty()) return;
-  UniqueFd fd(::open(img.pages_path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno("opening " + img.pages_path);
+// Whether runs read the whole file of size bytes, from its start, in order.
+bool reads_whole_file(const std::vector<PagemapEntry>& runs, std::uint64_t size) {
+  const std::size_t ps = arch::native_arch().page_size;
+  std::uint64_t pos = 0;
+  for (const PagemapEntry& p : runs) {
+    if (p.offset != pos) return false;
+    pos += p.npages * ps;
+  }
+  return pos == size;
+}
+
+// The task reads its pages straight from an image file (one copy, faults taken in its own
+// context) while ckpt hashes the same bytes through a mapping of the file. A parent image's
+// file, of which the task reads only some pages, is hashed whole first.
+void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
+               const std::vector<VmaImage>& keep) {
+  if (src.runs.empty()) return;
+  UniqueFd fd(::open(src.path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw_errno("opening " + src.path);
   off_t size = ::lseek(fd.get(), 0, SEEK_END);
   // Populated at once: hashing through read faults costs one trap per few pages.
   void* map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_SHARED | MAP_POPULATE,
                      fd.get(), 0);
-  if (map == MAP_FAILED) throw_errno("mapping " + img.pages_path);
+  if (map == MAP_FAILED) throw_errno("mapping " + src.path);
   std::unique_ptr<void, std::function<void(void*)>> unmap(
       map, [size](void* p) { ::munmap(p, static_cast<std::size_t>(size)); });
   std::span<const std::uint8_t> file(static_cast<const std::uint8_t*>(map),
                                      static_cast<std::size_t>(size));
+  const bool streamed = reads_whole_file(src.runs, file.size());
   PageHash hash;
-  std::uint64_t remote_fd = b.sys(
-      "openat",
-      {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(img.pages_path), O_RDONLY | O_CLOEXEC, 0},
-      img.pages_path);
+  if (!streamed) {
+    hash.update(file);
+    if (hash.digest() != src.xxh3)
+      throw CkptError(CkptError::kBadImage, src.path + " fails its XXH3 check (corrupted)");
+  }
+  std::uint64_t remote_fd =
+      b.sys("openat",
+            {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(src.path), O_RDONLY | O_CLOEXEC, 0},
+            src.path);
   const std::size_t ps = arch::native_arch().page_size;
   const std::uint64_t huge = huge_page_size();
   constexpr std::size_t kChunk = 16 << 20;
-  for (const PagemapEntry& p : img.pagemap) {
+  for (const PagemapEntry& p : src.runs) {
     std::size_t len = p.npages * ps;
+    if (p.offset > file.size() || len > file.size() - p.offset)
+      throw CkptError(CkptError::kBadImage, src.path + " is shorter than its pagemap says");
     bool skip = std::any_of(keep.begin(), keep.end(), [&](const VmaImage& k) {
       return k.start <= p.vaddr && p.vaddr < k.end;
     });
     if (skip) {
       // The parent already filled this shared memory; only check the bytes.
-      hash.update(file.subspan(p.offset, len));
+      if (streamed) hash.update(file.subspan(p.offset, len));
       continue;
     }
     const VmaImage* vma = vma_at(img.mm, p.vaddr);
@@ -654,21 +675,26 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
     for (std::size_t done = 0; done < len;) {
       auto chunk = file.subspan(p.offset + done, std::min(kChunk, len - done));
       b.sys_start("pread64", {remote_fd, p.vaddr + done, chunk.size(), p.offset + done});
-      hash.update(chunk);
-      std::uint64_t got = b.sys_finish("pread64", img.pages_path);
+      if (streamed) hash.update(chunk);
+      std::uint64_t got = b.sys_finish("pread64", src.path);
       while (got < chunk.size()) {
         std::uint64_t n = b.sys(
             "pread64", {remote_fd, p.vaddr + done + got, chunk.size() - got, p.offset + done + got},
-            img.pages_path);
-        if (n == 0) throw CkptError(CkptError::kBadImage, img.pages_path + " ended early");
+            src.path);
+        if (n == 0) throw CkptError(CkptError::kBadImage, src.path + " ended early");
         got += n;
       }
       done += chunk.size();
     }
   }
-  b.sys("close", {remote_fd}, img.pages_path);
-  if (hash.digest() != img.pages_xxh3)
-    throw CkptError(CkptError::kBadImage, img.pages_path + " fails its XXH3 check (corrupted)");
+  b.sys("close", {remote_fd}, src.path);
+  if (streamed && hash.digest() != src.xxh3)
+    throw CkptError(CkptError::kBadImage, src.path + " fails its XXH3 check (corrupted)");
+}
+
+void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& keep) {
+  for (const PageSource& src : img.pages)
+    fill_from(b, img, src, keep);
 }
 
 // Before the pages go in, so that "hg" mappings fault huge pages as the dumped ones did.

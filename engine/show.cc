@@ -123,6 +123,15 @@ nlohmann::json image_to_json(const ImageReader& image) {
   nlohmann::json doc;
   doc["inventory"] = image.inventory();
   const arch::Arch* a = image_arch(image.inventory());
+  // A pre-dump holds only memory: each process's pagemap.
+  if (image.inventory().value("kind", "") == "pre-dump") {
+    doc["pre_dumped"] = nlohmann::json::object();
+    for (const auto& [name, entry] : image.inventory().at("files").items()) {
+      if (name.starts_with("pagemap-") && name.ends_with(".json"))
+        doc["pre_dumped"][name.substr(8, name.size() - 13)] = image.json(name);
+    }
+    return doc;
+  }
   doc["tree"] = image.json("tree.json");
   doc["files"] = image.json("files.json");
   if (doc["tree"].value("namespaces", nlohmann::json::object()).value("ipc", false))
@@ -154,6 +163,14 @@ namespace {
 // Keys are ints; ftok-style keys read best as unsigned hex.
 std::uint32_t key_of(const nlohmann::json& object) {
   return static_cast<std::uint32_t>(object["perm"].value("key", std::int32_t{0}));
+}
+
+// The pages a pagemap lists as stored in its image and as held by the parent image.
+std::pair<std::uint64_t, std::uint64_t> page_counts(const nlohmann::json& pagemap) {
+  std::uint64_t stored = 0, in_parent = 0;
+  for (const auto& p : pagemap)
+    (p.value("in_parent", false) ? in_parent : stored) += p.value("npages", std::uint64_t{0});
+  return {stored, in_parent};
 }
 
 // The mounts restore changes in the copy of ckpt's namespace; the inherited ones by count.
@@ -211,6 +228,19 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
     out << "this ckpt has no register table for arch " << inv.value("arch", "?")
         << ": registers are listed by name, undecoded\n";
   }
+  if (inv.contains("parent"))
+    out << fmt::format("follows the pre-dump {} (written pages found by {})\n",
+                       inv.value("parent", ""), inv.value("track", "?"));
+  if (doc.contains("pre_dumped")) {
+    out << fmt::format("pre-dump: memory only; pages written after it are found by {}\n",
+                       inv.value("track", "?"));
+    for (const auto& [id, pagemap] : doc["pre_dumped"].items()) {
+      const auto [stored, in_parent] = page_counts(pagemap);
+      out << fmt::format("process {}: {} pages stored, {} in the parent image\n", id, stored,
+                         in_parent);
+    }
+    return;
+  }
   if (const auto ns = doc["tree"].value("namespaces", nlohmann::json::object()); ns.is_object()) {
     if (ns.value("uts", false))
       out << fmt::format("own UTS namespace: hostname {} domain {}\n", ns.value("hostname", ""),
@@ -257,10 +287,10 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
         in.push_back(cgroup(cg));
       out << fmt::format("  cgroups {}\n", fmt::join(in, " "));
     }
-    std::uint64_t pages = 0;
-    for (const auto& p : proc["pagemap"])
-      pages += p.value("npages", std::uint64_t{0});
-    out << fmt::format("  {} mappings, {} pages stored, exe {}\n", proc["mm"]["vmas"].size(), pages,
+    const auto [pages, in_parent] = page_counts(proc["pagemap"]);
+    out << fmt::format("  {} mappings, {} pages stored{}, exe {}\n", proc["mm"]["vmas"].size(),
+                       pages,
+                       in_parent == 0 ? "" : fmt::format(", {} in the parent image", in_parent),
                        proc["mm"].value("exe", ""));
     for (const auto& v : proc["mm"]["vmas"]) {
       int prot = v.value("prot", 0);

@@ -152,5 +152,27 @@ TEST_F(ShowTest, ListsWhatTheTreesOwnNamespacesHold) {
   EXPECT_NE(text.find("own PID namespace: 4242=1 4243=2"), std::string::npos) << text;
 }
 
+TEST_F(ShowTest, APreDumpListsItsPagesAndItsParent) {
+  nlohmann::json doc = {
+      {"inventory",
+       {{"arch", "x86_64"},
+        {"endianness", "little"},
+        {"kind", "pre-dump"},
+        {"track", "pagemap-scan"},
+        {"parent", "/srv/images/1"}}},
+      {"pre_dumped",
+       {{"4242",
+         {{{"vaddr", 4096}, {"npages", 3}, {"offset", 0}, {"in_parent", false}},
+          {{"vaddr", 65536}, {"npages", 5}, {"offset", 0}, {"in_parent", true}}}}}}};
+  std::ostringstream out;
+  print_image(doc, out);
+  const std::string text = out.str();
+  EXPECT_NE(text.find("follows the pre-dump /srv/images/1 (written pages found by pagemap-scan)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("process 4242: 3 pages stored, 5 in the parent image"), std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace crossrig::engine

@@ -39,18 +39,11 @@ std::string sysctl_path(const std::string& name) {
   return "/proc/sys/kernel/" + name;
 }
 
-std::string trimmed(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' '))
-    s.pop_back();
-  return s;
-}
-
 void write_sysctl(const std::string& name, const std::string& value) {
   const std::string path = sysctl_path(name);
-  if (trimmed(read_file(path)) == value) return;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd || ::write(fd.get(), value.data(), value.size()) != static_cast<ssize_t>(value.size()))
-    throw_errno("setting kernel." + name + " to " + value + " in the restored IPC namespace");
+  if (read_trimmed(path) == value) return;
+  write_file(path, value,
+             "setting kernel." + name + " to " + value + " in the restored IPC namespace");
 }
 
 // The id the next object of this kind gets; needs CONFIG_CHECKPOINT_RESTORE.
@@ -237,7 +230,7 @@ IpcImage read_ipc_objects(PagesWriter& data) {
   IpcImage img;
   for (const char* name : kLimits) {
     if (::access(sysctl_path(name).c_str(), R_OK) == 0)
-      img.limits[name] = trimmed(read_file(sysctl_path(name)));
+      img.limits[name] = read_trimmed(sysctl_path(name));
   }
   read_segments(img, data);
   read_semaphores(img);

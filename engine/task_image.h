@@ -24,9 +24,10 @@ struct VmaImage {
   int unlinked = -1;                  ///< For kind "unlinked": its inode in FilesImage::unlinked.
 };
 
-/// A run of pages at vaddr stored at offset in the pages file.
+/// A run of pages at vaddr stored at offset in the pages file, or held by the parent image.
 struct PagemapEntry {
   std::uint64_t vaddr = 0, npages = 0, offset = 0;
+  bool in_parent = false;
 };
 
 /// The address space of one process.
@@ -282,7 +283,7 @@ struct CoreImage {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags,
                                    inode, unlinked)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PagemapEntry, vaddr, npages, offset)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PagemapEntry, vaddr, npages, offset, in_parent)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_data, end_data,
                                    start_brk, brk, start_stack, arg_start, arg_end, env_start,
                                    env_end, auxv, exe)

@@ -2,14 +2,16 @@
 //   start → dump → (killed by the dump) → restore with the same PID → SIGTERM → expect PASS
 // or with --leave-running: start → dump --leave-running → SIGTERM → expect PASS, then restore
 // the image → SIGTERM → expect PASS again.
-// With --fault KIND it checks a failure instead: a dump failing at phase P (dump-phase:P)
+// With --fault KIND it checks a failure instead: a dump or pre-dump failing at phase P
+// (dump-phase:P, pre-dump-phase:P)
 // must leave the tracee running and no image; a corrupted or truncated image
 // (corrupt-pages, truncate-pages, corrupt-meta), a PID held by another process (pid-taken) or
 // a cgroup that --manage-cgroups=strict finds already there (cgroup-exists) must make restore
 // fail with its documented exit code and leave nothing behind. With
 // --expect-refusal TEXT the dump must refuse the tracee (exit 3) with a message holding TEXT,
 // leaving it running and no image. --dump-arg and --restore-arg pass an option on to every
-// dump and restore.
+// dump and restore. With --pre-dumps N the dump follows N pre-dumps of the running tracee
+// (each after the one before, --prev-images-dir) and must leave to them some pages.
 // It is a child subreaper, so the restored task (whose parent, ckpt restore -d, exits) is
 // reparented to it and reaped here. Every process it started is killed on failure.
 #include <linux/sched.h>
@@ -161,6 +163,7 @@ int main(int argc, char** argv) {
   bool leave_running = false;
   std::string fault, refusal;
   std::vector<std::string> dump_args, restore_args;
+  int pre_dumps = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--leave-running")
@@ -181,6 +184,8 @@ int main(int argc, char** argv) {
       dump_args.push_back(argv[++i]);
     else if (i + 1 < argc && a == "--restore-arg")
       restore_args.push_back(argv[++i]);
+    else if (i + 1 < argc && a == "--pre-dumps")
+      pre_dumps = std::stoi(argv[++i]);
     else
       ckpt.clear();  // an unknown option must not turn a fault test into a plain one
   }
@@ -188,7 +193,7 @@ int main(int argc, char** argv) {
     std::cerr
         << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]"
            " [--image-in TMPFS_DIR] [--fault KIND] [--expect-refusal TEXT] [--dump-arg ARG]..."
-           " [--restore-arg ARG]...\n";
+           " [--restore-arg ARG]... [--pre-dumps N]\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -212,10 +217,11 @@ int main(int argc, char** argv) {
   pid_t pid = wait_pidfile(pidfile, child);
   live().insert(pid);
 
-  if (fault.starts_with("dump-phase:")) {
+  if (fault.starts_with("dump-phase:") || fault.starts_with("pre-dump-phase:")) {
     std::string before = mappings_and_fds(pid);
-    pid_t dumper = spawn({"/usr/bin/env", "CKPT_FAULT_PHASE=" + fault.substr(11), ckpt, "dump",
-                          "-t", std::to_string(pid), "-D", img.string()},
+    const std::string command = fault.substr(0, fault.find("-phase:"));
+    pid_t dumper = spawn({"/usr/bin/env", "CKPT_FAULT_PHASE=" + fault.substr(fault.find(':') + 1),
+                          ckpt, command, "-t", std::to_string(pid), "-D", img.string()},
                          log);
     int rc = wait_exit(dumper);
     if (rc == 0) fail("dump with a fault at " + fault + " succeeded");
@@ -249,8 +255,34 @@ int main(int argc, char** argv) {
   std::vector<std::string> dump = {ckpt, "dump", "-t", std::to_string(pid), "-D", img.string()};
   if (leave_running) dump.push_back("--leave-running");
   dump.insert(dump.end(), dump_args.begin(), dump_args.end());
+  // A dump that leaves the tracee running ends the pre-dumps' tracking: it is as before them.
+  const std::string before_pre_dumps = pre_dumps > 0 ? mappings_and_fds(pid) : "";
+  std::string prev;
+  for (int n = 1; n <= pre_dumps; ++n) {
+    const std::string pre = (img.parent_path() / ("pre-dump-" + std::to_string(n))).string();
+    std::vector<std::string> cmd = {ckpt, "pre-dump", "-t", std::to_string(pid), "-D", pre};
+    if (!prev.empty()) cmd.insert(cmd.end(), {"--prev-images-dir", prev});
+    if (int rc = run(cmd, log); rc != 0)
+      fail("ckpt pre-dump " + std::to_string(n) + " exited with " + std::to_string(rc) +
+           "; log:\n" + file_text(log));
+    prev = pre;
+    // The tracee runs and writes between the images.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!prev.empty()) dump.insert(dump.end(), {"--prev-images-dir", prev});
   int rc = run(dump, log);
   if (rc != 0) fail("ckpt dump exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
+  if (pre_dumps > 0 &&
+      file_text(img / ("pagemap-" + std::to_string(pid) + ".json")).find("\"in_parent\": true") ==
+          std::string::npos)
+    fail("the dump after " + std::to_string(pre_dumps) +
+         " pre-dumps copied every page again, leaving none to them");
+  if (pre_dumps > 0 && leave_running)
+    if (std::string after = mappings_and_fds(pid); after != before_pre_dumps)
+      fail(
+          "pre-dumps and the dump --leave-running after them changed the tracee's mappings or "
+          "fds; before:\n" +
+          before_pre_dumps + "after:\n" + after);
   if (leave_running) {
     expect_pass(pid, outfile, "after dump --leave-running");
   } else {
