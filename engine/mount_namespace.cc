@@ -59,12 +59,15 @@ std::vector<const MountInfo*> parents_first(const std::vector<MountInfo>& mounts
   while (out.size() < mounts.size()) {
     const std::size_t before = out.size();
     for (const MountInfo& m : mounts) {
-      if (!placed.contains(m.id) && (!ids.contains(m.parent) || placed.contains(m.parent))) {
+      // The root of the initial namespace (an initramfs's rootfs) names itself as parent.
+      const bool root = !ids.contains(m.parent) || m.parent == m.id;
+      if (!placed.contains(m.id) && (root || placed.contains(m.parent))) {
         out.push_back(&m);
         placed.insert(m.id);
       }
     }
-    if (out.size() == before) throw std::runtime_error("mountinfo: mounts sit on each other");
+    if (out.size() == before)
+      throw CkptError(CkptError::kSystem, "mountinfo lists mounts that sit on each other");
   }
   return out;
 }

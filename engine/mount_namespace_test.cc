@@ -101,6 +101,20 @@ TEST(PlanMounts, SortsMountsAfterWhatTheySitOn) {
       "40 39 254:1 / / rw,relatime - ext4 /dev/vda1 rw\n");
   ASSERT_EQ(img.mounts.size(), 2u);
   EXPECT_EQ(img.mounts[0].mountpoint, "/");
+  // An initramfs's rootfs is its own parent.
+  const auto rootfs = plan_mounts(parse_mountinfo("1 1 0:2 / / rw - rootfs rootfs rw\n"
+                                                  "7 1 0:5 / /proc rw - proc proc rw\n"),
+                                  parse_mountinfo("30 29 0:2 / / rw - rootfs rootfs rw\n"
+                                                  "31 30 0:5 / /proc rw - proc proc rw\n"
+                                                  "32 30 0:40 / /tmp rw - tmpfs none rw\n"),
+                                  77);
+  ASSERT_EQ(rootfs.mounts.size(), 3u);
+  EXPECT_EQ(rootfs.mounts[0].how, "inherited");
+  EXPECT_EQ(rootfs.mounts[2].how, "new");
+  EXPECT_EQ(plan_mounts(parse_mountinfo("1 1 0:2 / / rw - rootfs rootfs rw\n"),
+                        parse_mountinfo("1 1 0:2 / / rw - rootfs rootfs rw\n"), 77)
+                .mounts.size(),
+            1u);
 }
 
 TEST(PlanMounts, RefusesWhatItCannotMakeNamingIt) {
