@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/unique_fd.h"
 #include "engine/kcmp.h"
@@ -38,23 +39,9 @@ socklen_t fill_address(Layout& l, pid_t pid) {
 // Sends fd with one byte to the datagram socket bound at addr; false if nobody listens there.
 bool send_fd(int fd, const sockaddr_un& addr, socklen_t addr_len) {
   UniqueFd sock(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-  if (!sock) return false;
-  char byte = 0;
-  iovec iov{&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_name = const_cast<sockaddr_un*>(&addr);
-  msg.msg_namelen = addr_len;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  return ::sendmsg(sock.get(), &msg, MSG_NOSIGNAL) == 1;
+  const std::uint8_t byte = 0;
+  return sock &&
+         send_message(sock.get(), std::span(&byte, 1), {fd}, &addr, addr_len, MSG_NOSIGNAL) == 1;
 }
 
 }  // namespace
@@ -137,6 +124,28 @@ void FdChannel::close() {
   int sock = sock_;
   sock_ = -1;
   sys_("close", {static_cast<std::uint64_t>(sock)});
+}
+
+ssize_t send_message(int fd, std::span<const std::uint8_t> bytes, const std::vector<int>& passed,
+                     const sockaddr_un* to, socklen_t len, int flags) {
+  // Words, so that the control message is aligned as cmsghdr needs.
+  std::vector<std::uint64_t> control((CMSG_SPACE(sizeof(int) * passed.size()) + 7) / 8);
+  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
+  msghdr msg{};
+  msg.msg_name = const_cast<sockaddr_un*>(to);
+  msg.msg_namelen = len;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  if (!passed.empty()) {
+    msg.msg_control = control.data();
+    msg.msg_controllen = CMSG_SPACE(sizeof(int) * passed.size());
+    cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int) * passed.size());
+    std::memcpy(CMSG_DATA(c), passed.data(), sizeof(int) * passed.size());
+  }
+  return ::sendmsg(fd, &msg, flags);
 }
 
 }  // namespace crossrig::engine

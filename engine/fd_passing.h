@@ -4,13 +4,17 @@
 // stands in the way (a task in another network namespace cannot be reached). The dump hands
 // the task its pages file this way, the restore every file description of the tree.
 
+#include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string_view>
+#include <vector>
 
 #include "engine/remote_ptr.h"
 
@@ -44,5 +48,11 @@ class FdChannel {
   InjectFn sys_;
   int sock_ = -1;
 };
+
+/// One sendmsg of bytes from socket fd, to `to` (len 0: fd is connected), with the
+/// descriptors passed in flight (SCM_RIGHTS); returns what sendmsg returns.
+ssize_t send_message(int fd, std::span<const std::uint8_t> bytes, const std::vector<int>& passed,
+                     const sockaddr_un* to = nullptr, socklen_t len = 0,
+                     int flags = MSG_DONTWAIT | MSG_NOSIGNAL);
 
 }  // namespace crossrig::engine

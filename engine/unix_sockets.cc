@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "engine/ckpt_error.h"
+#include "engine/fd_passing.h"
 #include "engine/sock_diag.h"
 #include "engine/socket_option.h"
 #include "engine/task_fd.h"
@@ -447,30 +448,6 @@ void apply_options(int fd, const UnixSocketImage& s) {
   const timeval rcv = timeval_of(s.rcvtimeo_usec), snd = timeval_of(s.sndtimeo_usec);
   set_socket_option(fd, SOL_SOCKET, SO_RCVTIMEO, rcv, what);
   set_socket_option(fd, SOL_SOCKET, SO_SNDTIMEO, snd, what);
-}
-
-// One sendmsg of bytes from fd, to `to` (len 0: fd is connected), with the descriptors
-// passed in flight; returns what it sent.
-ssize_t send_message(int fd, std::span<const std::uint8_t> bytes, const std::vector<int>& passed,
-                     const sockaddr_un* to = nullptr, socklen_t len = 0) {
-  // Words, so that the control message is aligned as cmsghdr needs.
-  std::vector<std::uint64_t> control((CMSG_SPACE(sizeof(int) * passed.size()) + 7) / 8);
-  iovec iov{const_cast<std::uint8_t*>(bytes.data()), bytes.size()};
-  msghdr msg{};
-  msg.msg_name = const_cast<sockaddr_un*>(to);
-  msg.msg_namelen = len;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (!passed.empty()) {
-    msg.msg_control = control.data();
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * passed.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * passed.size());
-    std::memcpy(CMSG_DATA(c), passed.data(), sizeof(int) * passed.size());
-  }
-  return ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 std::string with_passed(std::size_t bytes, const std::vector<int>& passed) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/ckpt_error.h"
+#include "engine/fd_passing.h"
 #include "tests/support/temp_dir.h"
 
 namespace crossrig::engine {
@@ -60,21 +61,11 @@ std::string name_of(int fd, bool peer) {
 
 // Sends bytes from fd with the descriptors passed in flight (SCM_RIGHTS).
 void send_with(int fd, const std::string& bytes, const std::vector<int>& passed) {
-  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
-  std::vector<std::uint64_t> control((CMSG_SPACE(sizeof(int) * passed.size()) + 7) / 8);
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (!passed.empty()) {
-    msg.msg_control = control.data();
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * passed.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * passed.size());
-    std::memcpy(CMSG_DATA(c), passed.data(), sizeof(int) * passed.size());
-  }
-  ASSERT_EQ(::sendmsg(fd, &msg, 0), static_cast<ssize_t>(bytes.size())) << std::strerror(errno);
+  ASSERT_EQ(
+      send_message(fd, std::span(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()),
+                   passed, nullptr, 0, 0),
+      static_cast<ssize_t>(bytes.size()))
+      << std::strerror(errno);
 }
 
 // The next message queued to fd (its bytes, its sender's name) and the descriptors with it.

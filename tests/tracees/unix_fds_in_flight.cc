@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/tracees/send_fds.h"
 #include "tests/tracees/tracee.h"
 
 namespace crossrig::tracee {
@@ -25,24 +26,6 @@ namespace {
 int g_stream[2] = {-1, -1}, g_dgram[2] = {-1, -1}, g_seqpacket[2] = {-1, -1};
 int g_file = -1, g_pipe_w = -1, g_pair = -1;
 std::string g_dir;
-
-void send_with(int fd, const std::string& bytes, const std::vector<int>& passed) {
-  iovec iov{const_cast<char*>(bytes.data()), bytes.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  if (!passed.empty()) {
-    msg.msg_control = control;
-    msg.msg_controllen = CMSG_SPACE(sizeof(int) * passed.size());
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int) * passed.size());
-    std::memcpy(CMSG_DATA(c), passed.data(), sizeof(int) * passed.size());
-  }
-  (void)!sendmsg(fd, &msg, 0);
-}
 
 void setup() {
   char cwd[PATH_MAX];
@@ -54,7 +37,7 @@ void setup() {
   g_file = open("shared.dat", O_RDWR | O_CREAT | O_TRUNC, 0600);
   (void)!write(g_file, "shared file", 11);
   lseek(g_file, 3, SEEK_SET);
-  send_with(g_stream[0], "shared", {g_file});
+  send_fds(g_stream[0], "shared", {g_file});
 
   int only = open("only-in-flight.dat", O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
   (void)!write(only, "0123456789", 10);
@@ -64,7 +47,7 @@ void setup() {
   (void)!write(pipe_ends[1], "in the pipe", 11);
   g_pipe_w = pipe_ends[1];
   int counter = eventfd(5, EFD_NONBLOCK);
-  send_with(g_stream[0], "several", {only, pipe_ends[0], counter});
+  send_fds(g_stream[0], "several", {only, pipe_ends[0], counter});
   close(only);
   close(pipe_ends[0]);
   close(counter);
@@ -73,15 +56,15 @@ void setup() {
   socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
   (void)!write(pair[0], "to the traveller", 16);
   g_pair = pair[0];
-  send_with(g_stream[0], "socket", {pair[1]});
+  send_fds(g_stream[0], "socket", {pair[1]});
   close(pair[1]);
-  send_with(g_stream[0], "plain", {});
+  send_fds(g_stream[0], "plain", {});
 
   for (int* ends : {g_dgram, g_seqpacket}) {
     int file = open("record.dat", O_RDONLY | O_CREAT, 0600);
-    send_with(ends[0], "before", {});
-    send_with(ends[0], "record", {file});
-    send_with(ends[0], "after", {});
+    send_fds(ends[0], "before", {});
+    send_fds(ends[0], "record", {file});
+    send_fds(ends[0], "after", {});
     close(file);
   }
 }

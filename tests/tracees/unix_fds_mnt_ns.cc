@@ -16,6 +16,7 @@
 #include <string>
 
 #include "tests/tracees/namespace_init.h"
+#include "tests/tracees/send_fds.h"
 
 namespace crossrig::tracee {
 namespace {
@@ -42,21 +43,7 @@ void setup() {
   std::strncpy(a.sun_path, g_path.c_str(), sizeof a.sun_path - 1);
   bind(bound, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socketpair(AF_UNIX, SOCK_STREAM, 0, g_pair);
-  char byte = 'x';
-  iovec iov{&byte, 1};
-  const int passed[2] = {bound, file};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof passed)] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof passed);
-  std::memcpy(CMSG_DATA(c), passed, sizeof passed);
-  (void)!sendmsg(g_pair[0], &msg, 0);
+  send_fds(g_pair[0], "x", {bound, file});
   close(bound);
   close(file);
 }

@@ -7,28 +7,13 @@
 #include <cstring>
 #include <string>
 
+#include "tests/tracees/send_fds.h"
 #include "tests/tracees/tracee.h"
 
 namespace crossrig::tracee {
 namespace {
 
 int g_outer[2] = {-1, -1};
-
-void send_fd(int fd, const char* bytes, int passed) {
-  iovec iov{const_cast<char*>(bytes), std::strlen(bytes)};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  c->cmsg_level = SOL_SOCKET;
-  c->cmsg_type = SCM_RIGHTS;
-  c->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(c), &passed, sizeof passed);
-  (void)!sendmsg(fd, &msg, 0);
-}
 
 // The next message's bytes and its descriptor (-1 if none).
 std::string receive(int fd, int* passed) {
@@ -53,8 +38,8 @@ void setup() {
   socketpair(AF_UNIX, SOCK_STREAM, 0, g_outer);
   socketpair(AF_UNIX, SOCK_DGRAM, 0, inner);
   (void)!pipe(pipe_ends);
-  send_fd(inner[1], "inner", pipe_ends[0]);
-  send_fd(g_outer[0], "outer", inner[0]);
+  send_fds(inner[1], "inner", {pipe_ends[0]});
+  send_fds(g_outer[0], "outer", {inner[0]});
   close(inner[0]);
   close(inner[1]);
   close(pipe_ends[0]);
