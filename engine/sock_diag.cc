@@ -123,7 +123,9 @@ UnixDiag parse_unix(const nlmsghdr& h) {
         break;
       case UNIX_DIAG_ICONS:
         d.icons.resize(size / sizeof(std::uint32_t));
-        std::memcpy(d.icons.data(), data, d.icons.size() * sizeof(std::uint32_t));
+        // A listener with nobody waiting sends an empty list, and an empty vector no buffer.
+        if (!d.icons.empty())
+          std::memcpy(d.icons.data(), data, d.icons.size() * sizeof(std::uint32_t));
         break;
       case UNIX_DIAG_RQLEN: {
         unix_diag_rqlen q{};
