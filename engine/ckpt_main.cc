@@ -28,7 +28,7 @@ constexpr const char* kUsage =
     "usage: ckpt <command> [options]\n"
     "  pre-dump -t PID -D DIR                     copy its memory; it runs on\n"
     "  dump     -t PID -D DIR [--leave-running]   checkpoint a process into DIR\n"
-    "  restore  -D DIR [-d] [--pidfile FILE]      restore it with the same PID\n"
+    "  restore  -D DIR [-d] [--lazy-pages]        restore it with the same PID\n"
     "  show     DIR [--json]                      decode an image\n"
     "  check    [--json]                          what this kernel supports\n"
     "`ckpt <command> --help` lists a command's options. Exit codes: 0 success, 1 internal\n"
@@ -197,8 +197,13 @@ int cmd_restore(const std::vector<std::string>& args) {
       "creates missing cgroups and sets the recorded properties on those it creates; full sets "
       "them on existing ones too; strict requires the recorded ones not to exist; props and "
       "none join existing cgroups only, with or without setting properties; ignore leaves "
-      "cgroups alone")("verbose,v", "say more")("log-file,o", po::value<std::string>(),
-                                                "append messages to this file");
+      "cgroups alone")(
+      "lazy-pages",
+      "let the processes run before their private memory is in: each page is copied in when "
+      "first touched, the rest in the background, by a server process restore starts (it "
+      "prints what it copied when all is in, unless -d). Killing that server before then "
+      "leaves the processes reading zeros where pages were missing")("verbose,v", "say more")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -207,11 +212,14 @@ int cmd_restore(const std::vector<std::string>& args) {
   redirect_log(vm);
   if (!vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "restore needs -D DIR (see ckpt restore --help)");
-  RestoreOptions o{
-      vm["images-dir"].as<std::string>(), vm.count("restore-detached") > 0,
-      vm.count("pidfile") ? vm["pidfile"].as<std::string>() : "", vm.count("shell-job") > 0,
-      vm.count("manage-cgroups") ? parse_cgroup_mode(vm["manage-cgroups"].as<std::string>())
-                                 : CgroupMode::kIgnore};
+  RestoreOptions o{vm["images-dir"].as<std::string>(),
+                   vm.count("restore-detached") > 0,
+                   vm.count("pidfile") ? vm["pidfile"].as<std::string>() : "",
+                   vm.count("shell-job") > 0,
+                   vm.count("manage-cgroups")
+                       ? parse_cgroup_mode(vm["manage-cgroups"].as<std::string>())
+                       : CgroupMode::kIgnore,
+                   vm.count("lazy-pages") > 0};
   return restore(o);
 }
 

@@ -55,11 +55,26 @@ std::string slurp(const std::string& path) {
 
 }  // namespace
 
+std::vector<std::uint64_t> chunk_sums(std::span<const std::uint8_t> bytes) {
+  std::vector<std::uint64_t> out;
+  for (std::size_t at = 0; at < bytes.size(); at += kChunkBytes)
+    out.push_back(
+        hash_of(bytes.subspan(at, std::min<std::size_t>(kChunkBytes, bytes.size() - at))));
+  return out;
+}
+
 nlohmann::json make_inventory(nlohmann::json fields, const std::map<std::string, FileSum>& files) {
   fields["format_version"] = kImageFormatVersion;
   nlohmann::json list = nlohmann::json::object();
-  for (const auto& [name, sum] : files)
+  for (const auto& [name, sum] : files) {
     list[name] = {{"algo", sum.algo}, {"checksum", sum.hex}, {"size", sum.size}};
+    if (sum.algo == "xxh3") {
+      nlohmann::json chunks = nlohmann::json::array();
+      for (std::uint64_t c : sum.chunks)
+        chunks.push_back(xxh3_hex(c));
+      list[name]["chunks"] = chunks;
+    }
+  }
   fields["files"] = list;
   return {{"body", fields}, {"sha256", sha256_hex(as_bytes(fields.dump()))}};
 }
@@ -101,7 +116,7 @@ void PagesWriter::pwrite_whole(std::uint64_t offset, std::span<const std::uint8_
 void PagesWriter::append(std::span<const std::uint8_t> bytes) {
   if (hashed_ != size_) throw std::logic_error("PagesWriter::append before hashing " + name_);
   pwrite_whole(size_, bytes);
-  hash_.update(bytes);
+  hash(bytes);
   size_ += bytes.size();
   hashed_ = size_;
 }
@@ -132,8 +147,23 @@ void PagesWriter::hash_written(std::uint64_t end) {
       throw CkptError(CkptError::kSystem, "image file " + name_ + " ends at " +
                                               std::to_string(hashed_) +
                                               " bytes, before what was written into it");
-    hash_.update(std::span(buf_.data(), static_cast<std::size_t>(n)));
-    hashed_ += static_cast<std::uint64_t>(n);
+    hash(std::span(buf_.data(), static_cast<std::size_t>(n)));
+  }
+}
+
+// Feeds the bytes after hashed_ to the file's hash and to the hash of each chunk they fall in.
+void PagesWriter::hash(std::span<const std::uint8_t> bytes) {
+  hash_.update(bytes);
+  while (!bytes.empty()) {
+    const std::uint64_t room = kChunkBytes - hashed_ % kChunkBytes;
+    const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(room, bytes.size()));
+    chunk_.update(bytes.first(n));
+    hashed_ += n;
+    bytes = bytes.subspan(n);
+    if (hashed_ % kChunkBytes == 0) {
+      chunks_.push_back(chunk_.digest());
+      chunk_ = PageHash();
+    }
   }
 }
 
@@ -141,7 +171,8 @@ FileSum PagesWriter::finish() {
   if (hashed_ != size_) throw std::logic_error("PagesWriter::finish before hashing " + name_);
   if (::fsync(fd_.get()) != 0 && errno != EINVAL) throw_errno("syncing image file " + name_);
   fd_.reset();
-  return {"xxh3", xxh3_hex(hash_.digest()), size_};
+  if (hashed_ % kChunkBytes != 0) chunks_.push_back(chunk_.digest());
+  return {"xxh3", xxh3_hex(hash_.digest()), size_, std::move(chunks_)};
 }
 
 ImageWriter::ImageWriter(std::string dir)
@@ -164,7 +195,7 @@ void ImageWriter::write_json(const std::string& name, const nlohmann::json& doc)
   UniqueFd fd(::open((tmp_ + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) throw_errno("creating image file " + name);
   write_whole(fd.get(), as_bytes(text), name);
-  files_[name] = {"sha256", sha256_hex(as_bytes(text)), text.size()};
+  files_[name] = {"sha256", sha256_hex(as_bytes(text)), text.size(), {}};
 }
 
 PagesWriter ImageWriter::open_pages(const std::string& name) {
@@ -225,6 +256,24 @@ std::uint64_t ImageReader::pages_xxh3(const std::string& name) const {
   if (e.value("algo", "") != "xxh3")
     throw CkptError(CkptError::kBadImage, name + " has no XXH3 checksum");
   return std::stoull(e.value("checksum", "0"), nullptr, 16);
+}
+
+std::vector<std::uint64_t> ImageReader::pages_chunks(const std::string& name) const {
+  const nlohmann::json& e = file_entry(name);
+  const nlohmann::json& list = e.contains("chunks") ? e["chunks"] : nlohmann::json();
+  const std::uint64_t size = e.value("size", std::uint64_t{0});
+  if (!list.is_array() || list.size() != (size + kChunkBytes - 1) / kChunkBytes)
+    throw CkptError(CkptError::kBadImage, "inventory lists no checksum for each " +
+                                              std::to_string(kChunkBytes) + "-byte chunk of " +
+                                              name + " (damaged inventory)");
+  std::vector<std::uint64_t> out;
+  for (const nlohmann::json& c : list) {
+    if (!c.is_string() || c.get<std::string>().size() != 16 ||
+        c.get<std::string>().find_first_not_of("0123456789abcdef") != std::string::npos)
+      throw CkptError(CkptError::kBadImage, "a chunk checksum of " + name + " is not hex");
+    out.push_back(std::stoull(c.get<std::string>(), nullptr, 16));
+  }
+  return out;
 }
 
 std::vector<std::uint8_t> ImageReader::data(const std::string& name) const {

@@ -22,8 +22,13 @@ namespace crossrig::engine {
 /// job-control stops and child subreapers; 5 sockets; 6 System V IPC objects (ipc.json,
 /// ipc-data.img) and attached segments; 7 mount namespaces (mounts.json, mounts-data.img); 8
 /// descriptors in flight in unix sockets' queues; 9 chains of images (pre-dumps, pages held by
-/// the parent image).
-inline constexpr int kImageFormatVersion = 9;
+/// the parent image); 10 an XXH3 of every chunk of a page file, so that a part of it can be
+/// checked before use (lazy restore serves pages long before it has read the whole file).
+inline constexpr int kImageFormatVersion = 10;
+
+/// The bytes of a page file each chunk checksum covers (the last chunk may be shorter):
+/// checking one costs about as much as a page fault's round trip to ckpt.
+inline constexpr std::uint64_t kChunkBytes = 4 << 20;
 
 /// SHA-256 of bytes as lower-case hex.
 std::string sha256_hex(std::span<const std::uint8_t> bytes);
@@ -33,7 +38,11 @@ struct FileSum {
   std::string algo;  ///< "sha256" or "xxh3"
   std::string hex;
   std::uint64_t size = 0;
+  std::vector<std::uint64_t> chunks;  ///< XXH3 of each kChunkBytes of an "xxh3" file.
 };
+
+/// The XXH3 of each kChunkBytes piece of bytes.
+std::vector<std::uint64_t> chunk_sums(std::span<const std::uint8_t> bytes);
 
 /// Builds the inventory document from its fields and file checksums, sealing it.
 nlohmann::json make_inventory(nlohmann::json fields, const std::map<std::string, FileSum>& files);
@@ -66,9 +75,11 @@ class PagesWriter {
   UniqueFd fd_;
   std::string name_, path_;
   void pwrite_whole(std::uint64_t offset, std::span<const std::uint8_t> bytes);
+  void hash(std::span<const std::uint8_t> bytes);
 
   std::uint64_t size_ = 0, hashed_ = 0;
-  PageHash hash_;
+  PageHash hash_, chunk_;
+  std::vector<std::uint64_t> chunks_;
   std::vector<std::uint8_t> buf_;
 };
 
@@ -103,6 +114,9 @@ class ImageReader {
   std::string pages_path(const std::string& name) const;
   /// The XXH3 the inventory lists for a page file.
   std::uint64_t pages_xxh3(const std::string& name) const;
+  /// The XXH3 the inventory lists for each kChunkBytes of a page file; throws kBadImage
+  /// unless there is one per chunk of its size.
+  std::vector<std::uint64_t> pages_chunks(const std::string& name) const;
   /// A raw file read whole and checked against its XXH3; throws kBadImage when it does not
   /// match.
   std::vector<std::uint8_t> data(const std::string& name) const;

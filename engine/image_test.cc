@@ -66,6 +66,57 @@ TEST_F(ImageTest, WrittenImageValidatesAndListsChecksums) {
   EXPECT_FALSE(fs::exists(dir_ + ".tmp-" + std::to_string(::getpid())));
 }
 
+// Bytes that come through append() and through reserved ranges another writer filled, across
+// chunk boundaries, are summed per chunk as the file holds them.
+TEST_F(ImageTest, PageFilesListTheChecksumOfEachChunk) {
+  std::vector<std::uint8_t> bytes(2 * kChunkBytes + kChunkBytes / 2);
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytes[i] = static_cast<std::uint8_t>(i * 7 + i / 4096);
+  const std::size_t head = kChunkBytes - 4096, middle = kChunkBytes + 8192;
+  {
+    ImageWriter w(dir_);
+    PagesWriter p = w.open_pages("pages-1.img");
+    p.append(std::span(bytes).first(head));
+    const std::uint64_t at = p.reserve(middle);
+    p.write_reserved(at, std::span(bytes).subspan(head, middle));
+    p.hash_written(at + middle);
+    p.append(std::span(bytes).subspan(head + middle));
+    w.add_pages("pages-1.img", p);
+    w.commit({{"arch", "x86_64"}});
+  }
+  ImageReader r(dir_);
+  const std::vector<std::uint64_t> sums = r.pages_chunks("pages-1.img");
+  EXPECT_EQ(sums.size(), 3U);
+  EXPECT_EQ(sums, chunk_sums(bytes));
+  EXPECT_EQ(sums[2], hash_of(std::span(bytes).subspan(2 * kChunkBytes)));
+}
+
+TEST_F(ImageTest, AFileOfExactlyOneChunkHasOneChecksum) {
+  ImageWriter w(dir_);
+  PagesWriter p = w.open_pages("pages-1.img");
+  std::vector<std::uint8_t> bytes(kChunkBytes, 0x5a);
+  p.append(bytes);
+  EXPECT_EQ(p.finish().chunks, std::vector<std::uint64_t>{hash_of(bytes)});
+}
+
+TEST_F(ImageTest, AnInventoryWithoutAChecksumPerChunkIsRefused) {
+  fs::create_directories(dir_);
+  std::vector<std::uint8_t> bytes(kChunkBytes + 4096, 1);
+  std::ofstream(dir_ + "/pages-1.img", std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  FileSum sum{"xxh3", "0", bytes.size(), {hash_of(std::span(bytes).first(kChunkBytes))}};
+  std::ofstream(dir_ + "/inventory.json") << make_inventory({}, {{"pages-1.img", sum}}).dump();
+  ImageReader r(dir_);
+  try {
+    r.pages_chunks("pages-1.img");
+    ADD_FAILURE() << "one checksum for two chunks was accepted";
+  } catch (const CkptError& e) {
+    EXPECT_EQ(e.kind(), CkptError::kBadImage);
+    EXPECT_NE(std::string(e.what()).find("pages-1.img"), std::string::npos) << e.what();
+  }
+}
+
 TEST_F(ImageTest, AbandonedWriterLeavesNothing) {
   {
     ImageWriter w(dir_);

@@ -54,6 +54,7 @@ std::vector<PageSource> page_sources(const ImageReader& image, int pid,
   std::vector<PageSource> sources(1);
   sources[0].path = image.pages_path(pages);
   sources[0].xxh3 = image.pages_xxh3(pages);
+  sources[0].chunks = image.pages_chunks(pages);
   std::vector<PagemapEntry> wanted;
   for (const PagemapEntry& e : pagemap)
     (e.in_parent ? wanted : sources[0].runs).push_back(e);
@@ -75,6 +76,7 @@ std::vector<PageSource> page_sources(const ImageReader& image, int pid,
     PageSource source;
     source.path = up.pages_path(pages);
     source.xxh3 = up.pages_xxh3(pages);
+    source.chunks = up.pages_chunks(pages);
     const auto missing =
         take(wanted, up.json("pagemap-" + id + ".json").get<std::vector<PagemapEntry>>(), source);
     if (!missing.empty())

@@ -15,7 +15,8 @@ namespace crossrig::engine {
 /// A pages file of the chain and the runs restore reads from it (offsets into it).
 struct PageSource {
   std::string path;
-  std::uint64_t xxh3 = 0;  ///< Of the whole file, from its image's inventory.
+  std::uint64_t xxh3 = 0;             ///< Of the whole file, from its image's inventory.
+  std::vector<std::uint64_t> chunks;  ///< Of each kChunkBytes of it, from the same.
   std::vector<PagemapEntry> runs;
 };
 

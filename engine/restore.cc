@@ -38,11 +38,13 @@
 #include "engine/event_files.h"
 #include "engine/fd_passing.h"
 #include "engine/image.h"
+#include "engine/lazy_restore.h"
 #include "engine/mount_namespace.h"
 #include "engine/namespaces.h"
 #include "engine/net_namespace.h"
 #include "engine/open_files.h"
 #include "engine/page_chain.h"
+#include "engine/page_files.h"
 #include "engine/page_hash.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
@@ -624,29 +626,16 @@ bool reads_whole_file(const std::vector<PagemapEntry>& runs, std::uint64_t size)
 }
 
 // The task reads its pages straight from an image file (one copy, faults taken in its own
-// context) while ckpt hashes the same bytes through a mapping of the file. A parent image's
-// file, of which the task reads only some pages, is hashed whole first.
+// context). When it reads the whole file in order, ckpt hashes the same bytes meanwhile;
+// otherwise (a parent image's file, or a lazy restore leaving most pages for later) each chunk
+// the task is about to read is checked first.
 void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
+               const std::vector<PagemapEntry>& runs, PageFiles& files, std::size_t index,
                const std::vector<VmaImage>& keep) {
-  if (src.runs.empty()) return;
-  UniqueFd fd(::open(src.path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw_errno("opening " + src.path);
-  off_t size = ::lseek(fd.get(), 0, SEEK_END);
-  // Populated at once: hashing through read faults costs one trap per few pages.
-  void* map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_SHARED | MAP_POPULATE,
-                     fd.get(), 0);
-  if (map == MAP_FAILED) throw_errno("mapping " + src.path);
-  std::unique_ptr<void, std::function<void(void*)>> unmap(
-      map, [size](void* p) { ::munmap(p, static_cast<std::size_t>(size)); });
-  std::span<const std::uint8_t> file(static_cast<const std::uint8_t*>(map),
-                                     static_cast<std::size_t>(size));
-  const bool streamed = reads_whole_file(src.runs, file.size());
+  if (runs.empty()) return;
+  const std::span<const std::uint8_t> file = files.unchecked(index);
+  const bool streamed = reads_whole_file(runs, file.size());
   PageHash hash;
-  if (!streamed) {
-    hash.update(file);
-    if (hash.digest() != src.xxh3)
-      throw CkptError(CkptError::kBadImage, src.path + " fails its XXH3 check (corrupted)");
-  }
   std::uint64_t remote_fd =
       b.sys("openat",
             {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(src.path), O_RDONLY | O_CLOEXEC, 0},
@@ -654,7 +643,7 @@ void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
   const std::size_t ps = arch::native_arch().page_size;
   const std::uint64_t huge = huge_page_size();
   constexpr std::size_t kChunk = 16 << 20;
-  for (const PagemapEntry& p : src.runs) {
+  for (const PagemapEntry& p : runs) {
     std::size_t len = p.npages * ps;
     if (p.offset > file.size() || len > file.size() - p.offset)
       throw CkptError(CkptError::kBadImage, src.path + " is shorter than its pagemap says");
@@ -666,6 +655,7 @@ void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
       if (streamed) hash.update(file.subspan(p.offset, len));
       continue;
     }
+    if (!streamed) files.bytes(index, p.offset, len);
     const VmaImage* vma = vma_at(img.mm, p.vaddr);
     if (auto [hb, he] = whole_blocks(p.vaddr, len, huge);
         hb != he && vma && may_use_huge_pages(*vma))
@@ -692,9 +682,29 @@ void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
     throw CkptError(CkptError::kBadImage, src.path + " fails its XXH3 check (corrupted)");
 }
 
-void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& keep) {
-  for (const PageSource& src : img.pages)
-    fill_from(b, img, src, keep);
+// Fills the pages of the process now, except, when lazy is given, those that may wait for
+// their first touch: they go to lazy's missing pages, with the files they come from.
+void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& keep,
+                LazySpace* lazy) {
+  const std::size_t ps = arch::native_arch().page_size;
+  // Populated at once for an eager restore, which hashes most of each file: hashing through
+  // read faults costs one trap per few pages.
+  auto files = std::make_shared<PageFiles>(img.pages, lazy == nullptr);
+  // The kernel writes a thread's rseq area on every return to user space, injected syscalls
+  // included, long before a server could serve a fault on it.
+  std::vector<std::uint64_t> eager;
+  for (const CoreImage& c : img.cores) {
+    if (c.rseq_ptr == 0) continue;
+    eager.push_back(c.rseq_ptr);
+    eager.push_back(c.rseq_ptr + std::max<std::uint64_t>(c.rseq_size, 1) - 1);
+  }
+  for (std::size_t i = 0; i < img.pages.size(); ++i) {
+    const PageSource& src = img.pages[i];
+    fill_from(b, img, src,
+              lazy ? defer_lazy_runs(src, i, img.mm, eager, ps, lazy->missing) : src.runs, *files,
+              i, keep);
+  }
+  if (lazy) lazy->files = std::move(files);
 }
 
 // Before the pages go in, so that "hg" mappings fault huge pages as the dumped ones did.
@@ -1091,7 +1101,7 @@ void set_grouping(Builder& b, const TreeMember& m, const TreeMember* parent) {
 // place, and leaves it stopped with its final registers.
 void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, const Image& img,
                      const OpenFiles& files, Builders& all, const RestoreOptions& opts,
-                     const std::string& terminal) {
+                     const std::string& terminal, std::vector<LazySpace>& lazy_spaces) {
   // Before it runs anything of its own; its threads and children are created in them.
   if (img.cgroups != nullptr) img.cgroups->join(b.pid());
   const bool detach = opts.detach;
@@ -1139,7 +1149,14 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   map_vmas(b, p.mm, kept, files, img);
   advise_vmas(b, p.mm);
   enter_phase("pages");
-  fill_pages(b, p, kept);
+  std::optional<LazySpace> lazy;
+  if (opts.lazy_pages) lazy.emplace(LazySpace{p.task.pid, {}, nullptr, MissingPages(a.page_size)});
+  fill_pages(b, p, kept, lazy ? &*lazy : nullptr);
+  if (lazy && !lazy->missing.empty())
+    lazy->uffd = take_userfaultfd(
+        b.pid(), [&b](std::string_view name, std::initializer_list<std::uint64_t> args) {
+          return b.sys(name, args, "the userfaultfd of lazy pages");
+        });
   protect_vmas(b, p.mm);
   set_mm_fields(b, p.mm, parent != nullptr && parent->mm.exe == p.mm.exe);
   // Before the children are forked, which inherit it; the dump checked (check_groups) that
@@ -1168,7 +1185,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   for (const ProcImage& c : img.procs) {
     if (c.ppid == p.task.pid)
       restore_process(fork_child(b, c.task.pid, c.has_seccomp(), all), c, &p, img, files, all, opts,
-                      terminal);
+                      terminal, lazy_spaces);
   }
   enter_phase("task");
   set_task_state(b, p.task, files);
@@ -1222,6 +1239,12 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
     t.set_regs(regs[i]);
     t.set_sigmask(p.cores[i].sigmask);
   }
+  // Last: from here on a touch of a missing page waits for the lazy-pages server.
+  if (lazy && lazy->uffd) {
+    enter_phase("lazy-pages");
+    register_missing(lazy->uffd.get(), p.mm, lazy->missing);
+    lazy_spaces.push_back(std::move(*lazy));
+  }
 }
 
 }  // namespace
@@ -1261,6 +1284,9 @@ int restore(const RestoreOptions& opts) {
     img.cgroups = &cgroups.emplace(load_cgroups(reader), tree, opts.cgroups);
   }
   std::uint64_t helper = map_helper(all_vmas);
+  // Declared before the Builders: a failed restore kills the processes first, so that no
+  // thread waits on a userfaultfd being closed.
+  std::vector<LazySpace> lazy_spaces;
   const ProcImage& root = img.procs.front();
   pid_t pid = clone_with_pid(root.task.pid, img.namespaces);
   ::munmap(reinterpret_cast<void*>(helper), kHelperPages * a.page_size);
@@ -1308,7 +1334,7 @@ int restore(const RestoreOptions& opts) {
       in_namespace_of(pid, CLONE_NEWNS, open);
     else
       open();
-    restore_process(*all.front(), root, nullptr, img, *files, all, opts, terminal);
+    restore_process(*all.front(), root, nullptr, img, *files, all, opts, terminal, lazy_spaces);
     files->seal();
   }
   if (img.namespaces.ipc) in_namespace_of(pid, CLONE_NEWIPC, [&] { finish_ipc_objects(img.ipc); });
@@ -1316,6 +1342,12 @@ int restore(const RestoreOptions& opts) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";
     if (!f) throw CkptError(CkptError::kSystem, "cannot write pidfile " + opts.pidfile);
+  }
+  // Serving before any process runs, which may touch a missing page at once.
+  pid_t lazy_server = 0;
+  if (!lazy_spaces.empty()) {
+    enter_phase("lazy-pages");
+    lazy_server = start_lazy_pages(lazy_spaces, !opts.detach);
   }
   // Children first, so that a parent never runs before its children exist as dumped.
   for (auto it = all.rbegin(); it != all.rend(); ++it)
@@ -1325,6 +1357,13 @@ int restore(const RestoreOptions& opts) {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  int server_status = 0;
+  while (lazy_server > 0 && ::waitpid(lazy_server, &server_status, 0) < 0 && errno == EINTR) {
+  }
+  if (lazy_server > 0 && !(WIFEXITED(server_status) && WEXITSTATUS(server_status) == 0))
+    throw CkptError(CkptError::kSystem,
+                    "the lazy-pages server failed (its message is above) and killed the restored "
+                    "processes");
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

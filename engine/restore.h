@@ -17,6 +17,9 @@ struct RestoreOptions {
   bool shell_job = false;
   /// Whether and how processes go back into their recorded cgroups (--manage-cgroups).
   CgroupMode cgroups = CgroupMode::kIgnore;
+  /// Private anonymous memory is left for its first touch, which a server process forked
+  /// by restore fills through userfaultfd, copying every other page meanwhile.
+  bool lazy_pages = false;
 };
 
 /// Throws kBadImage, naming both, unless an image with this inventory (of the image
