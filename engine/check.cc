@@ -18,6 +18,7 @@
 #include "engine/compat/uapi.h"
 #include "engine/dirty_pages.h"
 #include "engine/kcmp.h"
+#include "engine/lazy_pages.h"
 #include "engine/proc_parse.h"
 #include "engine/ptrace_task.h"
 #include "engine/sock_diag.h"
@@ -66,6 +67,22 @@ Finding check_userfaultfd() {
   return {"userfaultfd", true, false,
           wp ? "with asynchronous write-protect" : "without asynchronous write-protect",
           wp ? "dirty pages can be tracked for pre-dumps" : "pre-dumps must copy all memory again"};
+}
+
+// What restore --lazy-pages asks of userfaultfd: faults taken in the kernel too (no
+// UFFD_USER_MODE_ONLY: a read() into a missing page must wait for it) and the events that
+// change which pages are missing.
+Finding check_lazy_pages() {
+  UniqueFd fd(static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC)));
+  uffdio_api api{};
+  api.api = UFFD_API;
+  api.features = lazy_uffd_features();
+  const bool ok = fd && ::ioctl(fd.get(), UFFDIO_API, &api) == 0;
+  return {"lazy pages", ok, false,
+          ok ? "userfaultfd with kernel faults and fork, mremap, munmap and madvise events"
+             : std::string("userfaultfd for lazy pages: ") + std::strerror(errno),
+          ok ? "restore --lazy-pages lets processes run before their memory is in"
+             : "restore --lazy-pages is refused; restore fills all memory first"};
 }
 
 Finding check_pagemap_scan() {
@@ -161,9 +178,9 @@ Finding check_tracking() {
 }  // namespace
 
 std::vector<Finding> check_kernel() {
-  return {check_ptrace(),      check_set_tid(),      check_kcmp(),
-          check_userfaultfd(), check_pagemap_scan(), check_soft_dirty(),
-          check_tracking(),    check_unix_diag(),    check_inet_diag()};
+  return {check_ptrace(),     check_set_tid(),      check_kcmp(),       check_userfaultfd(),
+          check_lazy_pages(), check_pagemap_scan(), check_soft_dirty(), check_tracking(),
+          check_unix_diag(),  check_inet_diag()};
 }
 
 bool all_required_ok(const std::vector<Finding>& findings) {

@@ -16,8 +16,8 @@ struct Finding {
   std::string consequence;  ///< What ckpt does, or cannot do, as a result.
 };
 
-/// Probes this kernel and process: ptrace, clone3 set_tid, userfaultfd, PAGEMAP_SCAN, soft-dirty,
-/// the dirty tracking pre-dumps get, socket diagnostics.
+/// Probes this kernel and process: ptrace, clone3 set_tid, userfaultfd, what lazy restore needs
+/// of it, PAGEMAP_SCAN, soft-dirty, the dirty tracking pre-dumps get, socket diagnostics.
 std::vector<Finding> check_kernel();
 
 /// True when every required feature is present.

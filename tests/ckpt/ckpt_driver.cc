@@ -7,7 +7,9 @@
 // must leave the tracee running and no image; a corrupted or truncated image
 // (corrupt-pages, truncate-pages, corrupt-meta), a PID held by another process (pid-taken) or
 // a cgroup that --manage-cgroups=strict finds already there (cgroup-exists) must make restore
-// fail with its documented exit code and leave nothing behind. With
+// fail with its documented exit code and leave nothing behind; a lazy restore of the heap
+// tracee's image with damaged heap pages (lazy-corrupt-pages) must run, then be killed by
+// its lazy-pages server, which names the damage. With
 // --expect-refusal TEXT the dump must refuse the tracee (exit 3) with a message holding TEXT,
 // leaving it running and no image. --dump-arg and --restore-arg pass an option on to every
 // dump and restore. With --pre-dumps N the dump follows N pre-dumps of the running tracee
@@ -113,16 +115,18 @@ pid_t occupy_pid(pid_t pid) {
   return static_cast<pid_t>(r);
 }
 
+// Truncates file to half its size, or flips a byte in its middle.
 void damage(const fs::path& file, bool truncate) {
   if (truncate) {
     fs::resize_file(file, fs::file_size(file) / 2);
     return;
   }
+  const auto at = static_cast<std::streamoff>(fs::file_size(file) / 2);
   std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
-  f.seekg(static_cast<std::streamoff>(fs::file_size(file) / 2));
+  f.seekg(at);
   char c = 0;
   f.get(c);
-  f.seekp(static_cast<std::streamoff>(fs::file_size(file) / 2));
+  f.seekp(at);
   f.put(static_cast<char>(c ^ 0x5a));
 }
 
@@ -299,6 +303,25 @@ int main(int argc, char** argv) {
     damage(fault == "corrupt-meta" ? img / ("mm-" + id + ".json") : img / ("pages-" + id + ".img"),
            fault == "truncate-pages");
     expect_restore_fails(ckpt, img, pid, 4, log);
+    fs::remove_all(work);
+    remove_image_root();
+    std::cout << "PASS\n";
+    return 0;
+  }
+  if (fault == "lazy-corrupt-pages") {
+    // The middle of the heap tracee's pages file lies in its big heap, which a lazy restore
+    // leaves for later: the process runs before the damaged chunk is read, and must be killed
+    // once it is.
+    damage(img / ("pages-" + id + ".img"), false);
+    if (int restored = run({ckpt, "restore", "-D", img.string(), "-d", "--lazy-pages"}, log);
+        restored != 0)
+      fail("restore --lazy-pages -d of an image whose heap pages are damaged exited with " +
+           std::to_string(restored) + " before the damage could be seen; log:\n" + file_text(log));
+    if (int code = wait_exit(pid); code != 128 + SIGKILL)
+      fail("the lazily restored process with damaged pages ended with " + std::to_string(code) +
+           " instead of being killed; log:\n" + file_text(log));
+    if (file_text(log).find("fails the XXH3 check") == std::string::npos)
+      fail("the lazy-pages server did not say which pages were damaged; log:\n" + file_text(log));
     fs::remove_all(work);
     remove_image_root();
     std::cout << "PASS\n";
