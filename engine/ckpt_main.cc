@@ -29,6 +29,7 @@ constexpr const char* kUsage =
     "usage: ckpt <command> [options]\n"
     "  pre-dump -t PID -D DIR                     copy its memory; it runs on\n"
     "  dump     -t PID -D DIR [--leave-running]   checkpoint a process into DIR\n"
+    "           [--page-server HOST:PORT]         ... and send the image to a page server\n"
     "  page-server --listen ADDR:PORT -D DIR      receive images over mutually authenticated\n"
     "                                             TLS into DIR/NAME\n"
     "  restore  -D DIR [-d] [--lazy-pages]        restore it with the same PID\n"
@@ -131,6 +132,23 @@ crossrig::HostPort host_port_option(const po::variables_map& vm, const char* nam
   }
 }
 
+// --page-server and the TLS options of dump and pre-dump.
+void add_page_server_options(po::options_description& desc) {
+  desc.add_options()("page-server", po::value<std::string>()->value_name("HOST:PORT"),
+                     "send the whole image to `ckpt page-server` there (as the last component "
+                     "of -D), which commits it before -D is; -D then holds all but the pages "
+                     "files, enough for ckpt show and --prev-images-dir");
+  add_tls_options(desc);
+}
+
+void set_page_server_options(const po::variables_map& vm, DumpOptions& o) {
+  if (!vm.count("page-server")) return;
+  o.page_server = host_port_option(vm, "page-server");
+  if (o.page_server->port == 0)
+    throw CkptError(CkptError::kUsage, "--page-server needs HOST:PORT, with the port");
+  o.tls = tls_config(vm);
+}
+
 void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpResult& r) {
   if (vm.count("json")) {
     std::cout << nlohmann::json{{"pid", o.pid},
@@ -159,6 +177,7 @@ int cmd_pre_dump(const std::vector<std::string>& args) {
       "json", "print the result as JSON")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_chain_options(desc);
+  add_page_server_options(desc);
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << "usage: ckpt pre-dump -t PID -D DIR [--prev-images-dir DIR0]\n"
@@ -176,6 +195,7 @@ int cmd_pre_dump(const std::vector<std::string>& args) {
   o.dir = vm["images-dir"].as<std::string>();
   o.pre_dump = true;
   set_chain_options(vm, o);
+  set_page_server_options(vm, o);
   print_result(vm, o, dump(o));
   return 0;
 }
@@ -197,6 +217,7 @@ int cmd_dump(const std::vector<std::string>& args) {
       "for restore --manage-cgroups")("json", "print the result as JSON")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_chain_options(desc);
+  add_page_server_options(desc);
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -213,6 +234,7 @@ int cmd_dump(const std::vector<std::string>& args) {
   o.tcp_established = vm.count("tcp-established") > 0;
   o.manage_cgroups = vm.count("manage-cgroups") > 0;
   set_chain_options(vm, o);
+  set_page_server_options(vm, o);
   print_result(vm, o, dump(o));
   return 0;
 }
@@ -339,7 +361,8 @@ int cmd_show(const std::vector<std::string>& args) {
     return 0;
   }
   if (!vm.count("images-dir")) throw CkptError(CkptError::kUsage, "show needs an image directory");
-  ImageReader image(vm["images-dir"].as<std::string>());
+  // The local copy of a dump sent to a page server has no pages files: show needs none.
+  ImageReader image(vm["images-dir"].as<std::string>(), ImageReader::Contents::kMetadataOnly);
   nlohmann::json doc = image_to_json(image);
   if (vm.count("json")) {
     std::cout << doc.dump(1) << "\n";
