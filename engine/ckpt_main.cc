@@ -157,7 +157,8 @@ void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpR
                                 {"pages_by_task", r.pages_by_task},
                                 {"pages_in_parent", r.pages_in_parent},
                                 {"track", tracking_name(r.tracking)},
-                                {"vmas", r.vmas}}
+                                {"vmas", r.vmas},
+                                {"page_server_path", r.page_server_path}}
                      .dump()
               << "\n";
   } else if (vm.count("verbose")) {
@@ -165,7 +166,11 @@ void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpR
               << ": " << r.vmas << " mappings, " << r.pages_bytes << " bytes of pages ("
               << r.pages_by_task << " written by the task itself), " << r.pages_in_parent
               << " bytes left to the parent image, written pages found by "
-              << tracking_name(r.tracking) << "\n";
+              << tracking_name(r.tracking)
+              << (r.page_server_path.empty() ? ""
+                                             : "; the page server " + o.page_server->host +
+                                                   " holds it whole in " + r.page_server_path)
+              << "\n";
   }
 }
 

@@ -838,6 +838,7 @@ DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions&
     }
     enter_phase("commit");
     image.commit(inventory_fields(opts.pid, "pre-dump", chain, opts));
+    if (remote != nullptr) result.page_server_path = remote->landed();
   } catch (...) {
     // Closing a tracking userfaultfd ends its write-protection too.
     std::size_t held = 0;
@@ -955,6 +956,7 @@ DumpResult dump(const DumpOptions& opts) {
   image.write_json("tree.json", {{"root", pid}, {"processes", procs}, {"namespaces", namespaces}});
   enter_phase("commit");
   image.commit(inventory_fields(pid, "dump", chain, opts));
+  if (remote) result.page_server_path = remote->landed();
   result.tracking = chain.tracking;
   if (!opts.leave_running) files.let_connections_die();
   for (auto& s : sessions) {

@@ -50,6 +50,8 @@ struct DumpResult {
   std::size_t vmas = 0;
   /// How written pages were found: the tracking the chain uses.
   Tracking tracking = Tracking::kHash;
+  /// Where the page server put the image (its host's path), with --page-server.
+  std::string page_server_path;
 };
 
 /// Dumps the process into opts.dir. Without opts.shell_job a task holding a terminal of a

@@ -257,7 +257,8 @@ std::string ImageSender::finish(const std::string& inventory_text) {
     send(MessageType::kEnd, as_bytes(inventory_text));
     const Message done = expect_reply(MessageType::kDone, "END");
     stream_->close_notify(Deadline(2s));
-    return parse_text(done.payload, "path");
+    landed_ = parse_text(done.payload, "path");
+    return landed_;
   });
 }
 

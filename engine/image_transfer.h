@@ -113,6 +113,8 @@ class ImageSender {
   std::string finish(const std::string& inventory_text);
   /// "HOST:PORT" of the server.
   const std::string& server() const { return server_; }
+  /// Where the server put the image, once finish() returned.
+  const std::string& landed() const { return landed_; }
 
  private:
   template <typename F>
@@ -121,7 +123,7 @@ class ImageSender {
   Message receive(std::chrono::milliseconds budget);
   Message expect_reply(MessageType type, const char* to);
 
-  std::string server_;
+  std::string server_, landed_;
   std::optional<TlsStream> stream_;
   std::vector<std::uint8_t> frame_;
 };

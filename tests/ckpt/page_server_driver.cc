@@ -173,11 +173,14 @@ int main(int argc, char** argv) {
   if (rc != 0)
     fail("pre-dump --page-server exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
   rc = run(std::vector<std::string>{ckpt, "dump", "-t", std::to_string(pid), "-D", img.string(),
-                                    "--prev-images-dir", pre.string()} +
+                                    "--prev-images-dir", pre.string(), "--json"} +
                to_server + tls_args(client_tls),
            log);
   if (rc != 0)
     fail("dump --page-server exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
+  if (file_text(log).find("\"page_server_path\":\"" + (root / "img").string() + "\"") ==
+      std::string::npos)
+    fail("dump --json does not say where the page server put the image; log:\n" + file_text(log));
   if (wait_exit(pid) != 128 + SIGKILL) fail("the dumped tracee was not killed");
   for (const fs::path& d : {pre, img}) {
     if (has_pages_file(d)) fail("the local image " + d.string() + " holds pages files");
