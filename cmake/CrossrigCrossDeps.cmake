@@ -39,6 +39,12 @@ set_target_properties(OpenSSL::Crypto PROPERTIES
   IMPORTED_LOCATION ${CROSSRIG_SYSROOT}/lib/libcrypto.a
   INTERFACE_INCLUDE_DIRECTORIES ${CROSSRIG_SYSROOT}/include)
 
+# libssl for the page server's TLS; it calls into libcrypto, so it comes before it.
+add_library(OpenSSL::SSL STATIC IMPORTED GLOBAL)
+set_target_properties(OpenSSL::SSL PROPERTIES
+  IMPORTED_LOCATION ${CROSSRIG_SYSROOT}/lib/libssl.a
+  INTERFACE_LINK_LIBRARIES OpenSSL::Crypto)
+
 add_library(PkgConfig::XXHASH INTERFACE IMPORTED GLOBAL)
 set_target_properties(PkgConfig::XXHASH PROPERTIES INTERFACE_COMPILE_DEFINITIONS XXH_INLINE_ALL)
 

@@ -18,6 +18,7 @@ class NetError : public std::runtime_error {
     kTimeout,      ///< The peer did not answer in time: retry or give up.
     kUnreachable,  ///< No route, refused or unresolvable: check the address.
     kClosed,       ///< The peer closed the connection early.
+    kAuth,         ///< TLS refused a certificate, ours or the peer's: fix the certificates.
     kOther,        ///< Any other system error.
   };
   NetError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}

@@ -15,6 +15,7 @@
 #include "engine/ckpt_error.h"
 #include "engine/config_file.h"
 #include "engine/dump.h"
+#include "engine/page_server.h"
 #include "engine/phase.h"
 #include "engine/restore.h"
 #include "engine/show.h"
@@ -28,6 +29,9 @@ constexpr const char* kUsage =
     "usage: ckpt <command> [options]\n"
     "  pre-dump -t PID -D DIR                     copy its memory; it runs on\n"
     "  dump     -t PID -D DIR [--leave-running]   checkpoint a process into DIR\n"
+    "           [--page-server HOST:PORT]         ... and send the image to a page server\n"
+    "  page-server --listen ADDR:PORT -D DIR      receive images over mutually authenticated\n"
+    "                                             TLS into DIR/NAME\n"
     "  restore  -D DIR [-d] [--lazy-pages]        restore it with the same PID\n"
     "  show     DIR [--json]                      decode an image\n"
     "  check    [--json]                          what this kernel supports\n"
@@ -95,6 +99,56 @@ void set_chain_options(const po::variables_map& vm, DumpOptions& o) {
   if (const std::string t = vm["track"].as<std::string>(); t != "auto") o.track = parse_tracking(t);
 }
 
+// --tls-cacert, --tls-cert and --tls-key (CRIU's names), which dump, pre-dump and
+// page-server share.
+void add_tls_options(po::options_description& desc) {
+  const crossrig::TlsConfig d;
+  desc.add_options()(
+      "tls-cacert", po::value<std::string>()->value_name("FILE"),
+      ("CA certificate (PEM) the peer's certificate must be signed by (default " + d.cacert + ")")
+          .c_str())(
+      "tls-cert", po::value<std::string>()->value_name("FILE"),
+      ("this host's certificate (PEM), signed by that CA (default " + d.cert + ")").c_str())(
+      "tls-key", po::value<std::string>()->value_name("FILE"),
+      ("the private key of --tls-cert (PEM) (default " + d.key + ")").c_str());
+}
+
+crossrig::TlsConfig tls_config(const po::variables_map& vm) {
+  crossrig::TlsConfig c;
+  if (vm.count("tls-cacert")) c.cacert = vm["tls-cacert"].as<std::string>();
+  if (vm.count("tls-cert")) c.cert = vm["tls-cert"].as<std::string>();
+  if (vm.count("tls-key")) c.key = vm["tls-key"].as<std::string>();
+  return c;
+}
+
+crossrig::HostPort host_port_option(const po::variables_map& vm, const char* name) {
+  const std::string text = vm[name].as<std::string>();
+  try {
+    // Port 0 (the kernel picks one) is for listening only, which parse_host_port refuses.
+    if (text.ends_with(":0")) return crossrig::parse_host_port(text.substr(0, text.size() - 2), 0);
+    return crossrig::parse_host_port(text, 0);
+  } catch (const std::invalid_argument& e) {
+    throw CkptError(CkptError::kUsage, std::string("--") + name + ": " + e.what());
+  }
+}
+
+// --page-server and the TLS options of dump and pre-dump.
+void add_page_server_options(po::options_description& desc) {
+  desc.add_options()("page-server", po::value<std::string>()->value_name("HOST:PORT"),
+                     "send the whole image to `ckpt page-server` there (as the last component "
+                     "of -D), which commits it before -D is; -D then holds all but the pages "
+                     "files, enough for ckpt show and --prev-images-dir");
+  add_tls_options(desc);
+}
+
+void set_page_server_options(const po::variables_map& vm, DumpOptions& o) {
+  if (!vm.count("page-server")) return;
+  o.page_server = host_port_option(vm, "page-server");
+  if (o.page_server->port == 0)
+    throw CkptError(CkptError::kUsage, "--page-server needs HOST:PORT, with the port");
+  o.tls = tls_config(vm);
+}
+
 void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpResult& r) {
   if (vm.count("json")) {
     std::cout << nlohmann::json{{"pid", o.pid},
@@ -103,7 +157,8 @@ void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpR
                                 {"pages_by_task", r.pages_by_task},
                                 {"pages_in_parent", r.pages_in_parent},
                                 {"track", tracking_name(r.tracking)},
-                                {"vmas", r.vmas}}
+                                {"vmas", r.vmas},
+                                {"page_server_path", r.page_server_path}}
                      .dump()
               << "\n";
   } else if (vm.count("verbose")) {
@@ -111,7 +166,11 @@ void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpR
               << ": " << r.vmas << " mappings, " << r.pages_bytes << " bytes of pages ("
               << r.pages_by_task << " written by the task itself), " << r.pages_in_parent
               << " bytes left to the parent image, written pages found by "
-              << tracking_name(r.tracking) << "\n";
+              << tracking_name(r.tracking)
+              << (r.page_server_path.empty() ? ""
+                                             : "; the page server " + o.page_server->host +
+                                                   " holds it whole in " + r.page_server_path)
+              << "\n";
   }
 }
 
@@ -123,6 +182,7 @@ int cmd_pre_dump(const std::vector<std::string>& args) {
       "json", "print the result as JSON")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_chain_options(desc);
+  add_page_server_options(desc);
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << "usage: ckpt pre-dump -t PID -D DIR [--prev-images-dir DIR0]\n"
@@ -140,6 +200,7 @@ int cmd_pre_dump(const std::vector<std::string>& args) {
   o.dir = vm["images-dir"].as<std::string>();
   o.pre_dump = true;
   set_chain_options(vm, o);
+  set_page_server_options(vm, o);
   print_result(vm, o, dump(o));
   return 0;
 }
@@ -161,6 +222,7 @@ int cmd_dump(const std::vector<std::string>& args) {
       "for restore --manage-cgroups")("json", "print the result as JSON")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_chain_options(desc);
+  add_page_server_options(desc);
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -177,6 +239,7 @@ int cmd_dump(const std::vector<std::string>& args) {
   o.tcp_established = vm.count("tcp-established") > 0;
   o.manage_cgroups = vm.count("manage-cgroups") > 0;
   set_chain_options(vm, o);
+  set_page_server_options(vm, o);
   print_result(vm, o, dump(o));
   return 0;
 }
@@ -223,6 +286,73 @@ int cmd_restore(const std::vector<std::string>& args) {
   return restore(o);
 }
 
+int cmd_page_server(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt page-server options");
+  desc.add_options()("help,h", "show this help")(
+      "listen", po::value<std::string>()->value_name("ADDR:PORT"),
+      "address and port to listen on (port 0: any free one, printed)")(
+      "images-dir,D", po::value<std::string>(),
+      "directory that receives each image as DIR/NAME (NAME: the last component of the "
+      "client's -D)")("once", "exit after the first image received and committed")(
+      "max-clients", po::value<std::size_t>()->default_value(16),
+      "clients served at once; more are refused")(
+      "timeout", po::value<unsigned>()->default_value(60)->value_name("SECONDS"),
+      "a client silent for this long, or this slow to send one message or to finish the TLS "
+      "handshake, is dropped")("json", "print one JSON line per connection")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
+  add_tls_options(desc);
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << "usage: ckpt page-server --listen ADDR:PORT -D DIR [--once]\n"
+                 "Receives the images `ckpt dump --page-server` and `ckpt pre-dump\n"
+                 "--page-server` send, over TLS 1.3 where both ends present a certificate of the\n"
+                 "CA the other trusts; a client without one is refused. Each lands complete in\n"
+                 "DIR/NAME (checked against its inventory, renamed into place when whole), ready\n"
+                 "for `ckpt restore -D DIR/NAME`; a client that fails leaves nothing behind.\n"
+              << desc;
+    return 0;
+  }
+  redirect_log(vm);
+  if (!vm.count("listen") || !vm.count("images-dir"))
+    throw CkptError(
+        CkptError::kUsage,
+        "page-server needs --listen ADDR:PORT and -D DIR (see ckpt page-server --help)");
+  PageServerOptions o;
+  o.listen = host_port_option(vm, "listen");
+  o.dir = vm["images-dir"].as<std::string>();
+  o.tls = tls_config(vm);
+  o.once = vm.count("once") > 0;
+  o.max_clients = std::max<std::size_t>(1, vm["max-clients"].as<std::size_t>());
+  o.timeout = std::chrono::seconds(std::max(1u, vm["timeout"].as<unsigned>()));
+  const bool json = vm.count("json") > 0;
+  PageServer server(o);
+  const std::string where = crossrig::format_host_port({o.listen.host, server.port()});
+  if (json) {
+    std::cout << nlohmann::json{{"listening", where}, {"dir", o.dir}}.dump() << std::endl;
+  } else {
+    std::cout << "listening on " << where << ", images go to " << o.dir << "/NAME" << std::endl;
+  }
+  const std::size_t committed = server.run([&](const crossrig::engine::TransferReport& r) {
+    if (json) {
+      std::cout << nlohmann::json{{"peer", r.peer},           {"subject", r.subject},
+                                  {"committed", r.committed}, {"path", r.path},
+                                  {"files", r.files},         {"bytes", r.bytes},
+                                  {"error", r.error}}
+                       .dump()
+                << std::endl;
+    } else if (r.committed) {
+      std::cout << "received " << r.path << " from " << r.peer << " (" << r.subject
+                << "): " << r.files << " files, " << r.bytes << " bytes" << std::endl;
+    } else {
+      std::cerr << "ckpt page-server: dropped " << r.peer
+                << (r.subject.empty() ? "" : " (" + r.subject + ")") << ": " << r.error
+                << (r.path.empty() ? "" : "; nothing kept of " + r.path) << std::endl;
+    }
+  });
+  // Interrupted before the one image --once waits for: say so in the status.
+  return o.once && committed == 0 ? CkptError::kSystem : 0;
+}
+
 int cmd_show(const std::vector<std::string>& args) {
   po::options_description desc("ckpt show options");
   desc.add_options()("help,h", "show this help")("images-dir,D", po::value<std::string>(),
@@ -236,7 +366,8 @@ int cmd_show(const std::vector<std::string>& args) {
     return 0;
   }
   if (!vm.count("images-dir")) throw CkptError(CkptError::kUsage, "show needs an image directory");
-  ImageReader image(vm["images-dir"].as<std::string>());
+  // The local copy of a dump sent to a page server has no pages files: show needs none.
+  ImageReader image(vm["images-dir"].as<std::string>(), ImageReader::Contents::kMetadataOnly);
   nlohmann::json doc = image_to_json(image);
   if (vm.count("json")) {
     std::cout << doc.dump(1) << "\n";
@@ -281,6 +412,7 @@ int main(int argc, char** argv) {
     if (cmd == "dump") return cmd_dump(args);
     if (cmd == "restore") return cmd_restore(args);
     if (cmd == "show") return cmd_show(args);
+    if (cmd == "page-server") return cmd_page_server(args);
     if (cmd == "check") return cmd_check(args);
     std::cerr << "ckpt: unknown command '" << cmd << "'\n" << kUsage;
     return 2;

@@ -31,6 +31,7 @@
 #include "engine/fd_passing.h"
 #include "engine/file_table.h"
 #include "engine/image.h"
+#include "engine/image_transfer.h"
 #include "engine/mount_namespace.h"
 #include "engine/namespaces.h"
 #include "engine/net_namespace.h"
@@ -342,11 +343,16 @@ std::vector<PosixTimerImage> read_posix_timers(Session& s, pid_t pid) {
 // Copies runs of pages into the pages file. Where ckpt could hand the file to the task, the
 // task writes its own pages (injected pwrite64): one copy straight into the page cache, where ckpt
 // reading them would copy twice and pin every page; ckpt hashes the previous chunk from the
-// file meanwhile. Otherwise, and for unreadable ranges, ckpt reads the task's memory.
+// file meanwhile. Otherwise (a file going to a page server has no fd to hand over), and for
+// unreadable ranges, ckpt reads the task's memory.
 class PageCopier {
  public:
   PageCopier(Session& s, pid_t pid, int mem_fd, PagesWriter& out)
-      : s_(s), pid_(pid), mem_fd_(mem_fd), out_(out), task_fd_(s.pass_fd(out.fd())) {}
+      : s_(s),
+        pid_(pid),
+        mem_fd_(mem_fd),
+        out_(out),
+        task_fd_(out.fd() >= 0 ? s.pass_fd(out.fd()) : std::nullopt) {}
 
   std::uint64_t bytes_by_task() const { return by_task_; }
 
@@ -604,7 +610,7 @@ std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, I
   enter_phase("memory");
   const std::string id = std::to_string(pid);
   const std::string pages_name = "pages-" + id + ".img";
-  PagesWriter pages = image.open_pages(pages_name);
+  PagesWriter pages = image.open_pages(pages_name, ImageWriter::Where::kPageServerOnly);
   UniqueFd pagemap_fd(::open(proc_path(pid, "pagemap").c_str(), O_RDONLY | O_CLOEXEC));
   UniqueFd mem_fd(::open(proc_path(pid, "mem").c_str(), O_RDONLY | O_CLOEXEC));
   if (!pagemap_fd || !mem_fd) throw_errno("opening pagemap/mem of process " + id);
@@ -762,7 +768,8 @@ Chain open_chain(const DumpOptions& opts) {
     chain.tracking = opts.track ? *opts.track : best_tracking();
     return chain;
   }
-  chain.parent.emplace(opts.prev_dir);
+  // Its pages may be on a page server: the chain needs only its pagemaps and hashes here.
+  chain.parent.emplace(opts.prev_dir, ImageReader::Contents::kMetadataOnly);
   const nlohmann::json& inv = chain.parent->inventory();
   if (inv.value("kind", "") != "pre-dump")
     throw CkptError(CkptError::kUsage, "--prev-images-dir " + opts.prev_dir +
@@ -781,6 +788,19 @@ Chain open_chain(const DumpOptions& opts) {
   return chain;
 }
 
+// dir made absolute, without a trailing separator.
+std::filesystem::path absolute_dir(const std::string& dir) {
+  std::filesystem::path p = std::filesystem::absolute(dir).lexically_normal();
+  return p.has_filename() ? p : p.parent_path();
+}
+
+// The connection to opts.page_server, the image begun there, or null without one.
+std::unique_ptr<ImageSender> connect_page_server(const DumpOptions& opts) {
+  if (!opts.page_server) return nullptr;
+  return std::make_unique<ImageSender>(*opts.page_server, opts.tls,
+                                       absolute_dir(opts.dir).filename().string());
+}
+
 nlohmann::json inventory_fields(pid_t pid, const std::string& kind, const Chain& chain,
                                 const DumpOptions& opts) {
   const arch::Arch& a = arch::native_arch();
@@ -794,8 +814,10 @@ nlohmann::json inventory_fields(pid_t pid, const std::string& kind, const Chain&
                            {"kind", kind},
                            {"track", tracking_name(chain.tracking)},
                            {"created_by", "ckpt " CROSSRIG_VERSION}};
-  // Absolute, so that the image can be restored from any working directory.
-  if (chain.parent) fields["parent"] = std::filesystem::absolute(opts.prev_dir).lexically_normal();
+  // Relative to the image's own directory, so that a chain moved together, or received side
+  // by side by a page server, still holds together.
+  if (chain.parent)
+    fields["parent"] = absolute_dir(opts.prev_dir).lexically_relative(absolute_dir(opts.dir));
   return fields;
 }
 
@@ -803,8 +825,8 @@ nlohmann::json inventory_fields(pid_t pid, const std::string& kind, const Chain&
 // of the pages written from now on. A failure puts every process back as it was, without
 // the userfaultfds this pre-dump made.
 DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions& opts,
-                         const Chain& chain) {
-  ImageWriter image(opts.dir);
+                         const Chain& chain, ImageSender* remote) {
+  ImageWriter image(opts.dir, remote);
   DumpResult result;
   result.tracking = chain.tracking;
   std::vector<std::unique_ptr<Session>> sessions;
@@ -816,6 +838,7 @@ DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions&
     }
     enter_phase("commit");
     image.commit(inventory_fields(opts.pid, "pre-dump", chain, opts));
+    if (remote != nullptr) result.page_server_path = remote->landed();
   } catch (...) {
     // Closing a tracking userfaultfd ends its write-protection too.
     std::size_t held = 0;
@@ -848,10 +871,12 @@ DumpResult dump(const DumpOptions& opts) {
   }
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
   const Chain chain = open_chain(opts);
+  // Before any process is touched: a page server that refuses us fails the dump here.
+  const std::unique_ptr<ImageSender> remote = connect_page_server(opts);
   auto tree = collect_tree(pid);
   if (tree.front().zombie)
     throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
-  if (opts.pre_dump) return pre_dump_tree(tree, opts, chain);
+  if (opts.pre_dump) return pre_dump_tree(tree, opts, chain, remote.get());
   std::vector<pid_t> live;
   std::set<pid_t> members;
   check_groups(tree);
@@ -885,7 +910,7 @@ DumpResult dump(const DumpOptions& opts) {
   if (!opts.shell_job) refuse_foreign_terminals(live, members);
   refuse_spu_contexts(live);
 
-  ImageWriter image(opts.dir);
+  ImageWriter image(opts.dir, remote.get());
   DumpResult result;
   // Sessions put every process back if anything below fails.
   std::vector<std::unique_ptr<Session>> sessions;
@@ -931,6 +956,7 @@ DumpResult dump(const DumpOptions& opts) {
   image.write_json("tree.json", {{"root", pid}, {"processes", procs}, {"namespaces", namespaces}});
   enter_phase("commit");
   image.commit(inventory_fields(pid, "dump", chain, opts));
+  if (remote) result.page_server_path = remote->landed();
   result.tracking = chain.tracking;
   if (!opts.leave_running) files.let_connections_die();
   for (auto& s : sessions) {

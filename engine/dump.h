@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "common/host_port.h"
+#include "common/tls.h"
 #include "engine/dirty_pages.h"
 
 namespace crossrig::engine {
@@ -30,6 +32,11 @@ struct DumpOptions {
   std::string prev_dir;
   /// How written pages are found; without it the chain's, or the best the kernel offers.
   std::optional<Tracking> track;
+  /// A page server that gets the whole image (named as dir's last component) before dir,
+  /// which then holds all but the pages files.
+  std::optional<HostPort> page_server;
+  /// The certificates of the connection to the page server.
+  TlsConfig tls;
 };
 
 /// Figures a dump reports.
@@ -43,6 +50,8 @@ struct DumpResult {
   std::size_t vmas = 0;
   /// How written pages were found: the tracking the chain uses.
   Tracking tracking = Tracking::kHash;
+  /// Where the page server put the image (its host's path), with --page-server.
+  std::string page_server_path;
 };
 
 /// Dumps the process into opts.dir. Without opts.shell_job a task holding a terminal of a

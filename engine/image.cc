@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +15,7 @@
 
 #include "common/hex.h"
 #include "engine/ckpt_error.h"
+#include "engine/image_transfer.h"
 
 namespace crossrig::engine {
 
@@ -103,6 +105,9 @@ nlohmann::json verify_inventory(const std::string& text) {
 PagesWriter::PagesWriter(UniqueFd fd, std::string name, std::string path)
     : fd_(std::move(fd)), name_(std::move(name)), path_(std::move(path)) {}
 
+PagesWriter::PagesWriter(ImageSender& remote, std::string name)
+    : remote_(&remote), name_(name), path_(remote.server() + ":" + name) {}
+
 void PagesWriter::pwrite_whole(std::uint64_t offset, std::span<const std::uint8_t> bytes) {
   for (std::size_t done = 0; done < bytes.size();) {
     ssize_t n = ::pwrite(fd_.get(), bytes.data() + done, bytes.size() - done,
@@ -115,7 +120,11 @@ void PagesWriter::pwrite_whole(std::uint64_t offset, std::span<const std::uint8_
 
 void PagesWriter::append(std::span<const std::uint8_t> bytes) {
   if (hashed_ != size_) throw std::logic_error("PagesWriter::append before hashing " + name_);
-  pwrite_whole(size_, bytes);
+  if (remote_) {
+    remote_->write(bytes);
+  } else {
+    pwrite_whole(size_, bytes);
+  }
   hash(bytes);
   size_ += bytes.size();
   hashed_ = size_;
@@ -169,14 +178,21 @@ void PagesWriter::hash(std::span<const std::uint8_t> bytes) {
 
 FileSum PagesWriter::finish() {
   if (hashed_ != size_) throw std::logic_error("PagesWriter::finish before hashing " + name_);
-  if (::fsync(fd_.get()) != 0 && errno != EINVAL) throw_errno("syncing image file " + name_);
+  if (remote_) {
+    remote_->end_file();
+  } else if (::fsync(fd_.get()) != 0 && errno != EINVAL) {
+    throw_errno("syncing image file " + name_);
+  }
   fd_.reset();
   if (hashed_ % kChunkBytes != 0) chunks_.push_back(chunk_.digest());
   return {"xxh3", xxh3_hex(hash_.digest()), size_, std::move(chunks_)};
 }
 
-ImageWriter::ImageWriter(std::string dir)
-    : dir_(std::move(dir)), tmp_(dir_ + ".tmp-" + std::to_string(::getpid())) {
+ImageWriter::ImageWriter(std::string dir, ImageSender* remote)
+    : dir_(std::move(dir)), remote_(remote) {
+  // Numbered too: a page server receives several images at once.
+  static std::atomic<unsigned> serial{0};
+  tmp_ = dir_ + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(serial++);
   std::error_code ec;
   if (fs::exists(dir_) && !fs::is_empty(dir_, ec))
     throw CkptError(CkptError::kUsage, "image directory " + dir_ + " exists and is not empty");
@@ -190,15 +206,23 @@ ImageWriter::~ImageWriter() {
   fs::remove_all(tmp_, ec);
 }
 
-void ImageWriter::write_json(const std::string& name, const nlohmann::json& doc) {
-  std::string text = doc.dump(1);
+void ImageWriter::write_text(const std::string& name, std::span<const std::uint8_t> text) {
   UniqueFd fd(::open((tmp_ + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) throw_errno("creating image file " + name);
-  write_whole(fd.get(), as_bytes(text), name);
-  files_[name] = {"sha256", sha256_hex(as_bytes(text)), text.size(), {}};
+  write_whole(fd.get(), text, name);
+  files_[name] = {"sha256", sha256_hex(text), text.size(), {}};
 }
 
-PagesWriter ImageWriter::open_pages(const std::string& name) {
+void ImageWriter::write_json(const std::string& name, const nlohmann::json& doc) {
+  write_text(name, as_bytes(doc.dump(1)));
+}
+
+PagesWriter ImageWriter::open_pages(const std::string& name, Where where) {
+  if (where == Where::kPageServerOnly && remote_ != nullptr) {
+    remote_->begin_file(name, "xxh3");
+    remote_only_.insert(name);
+    return PagesWriter(*remote_, name);
+  }
   std::string path = fs::absolute(tmp_ + "/" + name).string();
   UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600));
   if (!fd) throw_errno("creating image file " + name);
@@ -210,13 +234,29 @@ void ImageWriter::add_pages(const std::string& name, PagesWriter& pages) {
 }
 
 void ImageWriter::commit(nlohmann::json inventory_fields) {
-  write_json("inventory.json", make_inventory(std::move(inventory_fields), files_));
+  const std::string inventory = make_inventory(std::move(inventory_fields), files_).dump(1);
+  if (remote_ != nullptr) {
+    for (const auto& [name, sum] : files_) {
+      if (!remote_only_.contains(name)) remote_->send_file(name, sum.algo, tmp_ + "/" + name);
+    }
+    remote_->finish(inventory);
+  }
+  write_text("inventory.json", as_bytes(inventory));
+  rename_into_place();
+}
+
+void ImageWriter::commit_received(std::span<const std::uint8_t> inventory_text) {
+  write_text("inventory.json", inventory_text);
+  rename_into_place();
+}
+
+void ImageWriter::rename_into_place() {
   files_.erase("inventory.json");
   if (::rename(tmp_.c_str(), dir_.c_str()) != 0) throw_errno("renaming " + tmp_ + " to " + dir_);
   committed_ = true;
 }
 
-ImageReader::ImageReader(std::string dir) : dir_(std::move(dir)) {
+ImageReader::ImageReader(std::string dir, Contents contents) : dir_(std::move(dir)) {
   if (!fs::is_directory(dir_))
     throw CkptError(CkptError::kBadImage, "image directory " + dir_ + " does not exist");
   inventory_ = verify_inventory(slurp(dir_ + "/inventory.json"));
@@ -225,8 +265,16 @@ ImageReader::ImageReader(std::string dir) : dir_(std::move(dir)) {
       throw CkptError(CkptError::kBadImage, "inventory names a file outside the image: " + name);
     std::error_code ec;
     auto size = fs::file_size(dir_ + "/" + name, ec);
+    const bool pages = name.starts_with("pages-");
+    if (ec == std::errc::no_such_file_or_directory && pages && contents == Contents::kMetadataOnly)
+      continue;
     if (ec || size != entry.value("size", std::uint64_t{0}))
-      throw CkptError(CkptError::kBadImage, "image file " + name + " is missing or truncated");
+      throw CkptError(CkptError::kBadImage,
+                      "image file " + name + " is missing or truncated" +
+                          (ec && pages ? " (an image dumped with --page-server keeps its pages "
+                                         "only on the page server: restore from the server's "
+                                         "copy)"
+                                       : ""));
   }
 }
 

@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -14,6 +15,8 @@
 #include "engine/page_hash.h"
 
 namespace crossrig::engine {
+
+class ImageSender;
 
 /// Version of the image layout; restore refuses any other. 2 added per-thread credentials and
 /// seccomp filters to core files; 3 moved open file descriptions into files.json, shared by
@@ -56,6 +59,9 @@ nlohmann::json verify_inventory(const std::string& text);
 class PagesWriter {
  public:
   PagesWriter(UniqueFd fd, std::string name, std::string path);
+  /// A file that only a page server gets: append() sends its bytes there, and there is no
+  /// fd to hand to another writer.
+  PagesWriter(ImageSender& remote, std::string name);
   /// Appends bytes; throws naming the file on a short write (full disk). Every reserved
   /// range must have been hashed.
   void append(std::span<const std::uint8_t> bytes);
@@ -66,13 +72,14 @@ class PagesWriter {
   /// Hashes the reserved bytes up to end, which their writer has written.
   void hash_written(std::uint64_t end);
   std::uint64_t size() const { return size_; }
-  /// The open file, to hand to another writer.
+  /// The open file, to hand to another writer; -1 for a file sent to a page server.
   int fd() const { return fd_.get(); }
   const std::string& path() const { return path_; }
   FileSum finish();
 
  private:
   UniqueFd fd_;
+  ImageSender* remote_ = nullptr;
   std::string name_, path_;
   void pwrite_whole(std::uint64_t offset, std::span<const std::uint8_t> bytes);
   void hash(std::span<const std::uint8_t> bytes);
@@ -83,28 +90,48 @@ class PagesWriter {
   std::vector<std::uint8_t> buf_;
 };
 
-/// Writes an image into DIR.tmp-PID and renames it to DIR on commit(); removes it otherwise.
+/// Writes an image into DIR.tmp-PID-N and renames it to DIR on commit(); removes it otherwise.
+/// With a page server, the server gets every file and the local directory every file but
+/// those opened kPageServerOnly: the server's copy is committed before the local one.
 class ImageWriter {
  public:
-  explicit ImageWriter(std::string dir);
+  explicit ImageWriter(std::string dir, ImageSender* remote = nullptr);
   ~ImageWriter();
   void write_json(const std::string& name, const nlohmann::json& doc);
-  PagesWriter open_pages(const std::string& name);
+  /// Where a file opened with open_pages goes.
+  enum class Where {
+    kHere,            ///< Into the directory (and to the page server at commit, if any).
+    kPageServerOnly,  ///< Straight to the page server if there is one, else as kHere.
+  };
+  PagesWriter open_pages(const std::string& name, Where where = Where::kHere);
   void add_pages(const std::string& name, PagesWriter& pages);
-  /// Writes inventory.json with the given fields and renames the directory into place.
+  /// Writes inventory.json with the given fields, sends the image to the page server and
+  /// waits for its commit, and renames the directory into place.
   void commit(nlohmann::json inventory_fields);
+  /// Commits an image received from elsewhere: inventory.json is written as it came (the
+  /// caller checked that it lists the files written, with their checksums).
+  void commit_received(std::span<const std::uint8_t> inventory_text);
 
  private:
+  void write_text(const std::string& name, std::span<const std::uint8_t> text);
+  void rename_into_place();
   std::string dir_, tmp_;
+  ImageSender* remote_;
   bool committed_ = false;
   std::map<std::string, FileSum> files_;
+  std::set<std::string> remote_only_;
 };
 
 /// A validated image directory: inventory seal and every metadata checksum checked on open.
 class ImageReader {
  public:
+  /// Which files must be there.
+  enum class Contents {
+    kWhole,         ///< Every file the inventory lists, to restore from.
+    kMetadataOnly,  ///< All but the pages files, which a dump with --page-server sent away.
+  };
   /// Opens and validates DIR; throws kBadImage naming what is wrong.
-  explicit ImageReader(std::string dir);
+  explicit ImageReader(std::string dir, Contents contents = Contents::kWhole);
   const nlohmann::json& inventory() const { return inventory_; }
   /// Whether the image holds a file of that name.
   bool has(const std::string& name) const { return inventory_.at("files").contains(name); }

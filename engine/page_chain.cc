@@ -1,6 +1,7 @@
 #include "engine/page_chain.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "arch/arch.h"
 #include "engine/ckpt_error.h"
@@ -47,6 +48,13 @@ std::vector<PagemapEntry> take(std::vector<PagemapEntry>& wanted,
 
 }  // namespace
 
+std::string parent_dir(const std::string& dir, const nlohmann::json& inventory) {
+  const std::string parent = inventory.value("parent", "");
+  // Relative to the image's own directory since format 9's chains; absolute before.
+  if (parent.empty() || parent.starts_with('/')) return parent;
+  return (std::filesystem::path(dir) / parent).lexically_normal().string();
+}
+
 std::vector<PageSource> page_sources(const ImageReader& image, int pid,
                                      const std::vector<PagemapEntry>& pagemap, int max_depth) {
   const std::string id = std::to_string(pid);
@@ -59,7 +67,7 @@ std::vector<PageSource> page_sources(const ImageReader& image, int pid,
   for (const PagemapEntry& e : pagemap)
     (e.in_parent ? wanted : sources[0].runs).push_back(e);
   std::string dir = image.dir();
-  std::string parent = image.inventory().value("parent", "");
+  std::string parent = parent_dir(dir, image.inventory());
   for (int depth = 0; !wanted.empty(); ++depth) {
     if (parent.empty())
       throw CkptError(CkptError::kBadImage, "image " + dir + " says pages of process " + id +
@@ -86,7 +94,7 @@ std::vector<PageSource> page_sources(const ImageReader& image, int pid,
                                                 ", which does not hold them");
     if (!source.runs.empty()) sources.push_back(std::move(source));
     dir = parent;
-    parent = up.inventory().value("parent", "");
+    parent = parent_dir(dir, up.inventory());
   }
   return sources;
 }

@@ -20,6 +20,10 @@ struct PageSource {
   std::vector<PagemapEntry> runs;
 };
 
+/// The directory of the parent image that the image in dir names in its inventory, or ""
+/// for none. A relative name is relative to dir, so that a chain can move as a whole.
+std::string parent_dir(const std::string& dir, const nlohmann::json& inventory);
+
 /// The sources of the pages image lists for process pid (pagemap): its own pages file for
 /// the runs it holds, then one per parent image holding others. Throws kBadImage when a run
 /// in_parent is in no parent, or the chain is longer than max_depth (a loop).

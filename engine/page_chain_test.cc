@@ -97,5 +97,13 @@ TEST(PageSources, RefusesALoopedChain) {
                CkptError);
 }
 
+TEST(ParentDir, RelativeToTheImageAbsoluteAsItIs) {
+  EXPECT_EQ(parent_dir("/srv/images/img", {{"parent", "../pre-1"}}), "/srv/images/pre-1");
+  EXPECT_EQ(parent_dir("work/img/", {{"parent", "../pre-1"}}), "work/pre-1");
+  // Images written before parents were relative name them absolutely.
+  EXPECT_EQ(parent_dir("/srv/images/img", {{"parent", "/var/ckpt/pre-1"}}), "/var/ckpt/pre-1");
+  EXPECT_EQ(parent_dir("/srv/images/img", nlohmann::json::object()), "");
+}
+
 }  // namespace
 }  // namespace crossrig::engine

@@ -16,6 +16,7 @@ PlugError from_net_error(const NetError& e, const std::string& target) {
       return PlugError(
           PlugError::kUnreachable,
           target + ": the device closed the connection before answering (" + e.what() + ")", true);
+    case NetError::kAuth:  // The plugs' transports speak no TLS.
     case NetError::kOther:
       break;
   }

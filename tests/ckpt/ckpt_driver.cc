@@ -37,8 +37,10 @@
 #include "tests/support/file_text.h"
 
 namespace fs = std::filesystem;
+using crossrig::ckpt_test::expect_pass;
 using crossrig::ckpt_test::fail;
 using crossrig::ckpt_test::live;
+using crossrig::ckpt_test::mappings_and_fds;
 using crossrig::ckpt_test::run;
 using crossrig::ckpt_test::spawn;
 using crossrig::ckpt_test::wait_exit;
@@ -68,16 +70,6 @@ pid_t wait_pidfile(const fs::path& pidfile, pid_t child) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   fail("tracee wrote no pidfile");
-}
-
-void expect_pass(pid_t pid, const fs::path& outfile, const std::string& stage) {
-  kill(pid, SIGTERM);
-  int code = wait_exit(pid);
-  std::string out = file_text(outfile);
-  if (out.rfind("PASS", 0) != 0)
-    fail(stage + ": tracee exited with " + std::to_string(code) +
-         " and reported: " + (out.empty() ? "nothing" : out));
-  fs::remove(outfile);
 }
 
 void restore_and_check(const std::string& ckpt, const fs::path& img, pid_t pid,
@@ -143,21 +135,6 @@ void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pi
          std::to_string(want_rc) + "; log:\n" + file_text(log));
   if (!pid_held && kill(pid, 0) == 0 && waitpid(pid, nullptr, WNOHANG) == 0)
     fail("a failed restore left process " + std::to_string(pid) + " behind");
-}
-
-// What a failed dump must leave as it found it, beyond what the tracee checks itself: the
-// task's mappings and open files (a dump injects a scratch mapping and, while it copies
-// pages, an fd on the image).
-std::string mappings_and_fds(pid_t pid) {
-  fs::path proc = "/proc/" + std::to_string(pid);
-  std::string out = file_text(proc / "maps");
-  std::vector<std::string> fds;
-  for (const auto& e : fs::directory_iterator(proc / "fd"))
-    fds.push_back(e.path().filename().string() + " -> " + fs::read_symlink(e.path()).string());
-  std::sort(fds.begin(), fds.end());
-  for (const std::string& fd : fds)
-    out += "fd " + fd + "\n";
-  return out;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -101,6 +102,28 @@ std::string wait_file(const fs::path& path, const std::string& what) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   fail(what + " never appeared");
+}
+
+void expect_pass(pid_t pid, const fs::path& outfile, const std::string& stage) {
+  kill(pid, SIGTERM);
+  int code = wait_exit(pid);
+  std::string out = test_support::file_text(outfile);
+  if (out.rfind("PASS", 0) != 0)
+    fail(stage + ": tracee exited with " + std::to_string(code) +
+         " and reported: " + (out.empty() ? "nothing" : out));
+  fs::remove(outfile);
+}
+
+std::string mappings_and_fds(pid_t pid) {
+  fs::path proc = "/proc/" + std::to_string(pid);
+  std::string out = test_support::file_text(proc / "maps");
+  std::vector<std::string> fds;
+  for (const auto& e : fs::directory_iterator(proc / "fd"))
+    fds.push_back(e.path().filename().string() + " -> " + fs::read_symlink(e.path()).string());
+  std::sort(fds.begin(), fds.end());
+  for (const std::string& fd : fds)
+    out += "fd " + fd + "\n";
+  return out;
 }
 
 }  // namespace crossrig::ckpt_test

@@ -40,4 +40,13 @@ int run(const std::vector<std::string>& argv, const std::filesystem::path& log);
 /// hanging ctest (fail() names what never appeared).
 std::string wait_file(const std::filesystem::path& path, const std::string& what);
 
+/// Sends SIGTERM to the tracee pid and fails (naming stage) unless it wrote PASS to outfile
+/// and exited; removes outfile.
+void expect_pass(pid_t pid, const std::filesystem::path& outfile, const std::string& stage);
+
+/// What a failed dump must leave as it found it, beyond what the tracee checks itself: the
+/// task's mappings and open files (a dump injects a scratch mapping and, while it copies
+/// pages, an fd on the image).
+std::string mappings_and_fds(pid_t pid);
+
 }  // namespace crossrig::ckpt_test
