@@ -26,7 +26,8 @@ class ImageSender;
 /// ipc-data.img) and attached segments; 7 mount namespaces (mounts.json, mounts-data.img); 8
 /// descriptors in flight in unix sockets' queues; 9 chains of images (pre-dumps, pages held by
 /// the parent image); 10 an XXH3 of every chunk of a page file, so that a part of it can be
-/// checked before use (lazy restore serves pages long before it has read the whole file).
+/// checked before use (lazy restore serves pages long before it has read the whole file), and
+/// the parent named relative to the image's own directory.
 inline constexpr int kImageFormatVersion = 10;
 
 /// The bytes of a page file each chunk checksum covers (the last chunk may be shorter):
