@@ -144,8 +144,15 @@ TlsStream::TlsStream(const TlsContext& ctx, UniqueFd fd, std::string peer, const
   BIO_set_init(bio, 1);
   SSL_set_bio(ssl_, bio, bio);
   const bool server = ctx.role() == TlsContext::Role::kServer;
-  drive([&] { return server ? SSL_accept(ssl_) : SSL_connect(ssl_); }, deadline,
-        "in the TLS handshake", false);
+  try {
+    drive([&] { return server ? SSL_accept(ssl_) : SSL_connect(ssl_); }, deadline,
+          "in the TLS handshake", false);
+  } catch (...) {
+    // A constructor that throws runs no destructor.
+    SSL_free(ssl_);
+    ssl_ = nullptr;
+    throw;
+  }
 }
 
 TlsStream::~TlsStream() {
