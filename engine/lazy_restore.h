@@ -27,8 +27,8 @@ namespace crossrig::engine {
 bool may_fill_lazily(const VmaImage& v);
 
 /// Splits the runs of pages source `index` gives: those in mappings that may be filled
-/// lazily go to missing, except the pages listed in eager (those the kernel writes before the
-/// process runs, such as rseq areas); returns the runs to fill now.
+/// lazily go to missing, except the pages listed in eager (those the kernel writes itself,
+/// such as rseq areas and signal frames); returns the runs to fill now.
 std::vector<PagemapEntry> defer_lazy_runs(const PageSource& src, std::size_t index,
                                           const MmImage& mm,
                                           const std::vector<std::uint64_t>& eager,

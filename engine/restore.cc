@@ -691,12 +691,25 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
   // read faults costs one trap per few pages.
   auto files = std::make_shared<PageFiles>(img.pages, lazy == nullptr);
   // The kernel writes a thread's rseq area on every return to user space, injected syscalls
-  // included, long before a server could serve a fault on it.
+  // included, long before a server could serve a fault on it. It also writes a signal frame
+  // below the stack pointer (or on the alternate stack) to deliver a signal; a kernel-mode
+  // fault that a pending signal interrupts fails instead of waiting for the page, and the
+  // thread gets SIGSEGV (threads restored lazily died so on the boards' Linux 6.1).
+  constexpr std::uint64_t kSignalFrameRoom = 64 << 10;
+  const arch::Arch& a = arch::native_arch();
   std::vector<std::uint64_t> eager;
   for (const CoreImage& c : img.cores) {
-    if (c.rseq_ptr == 0) continue;
-    eager.push_back(c.rseq_ptr);
-    eager.push_back(c.rseq_ptr + std::max<std::uint64_t>(c.rseq_size, 1) - 1);
+    if (c.rseq_ptr != 0) {
+      eager.push_back(c.rseq_ptr);
+      eager.push_back(c.rseq_ptr + std::max<std::uint64_t>(c.rseq_size, 1) - 1);
+    }
+    const std::uint64_t sp = regs_from_names(a, c.regs).get(a.sp);
+    for (std::uint64_t at = sp > kSignalFrameRoom ? sp - kSignalFrameRoom : 0; at <= sp; at += ps)
+      eager.push_back(at);
+    if (!(c.altstack_flags & SS_DISABLE)) {
+      for (std::uint64_t at = c.altstack_sp; at < c.altstack_sp + c.altstack_size; at += ps)
+        eager.push_back(at);
+    }
   }
   for (std::size_t i = 0; i < img.pages.size(); ++i) {
     const PageSource& src = img.pages[i];
