@@ -15,8 +15,10 @@
 #include "engine/ckpt_error.h"
 #include "engine/config_file.h"
 #include "engine/dump.h"
+#include "engine/migrate.h"
 #include "engine/page_server.h"
 #include "engine/phase.h"
+#include "engine/receive.h"
 #include "engine/restore.h"
 #include "engine/show.h"
 
@@ -33,6 +35,8 @@ constexpr const char* kUsage =
     "  page-server --listen ADDR:PORT -D DIR      receive images over mutually authenticated\n"
     "                                             TLS into DIR/NAME\n"
     "  restore  -D DIR [-d] [--lazy-pages]        restore it with the same PID\n"
+    "  migrate  -t PID --to HOST:PORT [--lazy]    move it, running, to `ckpt receive` there\n"
+    "  receive  --listen ADDR:PORT -D DIR         take one migrated process and run it\n"
     "  show     DIR [--json]                      decode an image\n"
     "  check    [--json]                          what this kernel supports\n"
     "`ckpt <command> --help` lists a command's options. Exit codes: 0 success, 1 internal\n"
@@ -282,7 +286,8 @@ int cmd_restore(const std::vector<std::string>& args) {
                    vm.count("manage-cgroups")
                        ? parse_cgroup_mode(vm["manage-cgroups"].as<std::string>())
                        : CgroupMode::kIgnore,
-                   vm.count("lazy-pages") > 0};
+                   vm.count("lazy-pages") > 0,
+                   {}};
   return restore(o);
 }
 
@@ -353,6 +358,149 @@ int cmd_page_server(const std::vector<std::string>& args) {
   return o.once && committed == 0 ? CkptError::kSystem : 0;
 }
 
+int cmd_migrate(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt migrate options");
+  desc.add_options()("help,h", "show this help")("tree,t", po::value<int>(),
+                                                 "PID of the process tree to migrate")(
+      "to", po::value<std::string>()->value_name("HOST:PORT"),
+      "where `ckpt receive --listen` waits for it")(
+      "iterations", po::value<unsigned>()->default_value(10)->value_name("N"),
+      "at most N pre-copy rounds while the tree runs (0: freeze at once)")(
+      "goal", po::value<double>()->default_value(5)->value_name("PCT"),
+      "end pre-copy once a round finds fewer than PCT percent of the pages written since the "
+      "round before")("lazy",
+                      "the destination runs the tree before its memory is in and fills it in "
+                      "the background (restore --lazy-pages)")(
+      "work-dir", po::value<std::string>()->value_name("DIR"),
+      "keep the rounds' metadata here (default: a temporary directory, removed)")(
+      "track", po::value<std::string>()->value_name("HOW")->default_value("auto"),
+      "how written pages are found (see ckpt pre-dump --help)")(
+      "json", "print a summary as JSON on stdout")("log-file,o", po::value<std::string>(),
+                                                   "append messages to this file");
+  add_tls_options(desc);
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout
+        << "usage: ckpt migrate -t PID --to HOST:PORT [--iterations N] [--goal PCT] [--lazy]\n"
+           "Moves a running process tree to `ckpt receive` on another host, over TLS 1.3 where\n"
+           "both ends present a certificate of the CA the other trusts. Memory is copied while\n"
+           "the tree runs (pre-copy rounds), then the tree is frozen, what changed is sent, the\n"
+           "destination restores it with the same PIDs and holds it, and both sides commit:\n"
+           "the tree runs there and is killed here. Until the commit every failure (refusal,\n"
+           "lost link, the destination dying) leaves the tree running here as before. After\n"
+           "it, a lost link or destination makes the tree run on here; if this ckpt dies, the\n"
+           "tree here dies with it and runs on the destination. With --lazy the tree runs\n"
+           "there before its memory is in, which the destination fills from the images it\n"
+           "received. Exit status 0: the tree runs on the destination.\n"
+        << desc;
+    return 0;
+  }
+  redirect_log(vm);
+  if (!vm.count("tree") || !vm.count("to"))
+    throw CkptError(CkptError::kUsage,
+                    "migrate needs -t PID and --to HOST:PORT (see ckpt migrate --help)");
+  MigrateOptions o;
+  o.pid = vm["tree"].as<int>();
+  o.to = host_port_option(vm, "to");
+  if (o.to.port == 0) throw CkptError(CkptError::kUsage, "--to needs HOST:PORT, with the port");
+  o.tls = tls_config(vm);
+  o.iterations = vm["iterations"].as<unsigned>();
+  o.goal_percent = vm["goal"].as<double>();
+  o.lazy = vm.count("lazy") > 0;
+  if (vm.count("work-dir")) o.work_dir = vm["work-dir"].as<std::string>();
+  if (const std::string t = vm["track"].as<std::string>(); t != "auto") o.track = parse_tracking(t);
+  const MigrateResult r =
+      migrate(o, [](const std::string& line) { std::cerr << "ckpt migrate: " << line << "\n"; });
+  if (vm.count("json")) {
+    nlohmann::json rounds = nlohmann::json::array();
+    for (const MigrateRound& x : r.rounds)
+      rounds.push_back(
+          {{"bytes", x.bytes}, {"dirty_percent", x.dirty_percent}, {"seconds", x.seconds}});
+    std::cout << nlohmann::json{{"pid", o.pid},
+                                {"to", crossrig::format_host_port(o.to)},
+                                {"rounds", rounds},
+                                {"final_bytes", r.final_bytes},
+                                {"downtime_ms", r.downtime_ms},
+                                {"total_ms", r.total_ms},
+                                {"track", tracking_name(r.tracking)},
+                                {"lazy", o.lazy}}
+                     .dump()
+              << "\n";
+  }
+  return 0;
+}
+
+int cmd_receive(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt receive options");
+  desc.add_options()("help,h", "show this help")(
+      "listen", po::value<std::string>()->value_name("ADDR:PORT"),
+      "address and port to listen on (port 0: any free one, printed)")(
+      "images-dir,D", po::value<std::string>(),
+      "directory (made if missing) that receives the migration's images as DIR/pre-1 ... "
+      "DIR/dump")("timeout", po::value<unsigned>()->default_value(60)->value_name("SECONDS"),
+                  "a source silent for this long, or this slow to send one message or to "
+                  "finish the TLS handshake, fails the migration")(
+      "pidfile", po::value<std::string>(), "write the restored PID to this file")(
+      "json", "print JSON lines: listening, each refused client, the outcome")(
+      "log-file,o", po::value<std::string>(), "append messages to this file");
+  add_tls_options(desc);
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << "usage: ckpt receive --listen ADDR:PORT -D DIR\n"
+                 "Waits for one `ckpt migrate`, restores its tree with the same PIDs (which must\n"
+                 "be free here) and lets it run once the source has given up its copy, then\n"
+                 "exits 0, leaving the tree running. Clients without a certificate of the CA\n"
+                 "this host trusts are refused and waited past. A migration that fails leaves no\n"
+                 "process and removes its images (exit 5); after the commit the images stay,\n"
+                 "and with a lazy migration are read until all pages are in. The tree is\n"
+                 "receive's child until receive exits: run it under a reaper (init, systemd).\n"
+              << desc;
+    return 0;
+  }
+  redirect_log(vm);
+  if (!vm.count("listen") || !vm.count("images-dir"))
+    throw CkptError(CkptError::kUsage,
+                    "receive needs --listen ADDR:PORT and -D DIR (see ckpt receive --help)");
+  ReceiveOptions o;
+  o.listen = host_port_option(vm, "listen");
+  o.dir = vm["images-dir"].as<std::string>();
+  o.tls = tls_config(vm);
+  o.timeout = std::chrono::seconds(std::max(1u, vm["timeout"].as<unsigned>()));
+  if (vm.count("pidfile")) o.pidfile = vm["pidfile"].as<std::string>();
+  const bool json = vm.count("json") > 0;
+  Receiver receiver(o);
+  const std::string where = crossrig::format_host_port({o.listen.host, receiver.port()});
+  if (json) {
+    std::cout << nlohmann::json{{"listening", where}, {"dir", o.dir}}.dump() << std::endl;
+  } else {
+    std::cout << "listening on " << where << ", images go to " << o.dir << std::endl;
+  }
+  const ReceiveResult r = receiver.run([&](const std::string& peer, const std::string& why) {
+    if (json) {
+      std::cout << nlohmann::json{{"refused", peer}, {"error", why}}.dump() << std::endl;
+    } else {
+      std::cerr << "ckpt receive: refused " << peer << ": " << why << std::endl;
+    }
+  });
+  if (json) {
+    nlohmann::json out = {{"migrated", r.migrated}, {"peer", r.peer},  {"subject", r.subject},
+                          {"dir", o.dir},           {"lazy", r.lazy},  {"images", r.images},
+                          {"bytes", r.bytes},       {"error", r.error}};
+    if (r.migrated) out["pid"] = r.pid;
+    std::cout << out.dump() << std::endl;
+  } else if (r.migrated) {
+    std::cout << "process " << r.pid << " migrated from " << r.peer << " (" << r.subject
+              << ") runs here" << (r.lazy ? ", its memory filled in the background" : "")
+              << std::endl;
+  } else {
+    std::cerr << "ckpt receive: the migration from " << r.peer << " failed: " << r.error
+              << (r.committed ? "; its images stay in " + o.dir
+                              : "; the process runs on at the source")
+              << std::endl;
+  }
+  return r.migrated ? 0 : CkptError::kSystem;
+}
+
 int cmd_show(const std::vector<std::string>& args) {
   po::options_description desc("ckpt show options");
   desc.add_options()("help,h", "show this help")("images-dir,D", po::value<std::string>(),
@@ -413,6 +561,8 @@ int main(int argc, char** argv) {
     if (cmd == "restore") return cmd_restore(args);
     if (cmd == "show") return cmd_show(args);
     if (cmd == "page-server") return cmd_page_server(args);
+    if (cmd == "migrate") return cmd_migrate(args);
+    if (cmd == "receive") return cmd_receive(args);
     if (cmd == "check") return cmd_check(args);
     std::cerr << "ckpt: unknown command '" << cmd << "'\n" << kUsage;
     return 2;

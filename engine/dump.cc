@@ -170,6 +170,32 @@ class Session {
     task_fd_ = -1;
   }
 
+  /// Puts every thread back as it was found, still held: if ckpt dies now, the task runs on
+  /// as before.
+  void settle() {
+    try {
+      if (!insn_.null()) {
+        close_in_task();
+        unmap_scratch();
+      }
+    } catch (const std::exception&) {
+      // The task died under us; nothing is left to put back.
+    }
+    for (Held& h : held_) {
+      try {
+        arch::Regs regs = h.orig;
+        regs.arch().restart_fixup(regs, arch::RestartTarget::kSameTask);
+        h.t.set_regs(regs);
+        h.t.set_sigmask(h.mask);
+      } catch (const std::exception&) {
+        // This thread exited meanwhile.
+      }
+    }
+  }
+  void die_with_ckpt(bool on) {
+    for (Held& h : held_)
+      h.t.die_with_tracer(on);
+  }
   /// Lets the task go on running as before.
   void resume() {
     put_back();
@@ -202,20 +228,9 @@ class Session {
     held_.push_back({std::move(t), std::move(regs), mask, mode == 2});
   }
   void put_back() {
-    try {
-      if (!insn_.null()) {
-        close_in_task();
-        unmap_scratch();
-      }
-    } catch (const std::exception&) {
-      // The task died under us; nothing is left to put back.
-    }
+    settle();
     for (Held& h : held_) {
       try {
-        arch::Regs regs = h.orig;
-        regs.arch().restart_fixup(regs, arch::RestartTarget::kSameTask);
-        h.t.set_regs(regs);
-        h.t.set_sigmask(h.mask);
         h.t.detach();
       } catch (const std::exception&) {
         // This thread exited meanwhile.
@@ -801,6 +816,16 @@ std::unique_ptr<ImageSender> connect_page_server(const DumpOptions& opts) {
                                        absolute_dir(opts.dir).filename().string());
 }
 
+// Where the image goes besides opts.dir, begun there: opts.sender or the page server.
+ImageSender* begin_remote(const DumpOptions& opts, std::unique_ptr<ImageSender>& own) {
+  if (opts.sender == nullptr) {
+    own = connect_page_server(opts);
+    return own.get();
+  }
+  opts.sender->begin(absolute_dir(opts.dir).filename().string());
+  return opts.sender;
+}
+
 nlohmann::json inventory_fields(pid_t pid, const std::string& kind, const Chain& chain,
                                 const DumpOptions& opts) {
   const arch::Arch& a = arch::native_arch();
@@ -872,11 +897,12 @@ DumpResult dump(const DumpOptions& opts) {
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
   const Chain chain = open_chain(opts);
   // Before any process is touched: a page server that refuses us fails the dump here.
-  const std::unique_ptr<ImageSender> remote = connect_page_server(opts);
+  std::unique_ptr<ImageSender> own_sender;
+  ImageSender* const remote = begin_remote(opts, own_sender);
   auto tree = collect_tree(pid);
   if (tree.front().zombie)
     throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
-  if (opts.pre_dump) return pre_dump_tree(tree, opts, chain, remote.get());
+  if (opts.pre_dump) return pre_dump_tree(tree, opts, chain, remote);
   std::vector<pid_t> live;
   std::set<pid_t> members;
   check_groups(tree);
@@ -910,7 +936,7 @@ DumpResult dump(const DumpOptions& opts) {
   if (!opts.shell_job) refuse_foreign_terminals(live, members);
   refuse_spu_contexts(live);
 
-  ImageWriter image(opts.dir, remote.get());
+  ImageWriter image(opts.dir, remote);
   DumpResult result;
   // Sessions put every process back if anything below fails.
   std::vector<std::unique_ptr<Session>> sessions;
@@ -927,8 +953,9 @@ DumpResult dump(const DumpOptions& opts) {
                        {"exit_code", stat.number(52)}});
       continue;
     }
+    // A process that may run on after the dump leaves the pre-dumps' tracking behind.
     sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid, chain,
-                                    opts.leave_running));
+                                    opts.leave_running || opts.decide));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
@@ -958,12 +985,23 @@ DumpResult dump(const DumpOptions& opts) {
   image.commit(inventory_fields(pid, "dump", chain, opts));
   if (remote) result.page_server_path = remote->landed();
   result.tracking = chain.tracking;
-  if (!opts.leave_running) files.let_connections_die();
+  bool kill = !opts.leave_running;
+  if (opts.decide) {
+    enter_phase("decide");
+    for (auto& s : sessions)
+      s->settle();
+    HeldTree held{[&](bool on) {
+      for (auto& s : sessions)
+        s->die_with_ckpt(on);
+    }};
+    kill = opts.decide(result, held);
+  }
+  if (kill) files.let_connections_die();
   for (auto& s : sessions) {
-    if (opts.leave_running) {
-      s->resume();
-    } else {
+    if (kill) {
       s->kill();
+    } else {
+      s->resume();
     }
   }
   return result;

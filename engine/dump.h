@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -11,6 +12,16 @@
 #include "engine/dirty_pages.h"
 
 namespace crossrig::engine {
+
+class ImageSender;
+struct DumpResult;
+
+/// The processes of a committed dump while DumpOptions::decide runs: each is put back as it
+/// was, but held stopped. If ckpt dies now they run on, unless told to die with it.
+struct HeldTree {
+  /// Whether the processes die with ckpt (PTRACE_O_EXITKILL) from now on.
+  std::function<void(bool on)> die_with_ckpt;
+};
 
 /// What `ckpt dump` was asked to do.
 struct DumpOptions {
@@ -37,6 +48,12 @@ struct DumpOptions {
   std::optional<HostPort> page_server;
   /// The certificates of the connection to the page server.
   TlsConfig tls;
+  /// A connection the image goes over instead of to page_server: migrate sends every image
+  /// of a migration over one.
+  ImageSender* sender = nullptr;
+  /// Once the image is committed, decides whether the processes are killed (true) or run on,
+  /// instead of leave_running; an exception from it lets them run on and fails the dump.
+  std::function<bool(const DumpResult&, HeldTree&)> decide;
 };
 
 /// Figures a dump reports.

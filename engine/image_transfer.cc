@@ -73,6 +73,12 @@ const char* type_name(MessageType t) {
       return "DONE";
     case MessageType::kError:
       return "ERROR";
+    case MessageType::kRestore:
+      return "RESTORE";
+    case MessageType::kRestored:
+      return "RESTORED";
+    case MessageType::kCommit:
+      return "COMMIT";
   }
   return "?";
 }
@@ -93,9 +99,8 @@ std::vector<std::uint8_t> encode_message(MessageType type, std::span<const std::
 
 std::pair<MessageType, std::uint32_t> decode_header(std::span<const std::uint8_t, kHeaderSize> h) {
   if (h[0] < static_cast<std::uint8_t>(MessageType::kHello) ||
-      h[0] > static_cast<std::uint8_t>(MessageType::kError))
-    throw ProtocolError("unknown message type " + std::to_string(h[0]) +
-                        " (not a crossrig page-server client?)");
+      h[0] > static_cast<std::uint8_t>(MessageType::kCommit))
+    throw ProtocolError("unknown message type " + std::to_string(h[0]) + " (not a ckpt peer?)");
   const std::uint32_t len = (std::uint32_t{h[1]} << 24) | (std::uint32_t{h[2]} << 16) |
                             (std::uint32_t{h[3]} << 8) | std::uint32_t{h[4]};
   const auto type = static_cast<MessageType>(h[0]);
@@ -103,6 +108,15 @@ std::pair<MessageType, std::uint32_t> decode_header(std::span<const std::uint8_t
     throw ProtocolError(std::string(type_name(type)) + " message of " + std::to_string(len) +
                         " bytes, more than the limit of " + std::to_string(kMaxPayload));
   return {type, len};
+}
+
+Message read_message(TlsStream& stream, const Deadline& deadline) {
+  std::array<std::uint8_t, kHeaderSize> h;
+  stream.read_exact(h, deadline);
+  const auto [type, len] = decode_header(h);
+  Message m{type, std::vector<std::uint8_t>(len)};
+  stream.read_exact(m.payload, deadline);
+  return m;
 }
 
 void check_component(const std::string& name, const char* what) {
@@ -140,7 +154,14 @@ std::string parse_text(std::span<const std::uint8_t> payload, const char* key) {
 // ---- The client ----
 
 ImageSender::ImageSender(const HostPort& server, const TlsConfig& tls, const std::string& name)
-    : server_(format_host_port(server)) {
+    : ImageSender(server, tls,
+                  ServerRole{"page server",
+                             "start `ckpt page-server --listen` there, or fix --page-server"}) {
+  begin(name);
+}
+
+ImageSender::ImageSender(const HostPort& server, const TlsConfig& tls, ServerRole role)
+    : server_(format_host_port(server)), role_(std::move(role)) {
   guarded("connecting", [&] {
     std::optional<TlsContext> ctx;
     try {
@@ -152,9 +173,28 @@ ImageSender::ImageSender(const HostPort& server, const TlsConfig& tls, const std
     stream_.emplace(*ctx, connect_tcp(server, deadline), server_, deadline);
     send(MessageType::kHello, json_payload({{"protocol", kTransferProtocol}}));
     expect_reply(MessageType::kReady, "HELLO");
+  });
+}
+
+void ImageSender::begin(const std::string& name) {
+  guarded("beginning an image", [&] {
     send(MessageType::kBegin,
          json_payload({{"name", name}, {"format_version", kImageFormatVersion}}));
     expect_reply(MessageType::kReady, "BEGIN");
+  });
+}
+
+void ImageSender::tell(MessageType type, std::span<const std::uint8_t> payload, const char* doing) {
+  guarded(doing, [&] { send(type, payload); });
+}
+
+Message ImageSender::await(MessageType reply, std::chrono::milliseconds budget, const char* doing) {
+  return guarded(doing, [&] {
+    Message m = receive(budget);
+    if (m.type != reply)
+      throw ProtocolError(std::string("sent ") + type_name(m.type) + " instead of " +
+                          type_name(reply));
+    return m;
   });
 }
 
@@ -165,9 +205,9 @@ auto ImageSender::guarded(const char* doing, F f) -> decltype(f()) {
   try {
     return f();
   } catch (const ProtocolError& e) {
-    throw CkptError(CkptError::kSystem, "page server " + server_ + " (" + doing +
+    throw CkptError(CkptError::kSystem, role_.name + " " + server_ + " (" + doing +
                                             ") breaks the transfer protocol: " + e.what() +
-                                            "; is it a ckpt page-server of this version?");
+                                            "; does it run ckpt of this version?");
   } catch (const NetError& e) {
     std::string why = e.what();
     // A server that gave up on us says why before it closes; its word beats "reset by peer".
@@ -182,11 +222,11 @@ auto ImageSender::guarded(const char* doing, F f) -> decltype(f()) {
       }
     }
     throw CkptError(CkptError::kSystem,
-                    "page server " + server_ + " (" + doing + "): " + why +
+                    role_.name + " " + server_ + " (" + doing + "): " + why +
                         (why.find("--tls-cacert") != std::string::npos ? ""
                          : e.kind() == NetError::kUnreachable
-                             ? "; start `ckpt page-server --listen` there, or fix --page-server"
-                             : "; check that `ckpt page-server` runs there and the network"));
+                             ? "; " + role_.hint
+                             : "; check that ckpt still runs there, and the network"));
   }
 }
 
@@ -204,15 +244,10 @@ Message ImageSender::expect_reply(MessageType type, const char* to) {
 }
 
 Message ImageSender::receive(std::chrono::milliseconds budget) {
-  const Deadline deadline(budget);
-  std::array<std::uint8_t, kHeaderSize> h;
-  stream_->read_exact(h, deadline);
-  const auto [type, len] = decode_header(h);
-  Message m{type, std::vector<std::uint8_t>(len)};
-  stream_->read_exact(m.payload, deadline);
+  Message m = read_message(*stream_, Deadline(budget));
   if (m.type == MessageType::kError)
-    throw CkptError(CkptError::kSystem, "page server " + server_ + " refused the image: " +
-                                            parse_text(m.payload, "error"));
+    throw CkptError(CkptError::kSystem,
+                    role_.name + " " + server_ + " refused: " + parse_text(m.payload, "error"));
   return m;
 }
 
@@ -256,7 +291,6 @@ std::string ImageSender::finish(const std::string& inventory_text) {
   return guarded("committing", [&] {
     send(MessageType::kEnd, as_bytes(inventory_text));
     const Message done = expect_reply(MessageType::kDone, "END");
-    stream_->close_notify(Deadline(2s));
     landed_ = parse_text(done.payload, "path");
     return landed_;
   });
@@ -294,7 +328,7 @@ std::optional<Message> ImageReceiver::on_message(const Message& m) {
       return Message{MessageType::kReady, {}};
     }
     case State::kBegin: {
-      expect(MessageType::kBegin, "after HELLO");
+      expect(MessageType::kBegin, "between images");
       const BeginFields f = parse_begin(m.payload);
       if (f.format_version != kImageFormatVersion)
         throw CkptError(CkptError::kUsage, "image format " + std::to_string(f.format_version) +
@@ -346,6 +380,15 @@ std::optional<Message> ImageReceiver::on_message(const Message& m) {
       throw ProtocolError(std::string(type_name(m.type)) + " after the image was committed");
   }
   return std::nullopt;
+}
+
+void ImageReceiver::next_image() {
+  if (state_ != State::kCommitted)
+    throw std::logic_error("ImageReceiver::next_image before commit");
+  impl_.reset();
+  sums_.clear();
+  bytes_ = 0;
+  state_ = State::kBegin;
 }
 
 void ImageReceiver::end_file() {

@@ -42,6 +42,12 @@ enum class MessageType : std::uint8_t {
   kReady = 7,
   kDone = 8,
   kError = 9,
+  // A migration (`ckpt migrate` to `ckpt receive`) after its images: RESTORE names the image
+  // to restore, RESTORED says it is restored and held, COMMIT lets it run there; the last
+  // DONE confirms it runs.
+  kRestore = 10,
+  kRestored = 11,
+  kCommit = 12,
 };
 
 /// One decoded frame.
@@ -67,6 +73,10 @@ inline constexpr std::size_t kHeaderSize = 5;
 /// type or a length above kMaxPayload.
 std::pair<MessageType, std::uint32_t> decode_header(std::span<const std::uint8_t, kHeaderSize> h);
 
+/// Reads one whole message before the deadline: a peer trickling bytes is dropped too.
+/// Throws ProtocolError (see decode_header) or NetError.
+Message read_message(TlsStream& stream, const Deadline& deadline);
+
 /// BEGIN's fields.
 struct BeginFields {
   std::string name;
@@ -89,16 +99,34 @@ FileFields parse_file(std::span<const std::uint8_t> payload);
 /// The message of an ERROR, the path of a DONE.
 std::string parse_text(std::span<const std::uint8_t> payload, const char* key);
 
-/// Sends one image to a page server. Every failure is a CkptError naming the server and what
-/// to do: kUsage for unusable TLS files, kSystem for the network or a refusal by the server.
+/// How an ImageSender names its server in errors, and what to run there.
+struct ServerRole {
+  std::string name;  ///< "page server"
+  std::string hint;  ///< "start `ckpt page-server --listen` there, or fix --page-server"
+};
+
+/// Sends images to a page server or a migration's destination. Every failure is a CkptError
+/// naming the server and what to do: kUsage for unusable TLS files, kSystem for the network
+/// or a refusal by the server.
 class ImageSender {
  public:
   /// Connects, handshakes and begins image name; returns once the server is ready for it,
   /// so that a refused certificate or a taken name fail before anything is dumped.
   ImageSender(const HostPort& server, const TlsConfig& tls, const std::string& name);
+  /// Connects and handshakes only; images follow one by one with begin().
+  ImageSender(const HostPort& server, const TlsConfig& tls, ServerRole role);
   ~ImageSender();
   ImageSender(const ImageSender&) = delete;
   ImageSender& operator=(const ImageSender&) = delete;
+
+  /// Begins the next image once the previous one is finished; returns once the server is
+  /// ready for it.
+  void begin(const std::string& name);
+  /// Sends a control message (doing: what it is for, in errors).
+  void tell(MessageType type, std::span<const std::uint8_t> payload, const char* doing);
+  /// Waits up to budget for the server's next message, which must be of type reply; an
+  /// ERROR is thrown as a CkptError with the server's words.
+  Message await(MessageType reply, std::chrono::milliseconds budget, const char* doing);
 
   /// Starts the next file; algo is the checksum the inventory lists for it.
   void begin_file(const std::string& name, const std::string& algo);
@@ -124,6 +152,7 @@ class ImageSender {
   Message expect_reply(MessageType type, const char* to);
 
   std::string server_, landed_;
+  ServerRole role_;
   std::optional<TlsStream> stream_;
   std::vector<std::uint8_t> frame_;
 };
@@ -144,6 +173,10 @@ class ImageReceiver {
   std::optional<Message> on_message(const Message& m);
   /// Whether the image was committed.
   bool committed() const { return state_ == State::kCommitted; }
+  /// Once committed: makes ready for another image on the same connection (BEGIN).
+  void next_image();
+  /// Between images, where a migration's control messages may come instead of BEGIN.
+  bool between_images() const { return state_ == State::kBegin; }
   /// Where the image lands (root/NAME), once BEGIN named it.
   const std::string& path() const { return path_; }
   std::uint64_t bytes() const { return bytes_; }

@@ -201,3 +201,35 @@ TEST_F(ReceiverTest, ExistingImageIsNotOverwritten) {
 
 }  // namespace
 }  // namespace crossrig::engine
+
+TEST_F(ReceiverTest, ImagesFollowOneAnotherOnOneConnection) {
+  ImageReceiver r(root.string());
+  const auto first = messages("pre-1");
+  for (const Message& m : first)
+    r.on_message(m);
+  ASSERT_TRUE(r.committed());
+  EXPECT_FALSE(r.between_images());
+  EXPECT_THROW(r.on_message(first[1]), ProtocolError) << "BEGIN before next_image()";
+  r.next_image();
+  EXPECT_TRUE(r.between_images());
+  // The second image, without a second HELLO.
+  const auto second = messages("dump");
+  for (std::size_t i = 1; i < second.size(); ++i)
+    r.on_message(second[i]);
+  ASSERT_TRUE(r.committed());
+  EXPECT_EQ(r.path(), (root / "dump").string());
+  EXPECT_EQ(r.files(), 2u) << "counts the last image's files only";
+  for (const char* image : {"pre-1", "dump"})
+    EXPECT_EQ(file_bytes(root / image / "pages-1.img"), file_bytes(source / "pages-1.img"))
+        << image;
+}
+
+TEST_F(ReceiverTest, MigrationMessagesAreRefusedInsideAnImage) {
+  ImageReceiver r(root.string());
+  const auto ms = messages("img");
+  r.on_message(ms[0]);
+  r.on_message(ms[1]);
+  EXPECT_THROW(r.on_message({MessageType::kRestore, json_bytes({{"image", "img"}})}),
+               ProtocolError);
+  EXPECT_THROW(r.on_message({MessageType::kCommit, {}}), ProtocolError);
+}

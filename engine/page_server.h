@@ -14,6 +14,7 @@
 #include "common/host_port.h"
 #include "common/tls.h"
 #include "common/unique_fd.h"
+#include "engine/tls_listener.h"
 
 namespace crossrig::engine {
 
@@ -50,7 +51,7 @@ class PageServer {
   explicit PageServer(PageServerOptions opts);
   ~PageServer();
   /// The port bound (the one asked for, or the kernel's pick for port 0).
-  std::uint16_t port() const { return port_; }
+  std::uint16_t port() const { return listener_->port(); }
   /// Serves until stop() or an interrupt (or the first image, with once); calls report,
   /// from the connection's thread, for every connection that ends. Returns the number of
   /// images committed.
@@ -61,9 +62,7 @@ class PageServer {
  private:
   TransferReport serve(UniqueFd fd, std::string peer) const;
   PageServerOptions opts_;
-  std::unique_ptr<TlsContext> tls_;
-  UniqueFd listener_;
-  std::uint16_t port_ = 0;
+  std::unique_ptr<TlsListener> listener_;
   std::atomic<bool> stop_{false};
 };
 

@@ -24,6 +24,9 @@ void enter_phase(const char* name) {
   }
   // "PHASE:sigint" delivers a real SIGINT to ckpt there, as a user pressing ^C would.
   if (std::string(fault) == std::string(name) + ":sigint") ::raise(SIGINT);
+  // "PHASE:kill" dies there as a crash or the OOM killer would make ckpt die, with no
+  // chance to clean up: what is left must still be consistent.
+  if (std::string(fault) == std::string(name) + ":kill") ::raise(SIGKILL);
 }
 
 }  // namespace crossrig::engine

@@ -55,14 +55,14 @@ int wait_stop(pid_t tid, const std::string& what) {
 }  // namespace
 
 Tracee Tracee::seize(pid_t tid, bool suspend_seccomp) {
-  if (::ptrace(PTRACE_SEIZE, tid, no_addr(),
-               as_data(options(suspend_seccomp) & ~PTRACE_O_EXITKILL)) != 0)
+  const long opts = options(suspend_seccomp) & ~PTRACE_O_EXITKILL;
+  if (::ptrace(PTRACE_SEIZE, tid, no_addr(), as_data(opts)) != 0)
     throw_errno("PTRACE_SEIZE of thread " + std::to_string(tid) +
                 (suspend_seccomp ? " with its seccomp filters suspended (needs CAP_SYS_ADMIN, "
                                    "and ckpt itself must run without seccomp)"
                                  : "") +
                 " (is it traced already, or gone?)");
-  Tracee t(tid);
+  Tracee t(tid, opts);
   if (::ptrace(PTRACE_INTERRUPT, tid, no_addr(), no_addr()) != 0)
     throw_errno("PTRACE_INTERRUPT of thread " + std::to_string(tid));
   for (;;) {
@@ -90,11 +90,12 @@ Tracee Tracee::adopt_stopped_child(pid_t tid, bool suspend_seccomp) {
                     "restored child " + std::to_string(tid) + " did not stop as expected");
   if (::ptrace(PTRACE_SETOPTIONS, tid, no_addr(), as_data(options(suspend_seccomp))) != 0)
     throw_errno("PTRACE_SETOPTIONS on restored child " + std::to_string(tid));
-  return Tracee(tid);
+  return Tracee(tid, options(suspend_seccomp));
 }
 
 Tracee::Tracee(Tracee&& other) noexcept
     : tid_(other.tid_),
+      options_(other.options_),
       group_stop_(other.group_stop_),
       attached_(std::exchange(other.attached_, false)) {}
 
@@ -288,6 +289,13 @@ void Tracee::wait_syscall_exit() {
                                               " instead of at the injected syscall's exit");
     return;
   }
+}
+
+void Tracee::die_with_tracer(bool on) {
+  const long opts = on ? options_ | PTRACE_O_EXITKILL : options_ & ~PTRACE_O_EXITKILL;
+  if (::ptrace(PTRACE_SETOPTIONS, tid_, no_addr(), as_data(opts)) != 0)
+    throw_errno("PTRACE_SETOPTIONS on thread " + std::to_string(tid_));
+  options_ = opts;
 }
 
 void Tracee::detach() {

@@ -67,17 +67,21 @@ class Tracee {
   /// Waits for the syscall started by syscall_start() and returns its raw return value.
   std::int64_t syscall_finish();
 
+  /// Whether the thread is killed if ckpt dies while it is held (PTRACE_O_EXITKILL), which
+  /// seize() leaves off so that a dumped process outlives a killed dump.
+  void die_with_tracer(bool on);
   /// Lets the thread run again (with its current registers).
   void detach();
   /// Kills the whole process and reaps nothing (the parent reaps).
   void kill_process();
 
  private:
-  explicit Tracee(pid_t tid) : tid_(tid) {}
+  Tracee(pid_t tid, long options) : tid_(tid), options_(options) {}
   void wait_syscall_stop(const char* which);
   void wait_syscall_exit();
 
   pid_t tid_ = -1;
+  long options_ = 0;
   int group_stop_ = 0;
   bool attached_ = true;
 };

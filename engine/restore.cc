@@ -1351,6 +1351,7 @@ int restore(const RestoreOptions& opts) {
     files->seal();
   }
   if (img.namespaces.ipc) in_namespace_of(pid, CLONE_NEWIPC, [&] { finish_ipc_objects(img.ipc); });
+  if (opts.before_running) opts.before_running();
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
     f << pid << "\n";

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,6 +21,9 @@ struct RestoreOptions {
   /// Private anonymous memory is left for its first touch, which a server process forked
   /// by restore fills through userfaultfd, copying every other page meanwhile.
   bool lazy_pages = false;
+  /// Called when every process is built and held (each dies if ckpt does), before any runs:
+  /// an exception from it kills them and fails the restore.
+  std::function<void()> before_running;
 };
 
 /// Throws kBadImage, naming both, unless an image with this inventory (of the image

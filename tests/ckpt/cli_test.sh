@@ -13,13 +13,16 @@ expect_rc() { local want=$1; shift; "$@" >out.txt 2>err.txt; local rc=$?
   [ "$rc" = "$want" ] || fail "'$*' exited with $rc, expected $want: $(cat err.txt)"; }
 
 expect_rc 0 "$ckpt" --help
-for cmd in dump restore show check; do
+for cmd in pre-dump dump restore show check page-server migrate receive; do
   expect_rc 0 "$ckpt" $cmd --help
   grep -q -- "--help" out.txt || fail "ckpt $cmd --help lists no options"
 done
 expect_rc 2 "$ckpt" dump
 expect_rc 2 "$ckpt" frobnicate
 expect_rc 2 "$ckpt" dump -t 1 -D x --no-such-option
+expect_rc 2 "$ckpt" migrate -t 1
+expect_rc 2 "$ckpt" migrate -t 1 --to 127.0.0.1
+expect_rc 2 "$ckpt" receive --listen 127.0.0.1:0
 expect_rc 4 "$ckpt" show "$work/none"
 
 # The tracee gets only stdio: inherited pipes would make the dump refuse it.

@@ -1,0 +1,151 @@
+#include "engine/migrate.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+#include "common/hex.h"
+#include "engine/ckpt_error.h"
+#include "engine/dump.h"
+#include "engine/image_transfer.h"
+#include "engine/phase.h"
+
+namespace crossrig::engine {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Restoring a big tree eagerly on a slow board takes a while; the destination answers once
+// the tree is held.
+constexpr auto kRestoreBudget = 10min;
+constexpr auto kCommitBudget = 60s;
+
+// The directory holding the rounds' metadata, removed at the end when it is ours.
+class WorkDir {
+ public:
+  explicit WorkDir(const std::string& given) {
+    if (!given.empty()) {
+      path_ = given;
+      return;
+    }
+    const char* tmp = std::getenv("TMPDIR");
+    std::string tmpl =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ckpt-migrate-XXXXXX";
+    if (::mkdtemp(tmpl.data()) == nullptr) throw_errno("making a work directory like " + tmpl);
+    path_ = tmpl;
+    owned_ = true;
+  }
+  WorkDir(const WorkDir&) = delete;
+  WorkDir& operator=(const WorkDir&) = delete;
+  ~WorkDir() {
+    if (!owned_) return;
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+  bool owned_ = false;
+};
+
+double ms_since(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
+
+std::string mib(std::uint64_t bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1 << 20));
+  return text;
+}
+
+// v with this many decimals.
+std::string decimals(double v, int places) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", places, v);
+  return text;
+}
+
+}  // namespace
+
+MigrateResult migrate(const MigrateOptions& opts,
+                      const std::function<void(const std::string&)>& progress) {
+  const Clock::time_point start = Clock::now();
+  MigrateResult result;
+  const std::string dest = format_host_port(opts.to);
+  // Before the tree is touched: a destination that refuses us fails here.
+  ImageSender sender(opts.to, opts.tls,
+                     ServerRole{"destination", "start `ckpt receive --listen` there, or fix --to"});
+  const WorkDir work(opts.work_dir);
+  std::string prev;
+  for (unsigned round = 1; round <= opts.iterations; ++round) {
+    enter_phase("migrate-round");
+    const Clock::time_point t = Clock::now();
+    DumpOptions o;
+    o.pid = opts.pid;
+    o.dir = work / ("pre-" + std::to_string(round));
+    o.pre_dump = true;
+    o.prev_dir = prev;
+    o.track = opts.track;
+    o.sender = &sender;
+    const DumpResult d = dump(o);
+    MigrateRound r;
+    r.bytes = d.pages_bytes;
+    if (const std::uint64_t present = d.pages_bytes + d.pages_in_parent; round > 1 && present > 0)
+      r.dirty_percent = 100.0 * static_cast<double>(d.pages_bytes) / static_cast<double>(present);
+    r.seconds = ms_since(t) / 1000;
+    result.rounds.push_back(r);
+    result.tracking = d.tracking;
+    prev = o.dir;
+    progress("round " + std::to_string(round) + ": " + mib(r.bytes) + " sent (" +
+             decimals(r.dirty_percent, 1) + "% of memory written) in " +
+             decimals(r.seconds, 2) + " s");
+    if (round > 1 && r.dirty_percent < opts.goal_percent) break;
+  }
+
+  enter_phase("migrate-final");
+  const Clock::time_point freeze = Clock::now();
+  DumpOptions f;
+  f.pid = opts.pid;
+  f.dir = work / "dump";
+  f.prev_dir = prev;
+  f.track = opts.track;
+  f.sender = &sender;
+  f.decide = [&](const DumpResult& d, HeldTree& held) {
+    result.final_bytes = d.pages_bytes;
+    progress("frozen: " + mib(d.pages_bytes) + " sent in " + decimals(ms_since(freeze), 0) +
+             " ms; restoring on " + dest);
+    enter_phase("migrate-restore");
+    const std::string request = nlohmann::json{{"image", "dump"}, {"lazy", opts.lazy}}.dump();
+    sender.tell(MessageType::kRestore, as_bytes(request), "asking it to restore");
+    sender.await(MessageType::kRestored, kRestoreBudget, "restoring");
+    enter_phase("migrate-commit");
+    // From the commit on the destination may run the tree: should we die now, ours must too.
+    held.die_with_ckpt(true);
+    try {
+      sender.tell(MessageType::kCommit, {}, "committing");
+      enter_phase("migrate-committed");
+      sender.await(MessageType::kDone, kCommitBudget, "committing");
+    } catch (...) {
+      // No word that the destination runs it (its copy dies with its ckpt): ours runs on.
+      held.die_with_ckpt(false);
+      throw;
+    }
+    return true;
+  };
+  dump(f);
+  result.downtime_ms = ms_since(freeze);
+  result.total_ms = ms_since(start);
+  progress("running on " + dest + " after " + decimals(result.downtime_ms, 0) +
+           " ms frozen; the copy here is killed");
+  return result;
+}
+
+}  // namespace crossrig::engine
