@@ -1,0 +1,367 @@
+// migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case CASE: a tracee
+// migrated live between two hosts on this machine (two_hosts.h), `ckpt migrate` here and
+// `ckpt receive` in the destination, over TLS with certificates made for the run.
+//   basic, lazy (--lazy), stop_and_copy (--iterations 0), big (1 GiB heap, --lazy), writer (the
+//     writer tracee, 16 MiB of 256 rewritten all along, --iterations 3): migrate exits 0 and
+//     says what it did, the tracee here was killed, the destination runs it with its PID and
+//     it passes its check there, the images are where receive was told to put them and nothing
+//     else is left running there.
+//   refused: a migration with a certificate of another CA fails naming the certificate and
+//     leaves the tracee as it was; receive reports it and keeps listening for the migration
+//     that then succeeds as in basic.
+//   kill:PHASE: the ckpt of one side kills itself entering PHASE (CKPT_FAULT_PHASE), migrate-*
+//     the source's and receive-* the destination's: the tracee survives on exactly one side,
+//     passing its check there, and the failed side is left with no process, and a destination
+//     whose receive saw the failure with no images.
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/test_pki.h"
+#include "tests/ckpt/test_process.h"
+#include "tests/ckpt/two_hosts.h"
+#include "tests/support/file_text.h"
+
+namespace fs = std::filesystem;
+using crossrig::ckpt_test::fail;
+using crossrig::ckpt_test::kDestinationAddress;
+using crossrig::ckpt_test::live;
+using crossrig::ckpt_test::mappings_and_fds;
+using crossrig::ckpt_test::run;
+using crossrig::ckpt_test::spawn;
+using crossrig::ckpt_test::TwoHosts;
+using crossrig::test_support::file_text;
+
+namespace {
+
+// What both commands said, for every failure's message.
+fs::path g_migrate_log, g_receive_log;
+// receive's -D, on tmpfs (the big case's images are 1 GiB), outside the workdir.
+fs::path g_images;
+
+void remove_images() {
+  std::error_code ec;
+  fs::remove_all(g_images, ec);
+}
+
+[[noreturn]] void fail_logged(const std::string& why) {
+  fail(why + "\nckpt migrate said:\n" + file_text(g_migrate_log) + "ckpt receive said:\n" +
+       file_text(g_receive_log));
+}
+
+std::vector<std::string> tls_args(const crossrig::TlsConfig& c) {
+  return {"--tls-cacert", c.cacert, "--tls-cert", c.cert, "--tls-key", c.key};
+}
+
+std::vector<std::string> operator+(std::vector<std::string> a, const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// The tracee, its size and the options of migrate for each case.
+struct Case {
+  bool writer = false;
+  std::string heap_mb = "64";
+  std::vector<std::string> migrate_args;
+};
+
+std::optional<Case> case_named(const std::string& which) {
+  if (which == "basic" || which == "refused") return Case{};
+  if (which == "lazy") return Case{false, "64", {"--lazy"}};
+  if (which == "stop_and_copy") return Case{false, "64", {"--iterations", "0"}};
+  if (which == "big") return Case{false, "1024", {"--lazy"}};
+  if (which == "writer") return Case{true, "256", {"--iterations", "3"}};
+  // Two rounds, so that the fault at the first pre-copy round comes before any image.
+  if (which.starts_with("kill:migrate-") || which.starts_with("kill:receive-"))
+    return Case{false, "64", {"--iterations", "2"}};
+  return std::nullopt;
+}
+
+// The last line of out that is a JSON object with key, waited for: the bound only stops a
+// broken run from hanging ctest. Progress lines between them are text.
+nlohmann::json wait_json(const fs::path& out, const std::string& key, const std::string& who) {
+  for (int i = 0; i < 3000; ++i) {
+    std::istringstream lines(file_text(out));
+    std::optional<nlohmann::json> found;
+    for (std::string line; std::getline(lines, line);) {
+      nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (j.is_object() && j.contains(key)) found = std::move(j);
+    }
+    if (found) return *found;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  fail_logged(who + " printed no JSON line with \"" + key + "\"");
+}
+
+// The exit code of our child pid (128 + the signal that killed it), waited for up to seconds;
+// fails naming what when it runs on.
+int exit_within(pid_t pid, int seconds, const std::string& what) {
+  for (int ms = 0; ms < seconds * 1000; ms += 10) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      live().erase(pid);
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  fail_logged(what + " did not exit within " + std::to_string(seconds) + " s");
+}
+
+bool exited(pid_t pid) {
+  return waitpid(pid, nullptr, WNOHANG) == pid;
+}
+
+void expect_reported_pass(const fs::path& outfile, const std::string& stage) {
+  const std::string out = file_text(outfile);
+  if (!out.starts_with("PASS"))
+    fail_logged(stage + ": the tracee reported " + (out.empty() ? "nothing" : out));
+  fs::remove(outfile);
+}
+
+// The tracee runs here: on SIGTERM it checks itself and exits, unless a side left it stopped.
+void expect_pass_here(pid_t pid, const fs::path& outfile, const std::string& stage) {
+  kill(pid, SIGTERM);
+  exit_within(pid, 60, stage + ": the tracee here, sent SIGTERM,");
+  expect_reported_pass(outfile, stage);
+}
+
+// The destination runs the tracee with its PID: on SIGTERM it checks itself and exits there.
+void expect_pass_there(const TwoHosts& hosts, pid_t pid, const fs::path& outfile,
+                       const std::string& stage) {
+  const pid_t here = hosts.find(pid);
+  if (here == 0) fail_logged(stage + ": the destination runs no process " + std::to_string(pid));
+  kill(here, SIGTERM);
+  for (int i = 0; i < 6000 && hosts.find(pid) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (hosts.find(pid) != 0) fail_logged(stage + ": the migrated tracee did not exit on SIGTERM");
+  expect_reported_pass(outfile, stage);
+}
+
+// Once receive is gone the destination must run nothing but its init: no restored process
+// after a failure, no lazy-pages server once the pages are in (which may take a while).
+void expect_destination_empty(const TwoHosts& hosts, const std::string& stage) {
+  for (int i = 0; i < 6000 && !hosts.processes().empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  std::string left;
+  for (const auto& [there, here] : hosts.processes())
+    left += " " + std::to_string(there) + " (" +
+            file_text("/proc/" + std::to_string(here) + "/comm").substr(0, 15) + ")";
+  if (!left.empty()) fail_logged(stage + ": the destination still runs" + left);
+}
+
+void expect_no_images(const std::string& stage) {
+  if (!fs::exists(g_images)) return;
+  for (const auto& e : fs::directory_iterator(g_images))
+    fail_logged(stage + ": receive left " + e.path().string());
+}
+
+// Starts `ckpt receive` in the destination; returns the pid of the nsenter that runs it (whose
+// exit code is receive's) and the address it listens on.
+std::pair<pid_t, std::string> start_receive(const std::string& ckpt, const TwoHosts& hosts,
+                                            const crossrig::TlsConfig& tls,
+                                            const std::string& fault) {
+  std::vector<std::string> env = {"/usr/bin/env"};
+  if (!fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + fault + ":kill");
+  const pid_t pid =
+      spawn(hosts.inside(env +
+                         std::vector<std::string>{ckpt, "receive", "--listen",
+                                                  std::string(kDestinationAddress) + ":0", "-D",
+                                                  g_images.string(), "--json", "--timeout", "60"} +
+                         tls_args(tls)),
+            g_receive_log);
+  live().insert(pid);
+  const nlohmann::json j = wait_json(g_receive_log, "listening", "ckpt receive");
+  return {pid, j["listening"].get<std::string>()};
+}
+
+int migrate(const std::string& ckpt, pid_t pid, const std::string& to, const Case& c,
+            const crossrig::TlsConfig& tls, const fs::path& work, const std::string& fault) {
+  std::vector<std::string> env = {"/usr/bin/env"};
+  if (!fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + fault + ":kill");
+  return run(env +
+                 std::vector<std::string>{ckpt, "migrate", "-t", std::to_string(pid), "--to", to,
+                                          "--work-dir", (work / "migrate").string(), "--json"} +
+                 c.migrate_args + tls_args(tls),
+             g_migrate_log);
+}
+
+// migrate's --json summary says what it did with c; returns its number of pre-copy rounds.
+std::size_t expect_summary(pid_t pid, const std::string& to, const Case& c) {
+  const nlohmann::json s = wait_json(g_migrate_log, "rounds", "ckpt migrate");
+  const bool lazy = std::ranges::count(c.migrate_args, "--lazy") > 0;
+  if (s.value("pid", 0) != pid || s.value("to", "") != to || !s["rounds"].is_array() ||
+      !s["downtime_ms"].is_number() || !s["total_ms"].is_number() ||
+      !s["final_bytes"].is_number() || s.value("lazy", !lazy) != lazy)
+    fail_logged("migrate --json does not say what it did: " + s.dump());
+  const std::size_t rounds = s["rounds"].size();
+  const bool stop_and_copy = c.migrate_args == std::vector<std::string>{"--iterations", "0"};
+  if (stop_and_copy ? rounds != 0 : rounds < 1)
+    fail_logged("migrate made " + std::to_string(rounds) + " pre-copy rounds");
+  if (c.writer && rounds > 3) fail_logged("migrate --iterations 3 made more pre-copy rounds");
+  for (std::size_t n = 1; n <= rounds; ++n)
+    if (!fs::is_directory(g_images / ("pre-" + std::to_string(n))))
+      fail_logged("no image pre-" + std::to_string(n) + " in receive's directory");
+  return rounds;
+}
+
+// The tracee left here and runs on there with its PID: receive reports it, and it passes its
+// check there; then nothing else is left running there.
+void expect_moved(const TwoHosts& hosts, pid_t pid, pid_t receive, const fs::path& outfile,
+                  const std::string& stage) {
+  if (int code = exit_within(pid, 30, "the tracee here"); code != 128 + SIGKILL)
+    fail_logged(stage + ": the tracee here ended with " + std::to_string(code) + ", not killed");
+  if (int code = exit_within(receive, 60, "ckpt receive"); code != 0)
+    fail_logged(stage + ": ckpt receive exited with " + std::to_string(code));
+  const nlohmann::json r = wait_json(g_receive_log, "migrated", "ckpt receive");
+  if (r.value("migrated", false) != true || r.value("pid", 0) != pid)
+    fail_logged(stage + ": ckpt receive does not report the tracee migrated: " + r.dump());
+  if (!fs::is_directory(g_images / "dump"))
+    fail_logged(stage + ": no image dump in receive's directory");
+  expect_pass_there(hosts, pid, outfile, stage);
+  expect_destination_empty(hosts, stage + ", once the migrated tracee exited");
+}
+
+// A certificate of another CA: refused by receive, which reports it and listens on; the
+// tracee is left as it was.
+void expect_refused(const std::string& ckpt, pid_t pid, const std::string& to, pid_t receive,
+                    const crossrig::TlsConfig& stranger, const fs::path& work) {
+  const std::string before = mappings_and_fds(pid);
+  if (migrate(ckpt, pid, to, Case{}, stranger, work, "") == 0)
+    fail_logged("a migration with a certificate of another CA got through");
+  if (file_text(g_migrate_log).find("certificate") == std::string::npos)
+    fail_logged("the refused migration does not mention the certificate");
+  wait_json(g_receive_log, "refused", "ckpt receive");
+  if (exited(pid)) fail_logged("the refused migration ended the tracee");
+  if (mappings_and_fds(pid) != before)
+    fail_logged("the refused migration changed the tracee's mappings or fds");
+  if (exited(receive)) fail_logged("ckpt receive did not listen on after refusing a client");
+  expect_no_images("after a refused client");
+}
+
+// The ckpt of one side killed at fault: the tracee survives on exactly one side.
+void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
+                         const std::string& to, const Case& c, pid_t receive,
+                         const crossrig::TlsConfig& tls, const fs::path& work,
+                         const fs::path& outfile, const std::string& fault) {
+  const std::string before = mappings_and_fds(pid);
+  const std::string maps_before = file_text("/proc/" + std::to_string(pid) + "/maps");
+  const bool source_killed = fault.starts_with("migrate-");
+  const int rc = migrate(ckpt, pid, to, c, tls, work, source_killed ? fault : "");
+  const std::string stage = "killed at " + fault;
+  if (source_killed && rc != 128 + SIGKILL)
+    fail_logged("migrate with a fault at " + fault + " exited with " + std::to_string(rc));
+  if (!source_killed && (rc == 0 || rc >= 128))
+    fail_logged("migrate whose receive was " + stage + " exited with " + std::to_string(rc));
+  // Committed: the destination runs it, and the copy here dies with the ckpt that held it.
+  if (fault == "migrate-committed") {
+    expect_moved(hosts, pid, receive, outfile, stage);
+    return;
+  }
+  const int received = exit_within(receive, 120, "ckpt receive");
+  if (!source_killed && received != 128 + SIGKILL)
+    fail_logged("receive with a fault at " + fault + " exited with " + std::to_string(received));
+  if (source_killed) {
+    if (received != 5)
+      fail_logged("receive whose source was " + stage + " exited with " + std::to_string(received) +
+                  " instead of 5");
+    if (wait_json(g_receive_log, "migrated", "ckpt receive").value("migrated", true))
+      fail_logged("receive whose source was " + stage + " reports the tracee migrated");
+    expect_no_images(stage);
+  }
+  expect_destination_empty(hosts, stage);
+  if (exited(pid)) fail_logged(stage + ": the tracee here ended");
+  // A killed migrate cannot take back the dirty tracking its pre-copy rounds left in the
+  // tracee (a userfaultfd); one that failed on its own must, and nothing else may differ.
+  const bool tracked = source_killed && fault != "migrate-round";
+  if (tracked ? file_text("/proc/" + std::to_string(pid) + "/maps") != maps_before
+              : mappings_and_fds(pid) != before)
+    fail_logged(stage + ": the tracee here was left changed");
+  expect_pass_here(pid, outfile, stage);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string ckpt, heap, writer, workdir, which;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--ckpt")
+      ckpt = argv[i + 1];
+    else if (a == "--heap")
+      heap = argv[i + 1];
+    else if (a == "--writer")
+      writer = argv[i + 1];
+    else if (a == "--workdir")
+      workdir = argv[i + 1];
+    else if (a == "--case")
+      which = argv[i + 1];
+  }
+  const std::optional<Case> c = case_named(which);
+  if (ckpt.empty() || heap.empty() || writer.empty() || workdir.empty() || !c) {
+    std::cerr << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
+                 "basic|lazy|stop_and_copy|big|writer|refused|kill:PHASE\n";
+    return 2;
+  }
+  // The tracee here is our child; so, once their parents exit, is what ckpt leaves here.
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
+  std::optional<TwoHosts> hosts;
+  try {
+    hosts.emplace();
+  } catch (const std::exception& e) {
+    fail(std::string("cannot make the two hosts: ") + e.what());
+  }
+  live().insert(hosts->init());
+  const fs::path work = workdir;
+  fs::remove_all(work);
+  fs::create_directories(work / "pki");
+  fs::create_directories(work / "migrate");
+  g_migrate_log = work / "migrate.log";
+  g_receive_log = work / "receive.log";
+  g_images = fs::path("/dev/shm") / ("crossrig-migrate-" + std::to_string(getpid()));
+  crossrig::ckpt_test::at_fail(remove_images);
+  fs::create_directories(g_images);
+  crossrig::test_pki::Ca ca(work / "pki", "ca");
+  const crossrig::TlsConfig receive_tls = ca.issue("receive"), migrate_tls = ca.issue("migrate");
+  const std::string fault = which.starts_with("kill:") ? which.substr(5) : "";
+  auto [receive, to] =
+      start_receive(ckpt, *hosts, receive_tls, fault.starts_with("receive-") ? fault : "");
+
+  const fs::path pidfile = work / "tracee.pid", outfile = work / "tracee.out";
+  const pid_t child =
+      spawn({"/usr/bin/env", "CKPT_TRACEE_HEAP_MB=" + c->heap_mb, c->writer ? writer : heap,
+             "--pidfile", pidfile.string(), "--outfile", outfile.string()},
+            work / "tracee.log", work);
+  live().insert(child);
+  const pid_t pid = std::stoi(crossrig::ckpt_test::wait_file(pidfile, "the tracee's pidfile"));
+  live().insert(pid);
+
+  if (!fault.empty()) {
+    expect_one_survivor(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile, fault);
+  } else {
+    if (which == "refused") {
+      crossrig::test_pki::Ca other(work / "pki", "other");
+      crossrig::TlsConfig stranger = other.issue("stranger");
+      stranger.cacert = ca.cacert();
+      expect_refused(ckpt, pid, to, receive, stranger, work);
+    }
+    if (int rc = migrate(ckpt, pid, to, *c, migrate_tls, work, ""); rc != 0)
+      fail_logged("ckpt migrate exited with " + std::to_string(rc));
+    expect_summary(pid, to, *c);
+    expect_moved(*hosts, pid, receive, outfile, "after the migration");
+  }
+  fs::remove_all(work);
+  remove_images();
+  std::cout << "PASS\n";
+  return 0;
+}
