@@ -23,6 +23,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -45,8 +46,8 @@ using crossrig::test_support::file_text;
 
 namespace {
 
-// What both commands said, for every failure's message.
-fs::path g_migrate_log, g_receive_log;
+// What both commands said, for every failure's message; the restored PID receive writes.
+fs::path g_migrate_log, g_receive_log, g_receive_pidfile;
 // receive's -D, on tmpfs (the big case's images are 1 GiB), outside the workdir.
 fs::path g_images;
 
@@ -75,6 +76,10 @@ struct Case {
   std::string heap_mb = "64";
   std::vector<std::string> migrate_args;
 };
+
+bool lazy(const Case& c) {
+  return std::ranges::count(c.migrate_args, "--lazy") > 0;
+}
 
 std::optional<Case> case_named(const std::string& which) {
   if (which == "basic" || which == "refused") return Case{};
@@ -148,16 +153,30 @@ void expect_pass_there(const TwoHosts& hosts, pid_t pid, const fs::path& outfile
   expect_reported_pass(outfile, stage);
 }
 
-// Once receive is gone the destination must run nothing but its init: no restored process
-// after a failure, no lazy-pages server once the pages are in (which may take a while).
-void expect_destination_empty(const TwoHosts& hosts, const std::string& stage) {
-  for (int i = 0; i < 6000 && !hosts.processes().empty(); ++i)
+// Waits until the destination runs exactly the processes with the pids there in want (its
+// init aside); fails with what it runs instead.
+void expect_destination_runs(const TwoHosts& hosts, const std::set<pid_t>& want, int seconds,
+                             const std::string& stage) {
+  auto runs_want = [&] {
+    std::set<pid_t> there;
+    for (const auto& [pid, here] : hosts.processes())
+      there.insert(pid);
+    return there == want;
+  };
+  for (int ms = 0; ms < seconds * 1000 && !runs_want(); ms += 10)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  std::string left;
+  if (runs_want()) return;
+  std::string runs;
   for (const auto& [there, here] : hosts.processes())
-    left += " " + std::to_string(there) + " (" +
+    runs += " " + std::to_string(there) + " (" +
             file_text("/proc/" + std::to_string(here) + "/comm").substr(0, 15) + ")";
-  if (!left.empty()) fail_logged(stage + ": the destination still runs" + left);
+  fail_logged(stage + ": the destination runs" + (runs.empty() ? " nothing" : runs));
+}
+
+// Once receive is gone the destination must run nothing but its init: no restored process
+// after a failure, no lazy-pages server once the tracee exited.
+void expect_destination_empty(const TwoHosts& hosts, const std::string& stage) {
+  expect_destination_runs(hosts, {}, 60, stage);
 }
 
 void expect_no_images(const std::string& stage) {
@@ -177,7 +196,8 @@ std::pair<pid_t, std::string> start_receive(const std::string& ckpt, const TwoHo
       spawn(hosts.inside(env +
                          std::vector<std::string>{ckpt, "receive", "--listen",
                                                   std::string(kDestinationAddress) + ":0", "-D",
-                                                  g_images.string(), "--json", "--timeout", "60"} +
+                                                  g_images.string(), "--json", "--timeout", "60",
+                                                  "--pidfile", g_receive_pidfile.string()} +
                          tls_args(tls)),
             g_receive_log);
   live().insert(pid);
@@ -198,12 +218,15 @@ int migrate(const std::string& ckpt, pid_t pid, const std::string& to, const Cas
 
 // migrate's --json summary says what it did with c; returns its number of pre-copy rounds.
 std::size_t expect_summary(pid_t pid, const std::string& to, const Case& c) {
-  const nlohmann::json s = wait_json(g_migrate_log, "rounds", "ckpt migrate");
-  const bool lazy = std::ranges::count(c.migrate_args, "--lazy") > 0;
+  // Not const: a key it lacks reads as null.
+  nlohmann::json s = wait_json(g_migrate_log, "rounds", "ckpt migrate");
   if (s.value("pid", 0) != pid || s.value("to", "") != to || !s["rounds"].is_array() ||
       !s["downtime_ms"].is_number() || !s["total_ms"].is_number() ||
-      !s["final_bytes"].is_number() || s.value("lazy", !lazy) != lazy)
+      !s["final_bytes"].is_number() || s.value("lazy", !lazy(c)) != lazy(c))
     fail_logged("migrate --json does not say what it did: " + s.dump());
+  for (nlohmann::json& r : s["rounds"])
+    if (!r["bytes"].is_number() || !r["dirty_percent"].is_number() || !r["seconds"].is_number())
+      fail_logged("migrate --json does not give each round's figures: " + s.dump());
   const std::size_t rounds = s["rounds"].size();
   const bool stop_and_copy = c.migrate_args == std::vector<std::string>{"--iterations", "0"};
   if (stop_and_copy ? rounds != 0 : rounds < 1)
@@ -218,7 +241,7 @@ std::size_t expect_summary(pid_t pid, const std::string& to, const Case& c) {
 // The tracee left here and runs on there with its PID: receive reports it, and it passes its
 // check there; then nothing else is left running there.
 void expect_moved(const TwoHosts& hosts, pid_t pid, pid_t receive, const fs::path& outfile,
-                  const std::string& stage) {
+                  bool lazy, const std::string& stage) {
   if (int code = exit_within(pid, 30, "the tracee here"); code != 128 + SIGKILL)
     fail_logged(stage + ": the tracee here ended with " + std::to_string(code) + ", not killed");
   if (int code = exit_within(receive, 60, "ckpt receive"); code != 0)
@@ -228,6 +251,11 @@ void expect_moved(const TwoHosts& hosts, pid_t pid, pid_t receive, const fs::pat
     fail_logged(stage + ": ckpt receive does not report the tracee migrated: " + r.dump());
   if (!fs::is_directory(g_images / "dump"))
     fail_logged(stage + ": no image dump in receive's directory");
+  if (file_text(g_receive_pidfile) != std::to_string(pid) + "\n")
+    fail_logged(stage + ": receive --pidfile holds \"" + file_text(g_receive_pidfile) + "\"");
+  // The memory comes in the background while the tracee runs (idle, it touches none), and
+  // the lazy-pages server leaves once it is all in.
+  if (lazy) expect_destination_runs(hosts, {pid}, 120, stage + ", the lazy pages in");
   expect_pass_there(hosts, pid, outfile, stage);
   expect_destination_empty(hosts, stage + ", once the migrated tracee exited");
 }
@@ -265,7 +293,7 @@ void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t p
     fail_logged("migrate whose receive was " + stage + " exited with " + std::to_string(rc));
   // Committed: the destination runs it, and the copy here dies with the ckpt that held it.
   if (fault == "migrate-committed") {
-    expect_moved(hosts, pid, receive, outfile, stage);
+    expect_moved(hosts, pid, receive, outfile, false, stage);
     return;
   }
   const int received = exit_within(receive, 120, "ckpt receive");
@@ -328,6 +356,7 @@ int main(int argc, char** argv) {
   fs::create_directories(work / "migrate");
   g_migrate_log = work / "migrate.log";
   g_receive_log = work / "receive.log";
+  g_receive_pidfile = work / "receive.pid";
   g_images = fs::path("/dev/shm") / ("crossrig-migrate-" + std::to_string(getpid()));
   crossrig::ckpt_test::at_fail(remove_images);
   fs::create_directories(g_images);
@@ -358,7 +387,7 @@ int main(int argc, char** argv) {
     if (int rc = migrate(ckpt, pid, to, *c, migrate_tls, work, ""); rc != 0)
       fail_logged("ckpt migrate exited with " + std::to_string(rc));
     expect_summary(pid, to, *c);
-    expect_moved(*hosts, pid, receive, outfile, "after the migration");
+    expect_moved(*hosts, pid, receive, outfile, lazy(*c), "after the migration");
   }
   fs::remove_all(work);
   remove_images();
