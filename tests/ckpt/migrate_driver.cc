@@ -9,6 +9,9 @@
 //   refused: a migration with a certificate of another CA fails naming the certificate and
 //     leaves the tracee as it was; receive reports it and keeps listening for the migration
 //     that then succeeds as in basic.
+//   pid_taken: a process of the destination holds the tracee's PID: the restore there fails,
+//     and with it the migration, which names the PID; the tracee is left here as it was,
+//     receive exits 5 with no images and nothing of the tracee there.
 //   kill:PHASE: the ckpt of one side kills itself entering PHASE (CKPT_FAULT_PHASE), migrate-*
 //     the source's and receive-* the destination's: the tracee survives on exactly one side,
 //     passing its check there, and the failed side is left with no process, and a destination
@@ -82,7 +85,7 @@ bool lazy(const Case& c) {
 }
 
 std::optional<Case> case_named(const std::string& which) {
-  if (which == "basic" || which == "refused") return Case{};
+  if (which == "basic" || which == "refused" || which == "pid_taken") return Case{};
   if (which == "lazy") return Case{false, "64", {"--lazy"}};
   if (which == "stop_and_copy") return Case{false, "64", {"--iterations", "0"}};
   if (which == "big") return Case{false, "1024", {"--lazy"}};
@@ -153,23 +156,26 @@ void expect_pass_there(const TwoHosts& hosts, pid_t pid, const fs::path& outfile
   expect_reported_pass(outfile, stage);
 }
 
+// The pids there of the destination's processes.
+std::set<pid_t> pids_there(const TwoHosts& hosts) {
+  std::set<pid_t> out;
+  for (const auto& [there, here] : hosts.processes())
+    out.insert(there);
+  return out;
+}
+
 // Waits until the destination runs exactly the processes with the pids there in want (its
 // init aside); fails with what it runs instead.
 void expect_destination_runs(const TwoHosts& hosts, const std::set<pid_t>& want, int seconds,
                              const std::string& stage) {
-  auto runs_want = [&] {
-    std::set<pid_t> there;
-    for (const auto& [pid, here] : hosts.processes())
-      there.insert(pid);
-    return there == want;
-  };
-  for (int ms = 0; ms < seconds * 1000 && !runs_want(); ms += 10)
+  for (int ms = 0; ms < seconds * 1000 && pids_there(hosts) != want; ms += 10)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (runs_want()) return;
+  if (pids_there(hosts) == want) return;
   std::string runs;
-  for (const auto& [there, here] : hosts.processes())
-    runs += " " + std::to_string(there) + " (" +
-            file_text("/proc/" + std::to_string(here) + "/comm").substr(0, 15) + ")";
+  for (const auto& [there, here] : hosts.processes()) {
+    const std::string comm = file_text("/proc/" + std::to_string(here) + "/comm");
+    runs += " " + std::to_string(there) + " (" + comm.substr(0, comm.find('\n')) + ")";
+  }
   fail_logged(stage + ": the destination runs" + (runs.empty() ? " nothing" : runs));
 }
 
@@ -277,6 +283,40 @@ void expect_refused(const std::string& ckpt, pid_t pid, const std::string& to, p
   expect_no_images("after a refused client");
 }
 
+// A process of the destination holds the tracee's PID: the restore there fails, which fails
+// the migration, leaving the tracee here as it was and nothing of it there.
+void expect_pid_taken(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
+                      const std::string& to, pid_t receive, const crossrig::TlsConfig& tls,
+                      const fs::path& work, const fs::path& outfile) {
+  const std::set<pid_t> receiving = pids_there(hosts);
+  // The next pid there after the one written, the sleep the shell forks takes the tracee's.
+  const pid_t holder = spawn(hosts.inside({"/bin/sh", "-c",
+                                           "echo " + std::to_string(pid - 1) +
+                                               " >/proc/sys/kernel/ns_last_pid; "
+                                               "/bin/sleep 300 & wait"}),
+                             work / "holder.log");
+  live().insert(holder);
+  for (int i = 0; i < 3000 && hosts.find(pid) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (hosts.find(pid) == 0) fail_logged("could not take PID " + std::to_string(pid) + " there");
+  std::set<pid_t> holding = pids_there(hosts);
+  for (const pid_t p : receiving)
+    holding.erase(p);
+  const std::string before = mappings_and_fds(pid);
+  const int rc = migrate(ckpt, pid, to, Case{}, tls, work, "");
+  if (rc == 0 || rc >= 128)
+    fail_logged("migrate to a destination holding the PID exited with " + std::to_string(rc));
+  if (file_text(g_migrate_log).find("is taken") == std::string::npos)
+    fail_logged("the failed migration does not say the PID is taken there");
+  if (const int received = exit_within(receive, 60, "ckpt receive"); received != 5)
+    fail_logged("receive whose restore failed exited with " + std::to_string(received));
+  expect_no_images("after a failed restore");
+  expect_destination_runs(hosts, holding, 60, "after a failed restore");
+  if (exited(pid) || mappings_and_fds(pid) != before)
+    fail_logged("the migration failing at the restore left the tracee here changed");
+  expect_pass_here(pid, outfile, "after a failed restore there");
+}
+
 // The ckpt of one side killed at fault: the tracee survives on exactly one side.
 void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
                          const std::string& to, const Case& c, pid_t receive,
@@ -338,7 +378,7 @@ int main(int argc, char** argv) {
   const std::optional<Case> c = case_named(which);
   if (ckpt.empty() || heap.empty() || writer.empty() || workdir.empty() || !c) {
     std::cerr << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
-                 "basic|lazy|stop_and_copy|big|writer|refused|kill:PHASE\n";
+                 "basic|lazy|stop_and_copy|big|writer|refused|pid_taken|kill:PHASE\n";
     return 2;
   }
   // The tracee here is our child; so, once their parents exit, is what ckpt leaves here.
@@ -377,6 +417,8 @@ int main(int argc, char** argv) {
 
   if (!fault.empty()) {
     expect_one_survivor(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile, fault);
+  } else if (which == "pid_taken") {
+    expect_pid_taken(ckpt, *hosts, pid, to, receive, migrate_tls, work, outfile);
   } else {
     if (which == "refused") {
       crossrig::test_pki::Ca other(work / "pki", "other");
