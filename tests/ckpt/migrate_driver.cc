@@ -289,7 +289,7 @@ void expect_pid_taken(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
                       const std::string& to, pid_t receive, const crossrig::TlsConfig& tls,
                       const fs::path& work, const fs::path& outfile) {
   const std::set<pid_t> receiving = pids_there(hosts);
-  // The next pid there after the one written, the sleep the shell forks takes the tracee's.
+  // The shell's child there gets the pid after the one written to ns_last_pid: the tracee's.
   const pid_t holder = spawn(hosts.inside({"/bin/sh", "-c",
                                            "echo " + std::to_string(pid - 1) +
                                                " >/proc/sys/kernel/ns_last_pid; "
