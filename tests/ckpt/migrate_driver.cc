@@ -2,7 +2,8 @@
 // migrated live between two hosts on this machine (two_hosts.h), `ckpt migrate` here and
 // `ckpt receive` in the destination, over TLS with certificates made for the run.
 //   basic, lazy (--lazy), stop_and_copy (--iterations 0), big (1 GiB heap, --lazy), writer (the
-//     writer tracee, 16 MiB of 256 rewritten all along, --iterations 3): migrate exits 0 and
+//     writer tracee, 16 MiB of 256 rewritten all along, --iterations 3; writer_lazy the same
+//     with --lazy, its hot pages wanted at once while the rest comes): migrate exits 0 and
 //     says what it did, the tracee here was killed, the destination runs it with its PID and
 //     it passes its check there, the images are where receive was told to put them and nothing
 //     else is left running there.
@@ -16,6 +17,7 @@
 //     the source's and receive-* the destination's: the tracee survives on exactly one side,
 //     passing its check there, and the failed side is left with no process, and a destination
 //     whose receive saw the failure with no images.
+//   kill_lazy:PHASE: the same, migrating with --lazy.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -90,10 +92,15 @@ std::optional<Case> case_named(const std::string& which) {
   if (which == "stop_and_copy") return Case{false, "64", {"--iterations", "0"}};
   if (which == "big") return Case{false, "1024", {"--lazy"}};
   if (which == "writer") return Case{true, "256", {"--iterations", "3"}};
+  if (which == "writer_lazy") return Case{true, "256", {"--iterations", "3", "--lazy"}};
+  const std::string fault = which.substr(which.find(':') + 1);
+  if ((!which.starts_with("kill:") && !which.starts_with("kill_lazy:")) ||
+      (!fault.starts_with("migrate-") && !fault.starts_with("receive-")))
+    return std::nullopt;
   // Two rounds, so that the fault at the first pre-copy round comes before any image.
-  if (which.starts_with("kill:migrate-") || which.starts_with("kill:receive-"))
-    return Case{false, "64", {"--iterations", "2"}};
-  return std::nullopt;
+  Case c{false, "64", {"--iterations", "2"}};
+  if (which.starts_with("kill_lazy:")) c.migrate_args.push_back("--lazy");
+  return c;
 }
 
 // The last line of out that is a JSON object with key, waited for: the bound only stops a
@@ -259,8 +266,8 @@ void expect_moved(const TwoHosts& hosts, pid_t pid, pid_t receive, const fs::pat
     fail_logged(stage + ": no image dump in receive's directory");
   if (file_text(g_receive_pidfile) != std::to_string(pid) + "\n")
     fail_logged(stage + ": receive --pidfile holds \"" + file_text(g_receive_pidfile) + "\"");
-  // The memory comes in the background while the tracee runs (idle, it touches none), and
-  // the lazy-pages server leaves once it is all in.
+  // The memory comes in the background while the tracee runs (the heap tracee touches none
+  // of it), and the lazy-pages server leaves once it is all in.
   if (lazy) expect_destination_runs(hosts, {pid}, 120, stage + ", the lazy pages in");
   expect_pass_there(hosts, pid, outfile, stage);
   expect_destination_empty(hosts, stage + ", once the migrated tracee exited");
@@ -333,7 +340,7 @@ void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t p
     fail_logged("migrate whose receive was " + stage + " exited with " + std::to_string(rc));
   // Committed: the destination runs it, and the copy here dies with the ckpt that held it.
   if (fault == "migrate-committed") {
-    expect_moved(hosts, pid, receive, outfile, false, stage);
+    expect_moved(hosts, pid, receive, outfile, lazy(c), stage);
     return;
   }
   const int received = exit_within(receive, 120, "ckpt receive");
@@ -378,7 +385,8 @@ int main(int argc, char** argv) {
   const std::optional<Case> c = case_named(which);
   if (ckpt.empty() || heap.empty() || writer.empty() || workdir.empty() || !c) {
     std::cerr << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
-                 "basic|lazy|stop_and_copy|big|writer|refused|pid_taken|kill:PHASE\n";
+                 "basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|kill:PHASE|"
+                 "kill_lazy:PHASE\n";
     return 2;
   }
   // The tracee here is our child; so, once their parents exit, is what ckpt leaves here.
@@ -402,7 +410,7 @@ int main(int argc, char** argv) {
   fs::create_directories(g_images);
   crossrig::test_pki::Ca ca(work / "pki", "ca");
   const crossrig::TlsConfig receive_tls = ca.issue("receive"), migrate_tls = ca.issue("migrate");
-  const std::string fault = which.starts_with("kill:") ? which.substr(5) : "";
+  const std::string fault = which.starts_with("kill") ? which.substr(which.find(':') + 1) : "";
   auto [receive, to] =
       start_receive(ckpt, *hosts, receive_tls, fault.starts_with("receive-") ? fault : "");
 
