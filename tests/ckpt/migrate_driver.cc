@@ -18,6 +18,9 @@
 //     passing its check there, and the failed side is left with no process, and a destination
 //     whose receive saw the failure with no images.
 //   kill_lazy:PHASE: the same, migrating with --lazy.
+//   interrupt:PHASE: the same with SIGINT instead (CKPT_FAULT_PHASE=PHASE:sigint), as by Ctrl-C:
+//     that ckpt gives up at its next phase, before the commit leaving the tracee here exactly as
+//     it was and the destination with no images; past it, the migration completes.
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -75,11 +78,13 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
   return a;
 }
 
-// The tracee, its size and the options of migrate for each case.
+// The tracee, its size, the options of migrate and the fault of each case.
 struct Case {
   bool writer = false;
   std::string heap_mb = "64";
   std::vector<std::string> migrate_args;
+  // PHASE:kill or PHASE:sigint, the CKPT_FAULT_PHASE of the side whose phase it is.
+  std::string fault;
 };
 
 bool lazy(const Case& c) {
@@ -88,18 +93,19 @@ bool lazy(const Case& c) {
 
 std::optional<Case> case_named(const std::string& which) {
   if (which == "basic" || which == "refused" || which == "pid_taken") return Case{};
-  if (which == "lazy") return Case{false, "64", {"--lazy"}};
-  if (which == "stop_and_copy") return Case{false, "64", {"--iterations", "0"}};
-  if (which == "big") return Case{false, "1024", {"--lazy"}};
-  if (which == "writer") return Case{true, "256", {"--iterations", "3"}};
-  if (which == "writer_lazy") return Case{true, "256", {"--iterations", "3", "--lazy"}};
-  const std::string fault = which.substr(which.find(':') + 1);
-  if ((!which.starts_with("kill:") && !which.starts_with("kill_lazy:")) ||
-      (!fault.starts_with("migrate-") && !fault.starts_with("receive-")))
+  if (which == "lazy") return Case{false, "64", {"--lazy"}, ""};
+  if (which == "stop_and_copy") return Case{false, "64", {"--iterations", "0"}, ""};
+  if (which == "big") return Case{false, "1024", {"--lazy"}, ""};
+  if (which == "writer") return Case{true, "256", {"--iterations", "3"}, ""};
+  if (which == "writer_lazy") return Case{true, "256", {"--iterations", "3", "--lazy"}, ""};
+  const std::string kind = which.substr(0, which.find(':')),
+                    phase = which.substr(which.find(':') + 1);
+  if ((kind != "kill" && kind != "kill_lazy" && kind != "interrupt") ||
+      (!phase.starts_with("migrate-") && !phase.starts_with("receive-")))
     return std::nullopt;
   // Two rounds, so that the fault at the first pre-copy round comes before any image.
-  Case c{false, "64", {"--iterations", "2"}};
-  if (which.starts_with("kill_lazy:")) c.migrate_args.push_back("--lazy");
+  Case c{false, "64", {"--iterations", "2"}, phase + (kind == "interrupt" ? ":sigint" : ":kill")};
+  if (kind == "kill_lazy") c.migrate_args.push_back("--lazy");
   return c;
 }
 
@@ -142,6 +148,24 @@ void expect_reported_pass(const fs::path& outfile, const std::string& stage) {
   if (!out.starts_with("PASS"))
     fail_logged(stage + ": the tracee reported " + (out.empty() ? "nothing" : out));
   fs::remove(outfile);
+}
+
+// The lines of its mappings and fds (mappings_and_fds) that a failure added (+) or took (-).
+std::string changes(const std::string& before, const std::string& after) {
+  auto lines = [](const std::string& text) {
+    std::set<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);)
+      out.insert(line);
+    return out;
+  };
+  const std::set<std::string> b = lines(before), a = lines(after);
+  std::string out;
+  for (const std::string& line : a)
+    if (!b.contains(line)) out += "+ " + line + "\n";
+  for (const std::string& line : b)
+    if (!a.contains(line)) out += "- " + line + "\n";
+  return out;
 }
 
 // The tracee runs here: on SIGTERM it checks itself and exits, unless a side left it stopped.
@@ -204,7 +228,7 @@ std::pair<pid_t, std::string> start_receive(const std::string& ckpt, const TwoHo
                                             const crossrig::TlsConfig& tls,
                                             const std::string& fault) {
   std::vector<std::string> env = {"/usr/bin/env"};
-  if (!fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + fault + ":kill");
+  if (!fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + fault);
   const pid_t pid =
       spawn(hosts.inside(env +
                          std::vector<std::string>{ckpt, "receive", "--listen",
@@ -221,7 +245,7 @@ std::pair<pid_t, std::string> start_receive(const std::string& ckpt, const TwoHo
 int migrate(const std::string& ckpt, pid_t pid, const std::string& to, const Case& c,
             const crossrig::TlsConfig& tls, const fs::path& work, const std::string& fault) {
   std::vector<std::string> env = {"/usr/bin/env"};
-  if (!fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + fault + ":kill");
+  if (!fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + fault);
   return run(env +
                  std::vector<std::string>{ckpt, "migrate", "-t", std::to_string(pid), "--to", to,
                                           "--work-dir", (work / "migrate").string(), "--json"} +
@@ -284,8 +308,9 @@ void expect_refused(const std::string& ckpt, pid_t pid, const std::string& to, p
     fail_logged("the refused migration does not mention the certificate");
   wait_json(g_receive_log, "refused", "ckpt receive");
   if (exited(pid)) fail_logged("the refused migration ended the tracee");
-  if (mappings_and_fds(pid) != before)
-    fail_logged("the refused migration changed the tracee's mappings or fds");
+  if (const std::string after = mappings_and_fds(pid); after != before)
+    fail_logged("the refused migration changed the tracee's mappings or fds:\n" +
+                changes(before, after));
   if (exited(receive)) fail_logged("ckpt receive did not listen on after refusing a client");
   expect_no_images("after a refused client");
 }
@@ -319,49 +344,56 @@ void expect_pid_taken(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
     fail_logged("receive whose restore failed exited with " + std::to_string(received));
   expect_no_images("after a failed restore");
   expect_destination_runs(hosts, holding, 60, "after a failed restore");
-  if (exited(pid) || mappings_and_fds(pid) != before)
-    fail_logged("the migration failing at the restore left the tracee here changed");
+  if (exited(pid)) fail_logged("the migration failing at the restore ended the tracee here");
+  if (const std::string after = mappings_and_fds(pid); after != before)
+    fail_logged("the migration failing at the restore left the tracee here changed:\n" +
+                changes(before, after));
   expect_pass_here(pid, outfile, "after a failed restore there");
 }
 
-// The ckpt of one side killed at fault: the tracee survives on exactly one side.
+// The ckpt of one side killed, or interrupted as by Ctrl-C (it gives up at the next phase), at
+// c.fault: the tracee survives on exactly one side.
 void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
                          const std::string& to, const Case& c, pid_t receive,
                          const crossrig::TlsConfig& tls, const fs::path& work,
-                         const fs::path& outfile, const std::string& fault) {
+                         const fs::path& outfile) {
   const std::string before = mappings_and_fds(pid);
   const std::string maps_before = file_text("/proc/" + std::to_string(pid) + "/maps");
-  const bool source_killed = fault.starts_with("migrate-");
-  const int rc = migrate(ckpt, pid, to, c, tls, work, source_killed ? fault : "");
-  const std::string stage = "killed at " + fault;
-  if (source_killed && rc != 128 + SIGKILL)
-    fail_logged("migrate with a fault at " + fault + " exited with " + std::to_string(rc));
-  if (!source_killed && (rc == 0 || rc >= 128))
-    fail_logged("migrate whose receive was " + stage + " exited with " + std::to_string(rc));
-  // Committed: the destination runs it, and the copy here dies with the ckpt that held it.
-  if (fault == "migrate-committed") {
+  const std::string phase = c.fault.substr(0, c.fault.find(':'));
+  const bool source = phase.starts_with("migrate-"), killed = c.fault.ends_with(":kill");
+  const std::string stage = (killed ? "killed at " : "interrupted at ") + phase;
+  // Past the commit: the destination runs it, and a killed source's copy dies with its ckpt.
+  const bool moves = phase == "migrate-committed" || (!killed && phase == "receive-release");
+  const int rc = migrate(ckpt, pid, to, c, tls, work, source ? c.fault : "");
+  if (source && killed ? rc != 128 + SIGKILL : moves ? rc != 0 : rc == 0 || rc >= 128)
+    fail_logged("migrate " + std::string(source ? "" : "whose receive was ") + stage +
+                " exited with " + std::to_string(rc));
+  if (moves) {
     expect_moved(hosts, pid, receive, outfile, lazy(c), stage);
     return;
   }
   const int received = exit_within(receive, 120, "ckpt receive");
-  if (!source_killed && received != 128 + SIGKILL)
-    fail_logged("receive with a fault at " + fault + " exited with " + std::to_string(received));
-  if (source_killed) {
+  if (!source && killed) {
+    if (received != 128 + SIGKILL)
+      fail_logged("receive " + stage + " exited with " + std::to_string(received));
+  } else {
     if (received != 5)
-      fail_logged("receive whose source was " + stage + " exited with " + std::to_string(received) +
+      fail_logged("receive of a migration " + stage + " exited with " + std::to_string(received) +
                   " instead of 5");
     if (wait_json(g_receive_log, "migrated", "ckpt receive").value("migrated", true))
-      fail_logged("receive whose source was " + stage + " reports the tracee migrated");
+      fail_logged("receive of a migration " + stage + " reports the tracee migrated");
     expect_no_images(stage);
   }
   expect_destination_empty(hosts, stage);
   if (exited(pid)) fail_logged(stage + ": the tracee here ended");
   // A killed migrate cannot take back the dirty tracking its pre-copy rounds left in the
   // tracee (a userfaultfd); one that failed on its own must, and nothing else may differ.
-  const bool tracked = source_killed && fault != "migrate-round";
-  if (tracked ? file_text("/proc/" + std::to_string(pid) + "/maps") != maps_before
-              : mappings_and_fds(pid) != before)
-    fail_logged(stage + ": the tracee here was left changed");
+  const bool tracked = source && killed && phase != "migrate-round";
+  const std::string after =
+      tracked ? file_text("/proc/" + std::to_string(pid) + "/maps") : mappings_and_fds(pid);
+  if (after != (tracked ? maps_before : before))
+    fail_logged(stage + ": the tracee here was left changed:\n" +
+                changes(tracked ? maps_before : before, after));
   expect_pass_here(pid, outfile, stage);
 }
 
@@ -386,7 +418,7 @@ int main(int argc, char** argv) {
   if (ckpt.empty() || heap.empty() || writer.empty() || workdir.empty() || !c) {
     std::cerr << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
                  "basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|kill:PHASE|"
-                 "kill_lazy:PHASE\n";
+                 "kill_lazy:PHASE|interrupt:PHASE\n";
     return 2;
   }
   // The tracee here is our child; so, once their parents exit, is what ckpt leaves here.
@@ -410,9 +442,8 @@ int main(int argc, char** argv) {
   fs::create_directories(g_images);
   crossrig::test_pki::Ca ca(work / "pki", "ca");
   const crossrig::TlsConfig receive_tls = ca.issue("receive"), migrate_tls = ca.issue("migrate");
-  const std::string fault = which.starts_with("kill") ? which.substr(which.find(':') + 1) : "";
   auto [receive, to] =
-      start_receive(ckpt, *hosts, receive_tls, fault.starts_with("receive-") ? fault : "");
+      start_receive(ckpt, *hosts, receive_tls, c->fault.starts_with("receive-") ? c->fault : "");
 
   const fs::path pidfile = work / "tracee.pid", outfile = work / "tracee.out";
   const pid_t child =
@@ -423,8 +454,8 @@ int main(int argc, char** argv) {
   const pid_t pid = std::stoi(crossrig::ckpt_test::wait_file(pidfile, "the tracee's pidfile"));
   live().insert(pid);
 
-  if (!fault.empty()) {
-    expect_one_survivor(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile, fault);
+  if (!c->fault.empty()) {
+    expect_one_survivor(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
   } else if (which == "pid_taken") {
     expect_pid_taken(ckpt, *hosts, pid, to, receive, migrate_tls, work, outfile);
   } else {
