@@ -13,6 +13,8 @@
 //   pid_taken: a process of the destination holds the tracee's PID: the restore there fails,
 //     and with it the migration, which names the PID; the tracee is left here as it was,
 //     receive exits 5 with no images and nothing of the tracee there.
+//   destination_lost: receive killed between two pre-copy rounds, as when its host dies: migrate
+//     fails, leaving the tracee here exactly as it was.
 //   kill:PHASE: the ckpt of one side kills itself entering PHASE (CKPT_FAULT_PHASE), migrate-*
 //     the source's and receive-* the destination's: the tracee survives on exactly one side,
 //     passing its check there, and the failed side is left with no process, and a destination
@@ -29,6 +31,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -93,6 +96,8 @@ bool lazy(const Case& c) {
 
 std::optional<Case> case_named(const std::string& which) {
   if (which == "basic" || which == "refused" || which == "pid_taken") return Case{};
+  // Rounds until the tenth, for the destination to be lost between two of them.
+  if (which == "destination_lost") return Case{false, "64", {"--goal", "0"}, ""};
   if (which == "lazy") return Case{false, "64", {"--lazy"}, ""};
   if (which == "stop_and_copy") return Case{false, "64", {"--iterations", "0"}, ""};
   if (which == "big") return Case{false, "1024", {"--lazy"}, ""};
@@ -242,15 +247,21 @@ std::pair<pid_t, std::string> start_receive(const std::string& ckpt, const TwoHo
   return {pid, j["listening"].get<std::string>()};
 }
 
-int migrate(const std::string& ckpt, pid_t pid, const std::string& to, const Case& c,
-            const crossrig::TlsConfig& tls, const fs::path& work, const std::string& fault) {
+std::vector<std::string> migrate_argv(const std::string& ckpt, pid_t pid, const std::string& to,
+                                      const Case& c, const crossrig::TlsConfig& tls,
+                                      const fs::path& work, const std::string& fault) {
   std::vector<std::string> env = {"/usr/bin/env"};
   if (!fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + fault);
-  return run(env +
-                 std::vector<std::string>{ckpt, "migrate", "-t", std::to_string(pid), "--to", to,
-                                          "--work-dir", (work / "migrate").string(), "--json"} +
-                 c.migrate_args + tls_args(tls),
-             g_migrate_log);
+  return env +
+         std::vector<std::string>{ckpt,    "migrate", "-t",         std::to_string(pid),
+                                  "--to",  to,        "--work-dir", (work / "migrate").string(),
+                                  "--json"} +
+         c.migrate_args + tls_args(tls);
+}
+
+int migrate(const std::string& ckpt, pid_t pid, const std::string& to, const Case& c,
+            const crossrig::TlsConfig& tls, const fs::path& work, const std::string& fault) {
+  return run(migrate_argv(ckpt, pid, to, c, tls, work, fault), g_migrate_log);
 }
 
 // migrate's --json summary says what it did with c; returns its number of pre-copy rounds.
@@ -351,6 +362,32 @@ void expect_pid_taken(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
   expect_pass_here(pid, outfile, "after a failed restore there");
 }
 
+// The destination lost between two pre-copy rounds, its receive killed as when its host dies:
+// migrate fails, leaving the tracee here exactly as it was, and nothing of it there.
+void expect_destination_lost(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
+                             const std::string& to, const Case& c, pid_t receive,
+                             const crossrig::TlsConfig& tls, const fs::path& work,
+                             const fs::path& outfile) {
+  const std::map<pid_t, pid_t> receiving = hosts.processes();
+  if (receiving.size() != 1) fail_logged("the destination runs more than receive");
+  const std::string before = mappings_and_fds(pid);
+  const pid_t migrating = spawn(migrate_argv(ckpt, pid, to, c, tls, work, ""), g_migrate_log);
+  live().insert(migrating);
+  for (int i = 0; i < 30000 && !fs::exists(g_images / "pre-1"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  kill(receiving.begin()->second, SIGKILL);
+  if (const int rc = exit_within(migrating, 120, "ckpt migrate"); rc == 0 || rc >= 128)
+    fail_logged("migrate whose destination was lost exited with " + std::to_string(rc));
+  if (exit_within(receive, 60, "ckpt receive") != 128 + SIGKILL)
+    fail_logged("receive was not killed between the pre-copy rounds");
+  expect_destination_empty(hosts, "after the destination was lost");
+  if (exited(pid)) fail_logged("the migration whose destination was lost ended the tracee here");
+  if (const std::string after = mappings_and_fds(pid); after != before)
+    fail_logged("the migration whose destination was lost left the tracee here changed:\n" +
+                changes(before, after));
+  expect_pass_here(pid, outfile, "after the destination was lost");
+}
+
 // The ckpt of one side killed, or interrupted as by Ctrl-C (it gives up at the next phase), at
 // c.fault: the tracee survives on exactly one side.
 void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
@@ -416,9 +453,11 @@ int main(int argc, char** argv) {
   }
   const std::optional<Case> c = case_named(which);
   if (ckpt.empty() || heap.empty() || writer.empty() || workdir.empty() || !c) {
-    std::cerr << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
-                 "basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|kill:PHASE|"
-                 "kill_lazy:PHASE|interrupt:PHASE\n";
+    std::cerr
+        << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
+           "basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|destination_lost|"
+           "kill:PHASE|"
+           "kill_lazy:PHASE|interrupt:PHASE\n";
     return 2;
   }
   // The tracee here is our child; so, once their parents exit, is what ckpt leaves here.
@@ -458,6 +497,8 @@ int main(int argc, char** argv) {
     expect_one_survivor(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
   } else if (which == "pid_taken") {
     expect_pid_taken(ckpt, *hosts, pid, to, receive, migrate_tls, work, outfile);
+  } else if (which == "destination_lost") {
+    expect_destination_lost(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
   } else {
     if (which == "refused") {
       crossrig::test_pki::Ca other(work / "pki", "other");
