@@ -881,6 +881,21 @@ DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions&
 
 }  // namespace
 
+void end_tracking(pid_t pid, const std::string& pre_dump_dir) {
+  DumpOptions o;
+  o.pid = pid;
+  o.prev_dir = pre_dump_dir;
+  const Chain chain = open_chain(o);
+  for (const TreeMember& n : collect_tree(pid)) {
+    const std::optional<int> fd = chain.tracking_fd(n.pid);
+    if (n.zombie || !fd || !is_userfaultfd(n.pid, *fd)) continue;
+    Session s(n.pid);
+    s.set_insn(find_syscall_insn(n.pid, parse_maps(read_file(proc_path(n.pid, "maps")))));
+    s.sys("close", {static_cast<std::uint64_t>(*fd)});
+    s.resume();
+  }
+}
+
 DumpResult dump(const DumpOptions& opts) {
   const arch::Arch& a = arch::native_arch();
   const pid_t pid = opts.pid;

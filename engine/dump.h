@@ -76,4 +76,9 @@ struct DumpResult {
 /// exactly as before and no image directory is left; throws CkptError.
 DumpResult dump(const DumpOptions& opts);
 
+/// Ends the tracking of written pages that the pre-dump in pre_dump_dir armed in the tree of
+/// pid (closing the userfaultfds it left in its processes), for a chain given up; the
+/// processes run on as before the pre-dumps. Throws CkptError.
+void end_tracking(pid_t pid, const std::string& pre_dump_dir);
+
 }  // namespace crossrig::engine

@@ -142,6 +142,10 @@ pid_t start_lazy_pages(std::vector<LazySpace>& spaces, bool verbose) {
   }
   // Its own session: a ^C meant for ckpt must not take the pages of running processes away.
   ::setsid();
+  // Signals ckpt held back while committing a migration (InterruptsHeld) reach the server.
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
   std::vector<pid_t> pids;
   std::vector<int> keep = {STDERR_FILENO};
   LazyPages server(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <system_error>
 
 #include "common/hex.h"
@@ -33,6 +34,11 @@ class WorkDir {
   explicit WorkDir(const std::string& given) {
     if (!given.empty()) {
       path_ = given;
+      std::error_code ec;
+      fs::create_directories(path_, ec);
+      if (!fs::is_directory(path_))
+        throw CkptError(CkptError::kUsage,
+                        "--work-dir " + path_ + ": cannot make the directory: " + ec.message());
       return;
     }
     const char* tmp = std::getenv("TMPDIR");
@@ -73,18 +79,11 @@ std::string decimals(double v, int places) {
   return text;
 }
 
-}  // namespace
-
-MigrateResult migrate(const MigrateOptions& opts,
-                      const std::function<void(const std::string&)>& progress) {
-  const Clock::time_point start = Clock::now();
-  MigrateResult result;
-  const std::string dest = format_host_port(opts.to);
-  // Before the tree is touched: a destination that refuses us fails here.
-  ImageSender sender(opts.to, opts.tls,
-                     ServerRole{"destination", "start `ckpt receive --listen` there, or fix --to"});
-  const WorkDir work(opts.work_dir);
-  std::string prev;
+// Pre-dumps while the tree runs, until a round finds little written or stops shrinking;
+// prev becomes the last round's local directory.
+void pre_copy(const MigrateOptions& opts, ImageSender& sender, const WorkDir& work,
+              MigrateResult& result, std::string& prev,
+              const std::function<void(const std::string&)>& progress) {
   for (unsigned round = 1; round <= opts.iterations; ++round) {
     enter_phase("migrate-round");
     const Clock::time_point t = Clock::now();
@@ -101,17 +100,30 @@ MigrateResult migrate(const MigrateOptions& opts,
     if (const std::uint64_t present = d.pages_bytes + d.pages_in_parent; round > 1 && present > 0)
       r.dirty_percent = 100.0 * static_cast<double>(d.pages_bytes) / static_cast<double>(present);
     r.seconds = ms_since(t) / 1000;
-    result.rounds.push_back(r);
     result.tracking = d.tracking;
     prev = o.dir;
     progress("round " + std::to_string(round) + ": " + mib(r.bytes) + " sent (" +
-             decimals(r.dirty_percent, 1) + "% of memory written) in " +
-             decimals(r.seconds, 2) + " s");
-    if (round > 1 && r.dirty_percent < opts.goal_percent) break;
+             decimals(r.dirty_percent, 1) + "% of memory written) in " + decimals(r.seconds, 2) +
+             " s");
+    // Pages no tracking covers are sent every round: in a small tree they alone can keep a
+    // round above the goal, and another round would send them again.
+    const bool converged =
+        round > 1 && (r.dirty_percent < opts.goal_percent || r.bytes >= result.rounds.back().bytes);
+    result.rounds.push_back(r);
+    if (converged) return;
   }
+}
 
+// Freezes the tree and sends its final dump; the destination restores and holds it, and the
+// two commit (migrate.h).
+void final_dump(const MigrateOptions& opts, ImageSender& sender, const WorkDir& work,
+                const std::string& prev, MigrateResult& result,
+                const std::function<void(const std::string&)>& progress) {
+  const std::string dest = format_host_port(opts.to);
   enter_phase("migrate-final");
   const Clock::time_point freeze = Clock::now();
+  // Once COMMIT may be out, an interrupt must not make us resume: the destination runs it.
+  std::optional<InterruptsHeld> committing;
   DumpOptions f;
   f.pid = opts.pid;
   f.dir = work / "dump";
@@ -127,6 +139,7 @@ MigrateResult migrate(const MigrateOptions& opts,
     sender.tell(MessageType::kRestore, as_bytes(request), "asking it to restore");
     sender.await(MessageType::kRestored, kRestoreBudget, "restoring");
     enter_phase("migrate-commit");
+    committing.emplace("migrate-commit");
     // From the commit on the destination may run the tree: should we die now, ours must too.
     held.die_with_ckpt(true);
     try {
@@ -142,8 +155,37 @@ MigrateResult migrate(const MigrateOptions& opts,
   };
   dump(f);
   result.downtime_ms = ms_since(freeze);
+}
+
+}  // namespace
+
+MigrateResult migrate(const MigrateOptions& opts,
+                      const std::function<void(const std::string&)>& progress) {
+  const Clock::time_point start = Clock::now();
+  MigrateResult result;
+  // Before the tree is touched: a destination that refuses us fails here.
+  ImageSender sender(opts.to, opts.tls,
+                     ServerRole{"destination", "start `ckpt receive --listen` there, or fix --to"});
+  const WorkDir work(opts.work_dir);
+  std::string prev;
+  try {
+    pre_copy(opts, sender, work, result, prev, progress);
+    final_dump(opts, sender, work, prev, result, progress);
+  } catch (...) {
+    // The tree runs on here: without the pre-copy rounds' tracking of written pages, which
+    // a final dump that went as far as copying memory has ended already.
+    if (!prev.empty()) {
+      try {
+        end_tracking(opts.pid, prev);
+      } catch (const std::exception& e) {
+        progress(std::string("could not end the tracking of written pages in the tree: ") +
+                 e.what());
+      }
+    }
+    throw;
+  }
   result.total_ms = ms_since(start);
-  progress("running on " + dest + " after " + decimals(result.downtime_ms, 0) +
+  progress("running on " + format_host_port(opts.to) + " after " + decimals(result.downtime_ms, 0) +
            " ms frozen; the copy here is killed");
   return result;
 }

@@ -12,11 +12,16 @@ namespace crossrig::engine {
 
 std::atomic<bool> g_interrupted{false};
 
+namespace {
+
+[[noreturn]] void interrupted(const char* phase) {
+  throw CkptError(CkptError::kSystem, std::string("interrupted by a signal before phase ") + phase);
+}
+
+}  // namespace
+
 void enter_phase(const char* name) {
-  if (g_interrupted.load()) {
-    throw CkptError(CkptError::kSystem,
-                    std::string("interrupted by a signal before phase ") + name);
-  }
+  if (g_interrupted.load()) interrupted(name);
   const char* fault = std::getenv("CKPT_FAULT_PHASE");
   if (fault == nullptr) return;
   if (std::strcmp(fault, name) == 0) {
@@ -27,6 +32,22 @@ void enter_phase(const char* name) {
   // "PHASE:kill" dies there as a crash or the OOM killer would make ckpt die, with no
   // chance to clean up: what is left must still be consistent.
   if (std::string(fault) == std::string(name) + ":kill") ::raise(SIGKILL);
+}
+
+InterruptsHeld::InterruptsHeld(const char* phase) {
+  sigset_t held;
+  ::sigemptyset(&held);
+  ::sigaddset(&held, SIGINT);
+  ::sigaddset(&held, SIGTERM);
+  ::pthread_sigmask(SIG_BLOCK, &held, &old_);
+  if (g_interrupted.load()) {
+    ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    interrupted(phase);
+  }
+}
+
+InterruptsHeld::~InterruptsHeld() {
+  ::pthread_sigmask(SIG_SETMASK, &old_, nullptr);
 }
 
 }  // namespace crossrig::engine

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <signal.h>
+
 #include <atomic>
 
 namespace crossrig::engine {
@@ -11,5 +13,18 @@ extern std::atomic<bool> g_interrupted;
 /// CKPT_FAULT_PHASE environment variable names this phase; "PHASE:sigint" raises SIGINT
 /// there instead, "PHASE:kill" SIGKILL (all used by the fault tests).
 void enter_phase(const char* name);
+
+/// Holds SIGINT and SIGTERM back while it lives: past a commit to another host, work must
+/// finish rather than give up half-way. Throws as enter_phase does if one came before.
+class InterruptsHeld {
+ public:
+  explicit InterruptsHeld(const char* phase);
+  ~InterruptsHeld();
+  InterruptsHeld(const InterruptsHeld&) = delete;
+  InterruptsHeld& operator=(const InterruptsHeld&) = delete;
+
+ private:
+  sigset_t old_;
+};
 
 }  // namespace crossrig::engine

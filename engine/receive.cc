@@ -129,6 +129,8 @@ void Receiver::restore_held(TlsStream& stream, const std::string& dir, bool lazy
   o.detach = true;
   o.pidfile = opts_.pidfile;
   o.lazy_pages = lazy;
+  // Once DONE may be out, an interrupt must not kill the tree: the source kills its copy.
+  std::optional<InterruptsHeld> committing;
   // The tree is built and held, dying with us: the source may now give up its copy.
   o.before_running = [&] {
     reply(stream, MessageType::kRestored, {{"pid", r.pid}}, opts_.timeout);
@@ -136,7 +138,7 @@ void Receiver::restore_held(TlsStream& stream, const std::string& dir, bool lazy
     const Message m = read_message(stream, Deadline(opts_.timeout));
     if (m.type != MessageType::kCommit)
       throw ProtocolError("the source sent another message than COMMIT after RESTORED");
-    r.committed = true;
+    committing.emplace("receive-release");
     enter_phase("receive-release");
     // The source committed: its copy dies with its ckpt, and is killed once it hears this.
     // A source that died just now cannot hear it, and the tree must run here. (Only a link
@@ -145,6 +147,7 @@ void Receiver::restore_held(TlsStream& stream, const std::string& dir, bool lazy
       reply(stream, MessageType::kDone, nlohmann::json::object(), 2s);
     } catch (const std::exception&) {
     }
+    r.committed = true;
   };
   restore(o);
   r.migrated = true;

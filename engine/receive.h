@@ -39,7 +39,7 @@ struct ReceiveResult {
   std::string subject;  ///< Its certificate's subject.
   std::vector<std::string> images;  ///< Received, in order (removed again on failure).
   std::uint64_t bytes = 0;          ///< File bytes received.
-  bool committed = false;           ///< The source gave up its copy.
+  bool committed = false;           ///< The tree was let run here, the source told so.
   std::string error;                ///< Why it failed.
 };
 
