@@ -18,7 +18,8 @@ Bytes digest(const EVP_MD* md, std::initializer_list<std::span<const std::uint8_
   if (!ctx || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1) {
     throw std::runtime_error("OpenSSL digest initialisation failed");
   }
-  for (auto part : parts) EVP_DigestUpdate(ctx.get(), part.data(), part.size());
+  for (auto part : parts)
+    EVP_DigestUpdate(ctx.get(), part.data(), part.size());
   EVP_DigestFinal_ex(ctx.get(), out.data(), &len);
   return out;
 }
@@ -96,7 +97,8 @@ std::array<std::uint8_t, 32> KlapSession::signature(std::int32_t seq,
 Bytes KlapSession::encrypt(std::string_view plain, std::int32_t seq) const {
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   auto ivb = iv(seq);
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, key_.data(), ivb.data()) != 1) {
+  if (!ctx ||
+      EVP_EncryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, key_.data(), ivb.data()) != 1) {
     throw std::runtime_error("OpenSSL AES initialisation failed");
   }
   Bytes cipher(plain.size() + 16);
@@ -120,7 +122,8 @@ std::optional<std::string> KlapSession::decrypt(std::span<const std::uint8_t> bo
   if (!std::equal(expected.begin(), expected.end(), body.begin())) return std::nullopt;
   CipherCtx ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   auto ivb = iv(seq);
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, key_.data(), ivb.data()) != 1) {
+  if (!ctx ||
+      EVP_DecryptInit_ex(ctx.get(), EVP_aes_128_cbc(), nullptr, key_.data(), ivb.data()) != 1) {
     throw std::runtime_error("OpenSSL AES initialisation failed");
   }
   std::string plain(cipher.size(), '\0');

@@ -39,7 +39,9 @@ class KlapSession {
               std::span<const std::uint8_t> auth_hash);
 
   /// Advances the client's sequence number and returns it.
-  std::int32_t next_seq() { return seq_ = static_cast<std::int32_t>(static_cast<std::uint32_t>(seq_) + 1); }
+  std::int32_t next_seq() {
+    return seq_ = static_cast<std::int32_t>(static_cast<std::uint32_t>(seq_) + 1);
+  }
   std::int32_t seq() const { return seq_; }
 
   /// Signature (32 bytes) followed by the ciphertext of plain under seq.
@@ -55,7 +57,8 @@ class KlapSession {
   std::array<std::uint8_t, 16> iv(std::int32_t seq) const;
 
  private:
-  std::array<std::uint8_t, 32> signature(std::int32_t seq, std::span<const std::uint8_t> cipher) const;
+  std::array<std::uint8_t, 32> signature(std::int32_t seq,
+                                         std::span<const std::uint8_t> cipher) const;
 
   std::array<std::uint8_t, 16> key_{};
   std::array<std::uint8_t, 12> iv_prefix_{};

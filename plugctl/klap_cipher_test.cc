@@ -15,7 +15,9 @@ nlohmann::json vectors() {
   return nlohmann::json::parse(in);
 }
 
-Bytes hex(const nlohmann::json& j) { return from_hex(j.get<std::string>()).value(); }
+Bytes hex(const nlohmann::json& j) {
+  return from_hex(j.get<std::string>()).value();
+}
 
 class KlapVectors : public ::testing::TestWithParam<KlapVersion> {
  protected:

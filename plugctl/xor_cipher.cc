@@ -28,7 +28,8 @@ std::string xor_decrypt(std::span<const std::uint8_t> cipher) {
 
 std::vector<std::uint8_t> xor_frame(std::string_view plain) {
   auto n = static_cast<std::uint32_t>(plain.size());
-  std::vector<std::uint8_t> out{static_cast<std::uint8_t>(n >> 24), static_cast<std::uint8_t>(n >> 16),
+  std::vector<std::uint8_t> out{static_cast<std::uint8_t>(n >> 24),
+                                static_cast<std::uint8_t>(n >> 16),
                                 static_cast<std::uint8_t>(n >> 8), static_cast<std::uint8_t>(n)};
   auto body = xor_encrypt(plain);
   out.insert(out.end(), body.begin(), body.end());

@@ -16,7 +16,8 @@ TEST(XorCipher, FrameMatchesTheKnownWireBytes) {
 
 TEST(XorCipher, DecryptInvertsEncrypt) {
   std::string all;
-  for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+  for (int c = 0; c < 256; ++c)
+    all.push_back(static_cast<char>(c));
   EXPECT_EQ(xor_decrypt(xor_encrypt(all)), all);
   EXPECT_EQ(xor_decrypt(xor_encrypt("")), "");
 }

@@ -12,6 +12,8 @@ namespace crossrig::bench {
 std::chrono::nanoseconds time_command(const std::vector<std::string>& argv);
 
 /// Milliseconds as a double, for summaries.
-inline double to_ms(std::chrono::nanoseconds d) { return static_cast<double>(d.count()) / 1e6; }
+inline double to_ms(std::chrono::nanoseconds d) {
+  return static_cast<double>(d.count()) / 1e6;
+}
 
 }  // namespace crossrig::bench

@@ -107,9 +107,11 @@ int main(int argc, char** argv) {
          {plugctl, "-H", "127.0.0.1:" + klap_port, "--transport", "klap", "state"},
          {}},
     };
-    for (auto& c : cases) time_command(c.argv);  // Warm the page cache and the emulator.
+    for (auto& c : cases)
+      time_command(c.argv);  // Warm the page cache and the emulator.
     for (int i = 0; i < iterations; ++i) {
-      for (auto& c : cases) c.ms.push_back(to_ms(time_command(c.argv)));
+      for (auto& c : cases)
+        c.ms.push_back(to_ms(time_command(c.argv)));
     }
     auto base = summarize(cases[0].ms);
     std::cout << "bench-plugctl: " << iterations << " runs each, interleaved\n";

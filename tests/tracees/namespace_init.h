@@ -28,15 +28,4 @@ inline int become_namespace_init(int flags) {
   return release[1];
 }
 
-/// Sleeps with SIGTERM unblocked until it arrives.
-inline void wait_for_term() {
-  sigset_t term, others;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  sigprocmask(SIG_BLOCK, &term, &others);
-  sigdelset(&others, SIGTERM);
-  while (!stop_requested())
-    sigsuspend(&others);
-}
-
 }  // namespace crossrig::tracee

@@ -3,6 +3,8 @@
 // its state, writes the pidfile, waits for SIGTERM, checks the state and writes PASS or
 // "FAIL: reason" to the outfile.
 
+#include <signal.h>
+
 #include <optional>
 #include <string>
 
@@ -20,6 +22,17 @@ struct Test {
 
 /// True once SIGTERM arrived.
 bool stop_requested();
+
+/// Sleeps with SIGTERM unblocked until it arrives.
+inline void wait_for_term() {
+  sigset_t term, others;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, &others);
+  sigdelset(&others, SIGTERM);
+  while (!stop_requested())
+    sigsuspend(&others);
+}
 
 /// The flag SIGTERM sets, for waits written in assembly.
 const volatile int* stop_flag();

@@ -35,7 +35,7 @@ void announce() {
   __atomic_add_fetch(&g_board->ready, 1, __ATOMIC_SEQ_CST);
 }
 
-void wait_for_term() {
+void sleep_until_term() {
   sigset_t mask;
   sigprocmask(SIG_SETMASK, nullptr, &mask);
   sigdelset(&mask, SIGTERM);
@@ -57,7 +57,7 @@ int exit_code_of(pid_t child) {
   pid_t child = fork();
   if (child == 0) {
     announce();
-    wait_for_term();
+    sleep_until_term();
     _exit(getpgrp() == self && getppid() == self && getsid(0) == g_root_sid ? 5 : 6);
   }
   g_board->grandchild = child;
@@ -70,7 +70,7 @@ int exit_code_of(pid_t child) {
 [[noreturn]] void piped(pid_t leader) {
   setpgid(0, leader);
   announce();
-  wait_for_term();
+  sleep_until_term();
   _exit(getpgrp() == leader && getsid(0) == g_root_sid ? 0 : 1);
 }
 
@@ -81,7 +81,7 @@ int exit_code_of(pid_t child) {
   pid_t child = fork();
   if (child == 0) {
     announce();
-    wait_for_term();
+    sleep_until_term();
     _exit(getsid(0) == self && getpgrp() == self && getppid() == self ? 0 : 1);
   }
   g_board->session_child = child;
@@ -106,7 +106,7 @@ int exit_code_of(pid_t child) {
 // Orphaned by its parent's exit and re-parented to the root, the subreaper.
 [[noreturn]] void orphan() {
   announce();
-  wait_for_term();
+  sleep_until_term();
   _exit(getppid() == g_root ? 0 : 1);
 }
 

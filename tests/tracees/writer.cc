@@ -3,7 +3,6 @@
 // Each pass checks every hot word still holds the previous pass's value before it writes its
 // own: a page lost, or left from an older round, shows when the pass reaches it, before any
 // later write could hide it. The rest keeps the pattern setup wrote.
-#include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -93,13 +92,7 @@ bool next_pass() {
 void wait() {
   while (g_heap != nullptr && !stop_requested() && next_pass()) {
   }
-  sigset_t term, others;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  sigprocmask(SIG_BLOCK, &term, &others);
-  sigdelset(&others, SIGTERM);
-  while (!stop_requested())
-    sigsuspend(&others);
+  wait_for_term();
 }
 
 std::optional<std::string> check() {
