@@ -199,9 +199,6 @@ TEST_F(ReceiverTest, ExistingImageIsNotOverwritten) {
   }
 }
 
-}  // namespace
-}  // namespace crossrig::engine
-
 TEST_F(ReceiverTest, ImagesFollowOneAnotherOnOneConnection) {
   ImageReceiver r(root.string());
   const auto first = messages("pre-1");
@@ -233,3 +230,6 @@ TEST_F(ReceiverTest, MigrationMessagesAreRefusedInsideAnImage) {
                ProtocolError);
   EXPECT_THROW(r.on_message({MessageType::kCommit, {}}), ProtocolError);
 }
+
+}  // namespace
+}  // namespace crossrig::engine
