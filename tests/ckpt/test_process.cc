@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <system_error>
 #include <thread>
 
 #include "tests/support/file_text.h"
@@ -114,16 +115,36 @@ void expect_pass(pid_t pid, const fs::path& outfile, const std::string& stage) {
   fs::remove(outfile);
 }
 
-std::string mappings_and_fds(pid_t pid) {
+namespace {
+
+std::string mappings_and_fds_now(pid_t pid) {
   fs::path proc = "/proc/" + std::to_string(pid);
   std::string out = test_support::file_text(proc / "maps");
   std::vector<std::string> fds;
-  for (const auto& e : fs::directory_iterator(proc / "fd"))
-    fds.push_back(e.path().filename().string() + " -> " + fs::read_symlink(e.path()).string());
+  for (const auto& e : fs::directory_iterator(proc / "fd")) {
+    std::error_code gone;
+    const fs::path target = fs::read_symlink(e.path(), gone);
+    if (!gone) fds.push_back(e.path().filename().string() + " -> " + target.string());
+  }
   std::sort(fds.begin(), fds.end());
   for (const std::string& fd : fds)
     out += "fd " + fd + "\n";
   return out;
+}
+
+}  // namespace
+
+std::string mappings_and_fds(pid_t pid) {
+  // A tracee that just wrote its pidfile may still be settling (the namespace tracees close
+  // what their launcher handed over): what it is, is what two reads agree on.
+  std::string last = mappings_and_fds_now(pid);
+  for (int i = 0; i < 100; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::string now = mappings_and_fds_now(pid);
+    if (now == last) return now;
+    last = std::move(now);
+  }
+  return last;
 }
 
 }  // namespace crossrig::ckpt_test
