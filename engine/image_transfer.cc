@@ -172,7 +172,7 @@ ImageSender::ImageSender(const HostPort& server, const TlsConfig& tls, ServerRol
     const Deadline deadline(10s);
     stream_.emplace(*ctx, connect_tcp(server, deadline), server_, deadline);
     send(MessageType::kHello, json_payload({{"protocol", kTransferProtocol}}));
-    expect_reply(MessageType::kReady, "HELLO");
+    expect_reply(MessageType::kReady, "HELLO", kReplyBudget);
   });
 }
 
@@ -180,7 +180,7 @@ void ImageSender::begin(const std::string& name) {
   guarded("beginning an image", [&] {
     send(MessageType::kBegin,
          json_payload({{"name", name}, {"format_version", kImageFormatVersion}}));
-    expect_reply(MessageType::kReady, "BEGIN");
+    expect_reply(MessageType::kReady, "BEGIN", kReplyBudget);
   });
 }
 
@@ -189,13 +189,7 @@ void ImageSender::tell(MessageType type, std::span<const std::uint8_t> payload, 
 }
 
 Message ImageSender::await(MessageType reply, std::chrono::milliseconds budget, const char* doing) {
-  return guarded(doing, [&] {
-    Message m = receive(budget);
-    if (m.type != reply)
-      throw ProtocolError(std::string("sent ") + type_name(m.type) + " instead of " +
-                          type_name(reply));
-    return m;
-  });
+  return guarded(doing, [&] { return expect_reply(reply, doing, budget); });
 }
 
 ImageSender::~ImageSender() = default;
@@ -235,8 +229,9 @@ void ImageSender::send(MessageType type, std::span<const std::uint8_t> payload) 
   stream_->write_all(frame_, Deadline(kSendBudget));
 }
 
-Message ImageSender::expect_reply(MessageType type, const char* to) {
-  Message m = receive(kReplyBudget);
+Message ImageSender::expect_reply(MessageType type, const char* to,
+                                  std::chrono::milliseconds budget) {
+  Message m = receive(budget);
   if (m.type != type)
     throw ProtocolError(std::string("answered ") + to + " with " + type_name(m.type) +
                         " instead of " + type_name(type));
@@ -290,7 +285,7 @@ void ImageSender::send_file(const std::string& name, const std::string& algo,
 std::string ImageSender::finish(const std::string& inventory_text) {
   return guarded("committing", [&] {
     send(MessageType::kEnd, as_bytes(inventory_text));
-    const Message done = expect_reply(MessageType::kDone, "END");
+    const Message done = expect_reply(MessageType::kDone, "END", kReplyBudget);
     landed_ = parse_text(done.payload, "path");
     return landed_;
   });

@@ -149,7 +149,7 @@ class ImageSender {
   auto guarded(const char* doing, F f) -> decltype(f());
   void send(MessageType type, std::span<const std::uint8_t> payload);
   Message receive(std::chrono::milliseconds budget);
-  Message expect_reply(MessageType type, const char* to);
+  Message expect_reply(MessageType type, const char* to, std::chrono::milliseconds budget);
 
   std::string server_, landed_;
   ServerRole role_;
