@@ -180,6 +180,20 @@ void expect_pass_here(pid_t pid, const fs::path& outfile, const std::string& sta
   expect_reported_pass(outfile, stage);
 }
 
+std::string maps_of(pid_t pid) {
+  return file_text("/proc/" + std::to_string(pid) + "/maps");
+}
+
+// A migration that failed left the tracee here running as it was, as snapshot reads it (before
+// holds what it read before the migration), and passing its check.
+void expect_here_as_before(pid_t pid, const std::string& before, std::string (*snapshot)(pid_t),
+                           const fs::path& outfile, const std::string& stage) {
+  if (exited(pid)) fail_logged(stage + ": the tracee here ended");
+  if (const std::string after = snapshot(pid); after != before)
+    fail_logged(stage + ": the tracee here was left changed:\n" + changes(before, after));
+  expect_pass_here(pid, outfile, stage);
+}
+
 // The destination runs the tracee with its PID: on SIGTERM it checks itself and exits there.
 void expect_pass_there(const TwoHosts& hosts, pid_t pid, const fs::path& outfile,
                        const std::string& stage) {
@@ -355,11 +369,7 @@ void expect_pid_taken(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
     fail_logged("receive whose restore failed exited with " + std::to_string(received));
   expect_no_images("after a failed restore");
   expect_destination_runs(hosts, holding, 60, "after a failed restore");
-  if (exited(pid)) fail_logged("the migration failing at the restore ended the tracee here");
-  if (const std::string after = mappings_and_fds(pid); after != before)
-    fail_logged("the migration failing at the restore left the tracee here changed:\n" +
-                changes(before, after));
-  expect_pass_here(pid, outfile, "after a failed restore there");
+  expect_here_as_before(pid, before, mappings_and_fds, outfile, "after a failed restore there");
 }
 
 // The destination lost between two pre-copy rounds, its receive killed as when its host dies:
@@ -381,11 +391,7 @@ void expect_destination_lost(const std::string& ckpt, const TwoHosts& hosts, pid
   if (exit_within(receive, 60, "ckpt receive") != 128 + SIGKILL)
     fail_logged("receive was not killed between the pre-copy rounds");
   expect_destination_empty(hosts, "after the destination was lost");
-  if (exited(pid)) fail_logged("the migration whose destination was lost ended the tracee here");
-  if (const std::string after = mappings_and_fds(pid); after != before)
-    fail_logged("the migration whose destination was lost left the tracee here changed:\n" +
-                changes(before, after));
-  expect_pass_here(pid, outfile, "after the destination was lost");
+  expect_here_as_before(pid, before, mappings_and_fds, outfile, "after the destination was lost");
 }
 
 // The ckpt of one side killed, or interrupted as by Ctrl-C (it gives up at the next phase), at
@@ -395,7 +401,7 @@ void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t p
                          const crossrig::TlsConfig& tls, const fs::path& work,
                          const fs::path& outfile) {
   const std::string before = mappings_and_fds(pid);
-  const std::string maps_before = file_text("/proc/" + std::to_string(pid) + "/maps");
+  const std::string maps_before = maps_of(pid);
   const std::string phase = c.fault.substr(0, c.fault.find(':'));
   const bool source = phase.starts_with("migrate-"), killed = c.fault.ends_with(":kill");
   const std::string stage = (killed ? "killed at " : "interrupted at ") + phase;
@@ -422,16 +428,13 @@ void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t p
     expect_no_images(stage);
   }
   expect_destination_empty(hosts, stage);
-  if (exited(pid)) fail_logged(stage + ": the tracee here ended");
   // A killed migrate cannot take back the dirty tracking its pre-copy rounds left in the
   // tracee (a userfaultfd); one that failed on its own must, and nothing else may differ.
   const bool tracked = source && killed && phase != "migrate-round";
-  const std::string after =
-      tracked ? file_text("/proc/" + std::to_string(pid) + "/maps") : mappings_and_fds(pid);
-  if (after != (tracked ? maps_before : before))
-    fail_logged(stage + ": the tracee here was left changed:\n" +
-                changes(tracked ? maps_before : before, after));
-  expect_pass_here(pid, outfile, stage);
+  if (tracked)
+    expect_here_as_before(pid, maps_before, maps_of, outfile, stage);
+  else
+    expect_here_as_before(pid, before, mappings_and_fds, outfile, stage);
 }
 
 }  // namespace
