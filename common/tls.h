@@ -76,6 +76,8 @@ class TlsStream {
   void close_notify(const Deadline& deadline);
   /// The subject of the peer's verified certificate ("CN=host1").
   std::string peer_subject() const;
+  /// The socket, for a process that must keep it open.
+  int fd() const { return fd_.get(); }
 
  private:
   // Runs one SSL call until it completes, waiting on the socket while it wants to read or

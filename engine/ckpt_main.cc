@@ -279,15 +279,14 @@ int cmd_restore(const std::vector<std::string>& args) {
   redirect_log(vm);
   if (!vm.count("images-dir"))
     throw CkptError(CkptError::kUsage, "restore needs -D DIR (see ckpt restore --help)");
-  RestoreOptions o{vm["images-dir"].as<std::string>(),
-                   vm.count("restore-detached") > 0,
-                   vm.count("pidfile") ? vm["pidfile"].as<std::string>() : "",
-                   vm.count("shell-job") > 0,
-                   vm.count("manage-cgroups")
-                       ? parse_cgroup_mode(vm["manage-cgroups"].as<std::string>())
-                       : CgroupMode::kIgnore,
-                   vm.count("lazy-pages") > 0,
-                   {}};
+  RestoreOptions o;
+  o.dir = vm["images-dir"].as<std::string>();
+  o.detach = vm.count("restore-detached") > 0;
+  if (vm.count("pidfile")) o.pidfile = vm["pidfile"].as<std::string>();
+  o.shell_job = vm.count("shell-job") > 0;
+  if (vm.count("manage-cgroups"))
+    o.cgroups = parse_cgroup_mode(vm["manage-cgroups"].as<std::string>());
+  o.lazy_pages = vm.count("lazy-pages") > 0;
   return restore(o);
 }
 
@@ -369,8 +368,9 @@ int cmd_migrate(const std::vector<std::string>& args) {
       "goal", po::value<double>()->default_value(5)->value_name("PCT"),
       "end pre-copy once a round finds fewer than PCT percent of the pages written since the "
       "round before")("lazy",
-                      "the destination runs the tree before its memory is in and fills it in "
-                      "the background (restore --lazy-pages)")(
+                      "post-copy: the destination runs the tree before its memory is in; the "
+                      "pages written since the last round stay here, in the frozen tree, until "
+                      "the destination has fetched them")(
       "work-dir", po::value<std::string>()->value_name("DIR"),
       "keep the rounds' metadata here (default: a temporary directory, removed)")(
       "track", po::value<std::string>()->value_name("HOW")->default_value("auto"),
@@ -389,9 +389,12 @@ int cmd_migrate(const std::vector<std::string>& args) {
            "the tree runs there and is killed here. Until the commit every failure (refusal,\n"
            "lost link, the destination dying) leaves the tree running here as before. After\n"
            "it, a lost link or destination makes the tree run on here; if this ckpt dies, the\n"
-           "tree here dies with it and runs on the destination. With --lazy the tree runs\n"
-           "there before its memory is in, which the destination fills from the images it\n"
-           "received. Exit status 0: the tree runs on the destination.\n"
+           "tree here dies with it and runs on the destination. With --lazy (post-copy) the\n"
+           "frozen dump sends no pages of private memory: the tree runs there at once, the\n"
+           "pre-copied pages come from the images there, those written since from the frozen\n"
+           "tree here, which is killed once the last page is there. Losing the link before\n"
+           "kills the copy there and lets the tree here run on; losing this host loses the\n"
+           "tree. Exit status 0: the tree runs on the destination, all of it there.\n"
         << desc;
     return 0;
   }
@@ -420,6 +423,9 @@ int cmd_migrate(const std::vector<std::string>& args) {
                                 {"to", crossrig::format_host_port(o.to)},
                                 {"rounds", rounds},
                                 {"final_bytes", r.final_bytes},
+                                {"remote_bytes", r.remote_bytes},
+                                {"post_copy_bytes", r.post_copy_bytes},
+                                {"post_copy_ms", r.post_copy_ms},
                                 {"downtime_ms", r.downtime_ms},
                                 {"total_ms", r.total_ms},
                                 {"track", tracking_name(r.tracking)},
@@ -452,8 +458,11 @@ int cmd_receive(const std::vector<std::string>& args) {
                  "exits 0, leaving the tree running. Clients without a certificate of the CA\n"
                  "this host trusts are refused and waited past. A migration that fails leaves no\n"
                  "process and removes its images (exit 5); after the commit the images stay,\n"
-                 "and with a lazy migration are read until all pages are in. The tree is\n"
-                 "receive's child until receive exits: run it under a reaper (init, systemd).\n"
+                 "and with a lazy migration are read until all pages are in. A lazy migration\n"
+                 "(post-copy) ends when the last page written at the source has come: receive\n"
+                 "exits 0 then, or 5 if the link was lost first (the tree is killed here and\n"
+                 "runs on at the source). The tree is receive's child until receive exits: run\n"
+                 "it under a reaper (init, systemd).\n"
               << desc;
     return 0;
   }
@@ -487,6 +496,7 @@ int cmd_receive(const std::vector<std::string>& args) {
                           {"dir", o.dir},           {"lazy", r.lazy},  {"images", r.images},
                           {"bytes", r.bytes},       {"error", r.error}};
     if (r.migrated) out["pid"] = r.pid;
+    if (r.migrated && r.lazy) out["post_copy_seconds"] = r.post_copy_seconds;
     std::cout << out.dump() << std::endl;
   } else if (r.migrated) {
     std::cout << "process " << r.pid << " migrated from " << r.peer << " (" << r.subject

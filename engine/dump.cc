@@ -32,6 +32,7 @@
 #include "engine/file_table.h"
 #include "engine/image.h"
 #include "engine/image_transfer.h"
+#include "engine/lazy_restore.h"
 #include "engine/mount_namespace.h"
 #include "engine/namespaces.h"
 #include "engine/net_namespace.h"
@@ -616,11 +617,33 @@ Vmas read_vmas(pid_t pid, const std::vector<MapsEntry>& maps, FileTable* files,
   return vmas;
 }
 
+// Marks the pages of run remote, except those of the sorted page addresses `except`, which
+// copy_page copies.
+template <typename CopyPage>
+void leave_remote(const ChainRun& run, const std::vector<std::uint64_t>& except, std::size_t ps,
+                  std::vector<PagemapEntry>& pagemap, DumpResult& result, CopyPage copy_page) {
+  std::uint64_t at = run.vaddr;
+  const std::uint64_t end = run.vaddr + run.npages * ps;
+  auto remote_to = [&](std::uint64_t to) {
+    if (to <= at) return;
+    pagemap.push_back({at, (to - at) / ps, 0, false, true});
+    result.pages_remote += to - at;
+  };
+  for (auto it = std::lower_bound(except.begin(), except.end(), at);
+       it != except.end() && *it < end; ++it) {
+    remote_to(*it);
+    copy_page(*it);
+    at = *it + ps;
+  }
+  remote_to(end);
+}
+
 // Copies into pages-PID.img the present pages of the held process that the chain does not
 // hold unchanged (all of them without a parent); returns the pagemap. With hash tracking the
 // XXH3 of every present page goes to hashes-PID.img for the next image.
 std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, ImageWriter& image,
-                                      const Chain& chain, DumpResult& result) {
+                                      const Chain& chain, DumpResult& result,
+                                      const std::vector<std::uint64_t>* remote_except = nullptr) {
   const arch::Arch& a = arch::native_arch();
   enter_phase("memory");
   const std::string id = std::to_string(pid);
@@ -641,6 +664,10 @@ std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, I
       if (run.in_parent) {
         pagemap.push_back({run.vaddr, run.npages, 0, true});
         result.pages_in_parent += run.npages * a.page_size;
+      } else if (remote_except != nullptr && may_fill_lazily(vma)) {
+        leave_remote(run, *remote_except, a.page_size, pagemap, result, [&](std::uint64_t page) {
+          copier.copy(vma, {{page, 1}}, pagemap);
+        });
       } else {
         copier.copy(vma, {{run.vaddr, run.npages}}, pagemap);
       }
@@ -709,7 +736,7 @@ std::unique_ptr<Session> pre_dump_process(pid_t pid, ImageWriter& image, const C
 // namespaces restore makes for the tree; the root's is_root reads their state.
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
                                       DumpResult& result, NamespacesImage& ns, bool is_root,
-                                      const Chain& chain, bool leave_running) {
+                                      const Chain& chain, bool leave_running, bool leave_remote) {
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
   Session& s = *session;
@@ -755,7 +782,18 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   for (const auto& info : s.leader().t.peek_siginfo(true))
     task.shared_pending.push_back(to_hex(info));
 
-  const std::vector<PagemapEntry> pagemap = copy_memory(s, pid, vmas, image, chain, result);
+  std::optional<std::vector<std::uint64_t>> remote_except;
+  if (leave_remote) {
+    const std::size_t ps = arch::native_arch().page_size;
+    std::vector<std::uint64_t> pages = pages_needed_at_once(cores, ps);
+    for (std::uint64_t& p : pages)
+      p = p / ps * ps;
+    std::sort(pages.begin(), pages.end());
+    pages.erase(std::unique(pages.begin(), pages.end()), pages.end());
+    remote_except = std::move(pages);
+  }
+  const std::vector<PagemapEntry> pagemap =
+      copy_memory(s, pid, vmas, image, chain, result, remote_except ? &*remote_except : nullptr);
   for (const auto& [vma, filter] : vmas)
     mm.vmas.push_back(vma);
   result.vmas += mm.vmas.size();
@@ -900,6 +938,9 @@ DumpResult dump(const DumpOptions& opts) {
   const arch::Arch& a = arch::native_arch();
   const pid_t pid = opts.pid;
   enter_phase("check");
+  if (opts.leave_remote && (!opts.decide || opts.pre_dump))
+    throw CkptError(CkptError::kUsage,
+                    "pages are left in the processes only while decide holds them");
   // Page runs, pagemap offsets and the inventory all count in the table's page size.
   if (const long host_page = ::sysconf(_SC_PAGESIZE); host_page != static_cast<long>(a.page_size)) {
     throw CkptError(CkptError::kUnsupported,
@@ -970,7 +1011,7 @@ DumpResult dump(const DumpOptions& opts) {
     }
     // A process that may run on after the dump leaves the pre-dumps' tracking behind.
     sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid, chain,
-                                    opts.leave_running || opts.decide));
+                                    opts.leave_running || opts.decide, opts.leave_remote));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
@@ -1005,10 +1046,14 @@ DumpResult dump(const DumpOptions& opts) {
     enter_phase("decide");
     for (auto& s : sessions)
       s->settle();
-    HeldTree held{[&](bool on) {
+    HeldTree held;
+    held.die_with_ckpt = [&](bool on) {
       for (auto& s : sessions)
         s->die_with_ckpt(on);
-    }};
+    };
+    for (const TreeMember& n : tree) {
+      if (!n.zombie) held.pids.push_back(n.pid);
+    }
     kill = opts.decide(result, held);
   }
   if (kill) files.let_connections_die();

@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/host_port.h"
 #include "common/tls.h"
@@ -21,6 +22,8 @@ struct DumpResult;
 struct HeldTree {
   /// Whether the processes die with ckpt (PTRACE_O_EXITKILL) from now on.
   std::function<void(bool on)> die_with_ckpt;
+  /// The processes, as the image names them (zombies aside).
+  std::vector<pid_t> pids;
 };
 
 /// What `ckpt dump` was asked to do.
@@ -51,6 +54,11 @@ struct DumpOptions {
   /// A connection the image goes over instead of to page_server: migrate sends every image
   /// of a migration over one.
   ImageSender* sender = nullptr;
+  /// Private anonymous pages written since the previous image stay out of it, marked remote,
+  /// where a lazy restore may fill them later: a post-copy migration's destination fetches
+  /// them from the held tree (decide must keep it until then). Pages the threads need at
+  /// once (pages_needed_at_once) are copied still.
+  bool leave_remote = false;
   /// Once the image is committed, decides whether the processes are killed (true) or run on,
   /// instead of leave_running; an exception from it lets them run on and fails the dump.
   std::function<bool(const DumpResult&, HeldTree&)> decide;
@@ -64,6 +72,8 @@ struct DumpResult {
   std::uint64_t pages_by_task = 0;
   /// Bytes of present pages left to the parent image, unchanged since it.
   std::uint64_t pages_in_parent = 0;
+  /// Bytes of present pages left in the processes (leave_remote).
+  std::uint64_t pages_remote = 0;
   std::size_t vmas = 0;
   /// How written pages were found: the tracking the chain uses.
   Tracking tracking = Tracking::kHash;

@@ -27,8 +27,9 @@ class ImageSender;
 /// descriptors in flight in unix sockets' queues; 9 chains of images (pre-dumps, pages held by
 /// the parent image); 10 an XXH3 of every chunk of a page file, so that a part of it can be
 /// checked before use (lazy restore serves pages long before it has read the whole file), and
-/// the parent named relative to the image's own directory.
-inline constexpr int kImageFormatVersion = 10;
+/// the parent named relative to the image's own directory; 11 remote runs in pagemaps (pages a
+/// post-copy migration's destination fetches from the frozen source).
+inline constexpr int kImageFormatVersion = 11;
 
 /// The bytes of a page file each chunk checksum covers (the last chunk may be shorter):
 /// checking one costs about as much as a page fault's round trip to ckpt.

@@ -79,11 +79,39 @@ const char* type_name(MessageType t) {
       return "RESTORED";
     case MessageType::kCommit:
       return "COMMIT";
+    case MessageType::kPageRequest:
+      return "PAGE_REQUEST";
+    case MessageType::kPages:
+      return "PAGES";
+    case MessageType::kPagesDone:
+      return "PAGES_DONE";
   }
   return "?";
 }
 
 }  // namespace
+
+std::vector<std::uint8_t> encode_page_request(const PageRequest& r) {
+  std::vector<std::uint8_t> out(24);
+  const std::uint64_t fields[] = {r.pid, r.vaddr, r.npages};
+  for (std::size_t f = 0; f < 3; ++f) {
+    for (std::size_t i = 0; i < 8; ++i)
+      out[f * 8 + i] = static_cast<std::uint8_t>(fields[f] >> (56 - 8 * i));
+  }
+  return out;
+}
+
+PageRequest parse_page_request(std::span<const std::uint8_t> payload) {
+  if (payload.size() != 24)
+    throw ProtocolError("PAGE_REQUEST of " + std::to_string(payload.size()) +
+                        " bytes instead of 24");
+  std::uint64_t fields[3] = {};
+  for (std::size_t f = 0; f < 3; ++f) {
+    for (std::size_t i = 0; i < 8; ++i)
+      fields[f] = (fields[f] << 8) | payload[f * 8 + i];
+  }
+  return {fields[0], fields[1], fields[2]};
+}
 
 std::vector<std::uint8_t> encode_message(MessageType type, std::span<const std::uint8_t> payload) {
   if (payload.size() > kMaxPayload)
@@ -99,7 +127,7 @@ std::vector<std::uint8_t> encode_message(MessageType type, std::span<const std::
 
 std::pair<MessageType, std::uint32_t> decode_header(std::span<const std::uint8_t, kHeaderSize> h) {
   if (h[0] < static_cast<std::uint8_t>(MessageType::kHello) ||
-      h[0] > static_cast<std::uint8_t>(MessageType::kCommit))
+      h[0] > static_cast<std::uint8_t>(MessageType::kPagesDone))
     throw ProtocolError("unknown message type " + std::to_string(h[0]) + " (not a ckpt peer?)");
   const std::uint32_t len = (std::uint32_t{h[1]} << 24) | (std::uint32_t{h[2]} << 16) |
                             (std::uint32_t{h[3]} << 8) | std::uint32_t{h[4]};
@@ -190,6 +218,10 @@ void ImageSender::tell(MessageType type, std::span<const std::uint8_t> payload, 
 
 Message ImageSender::await(MessageType reply, std::chrono::milliseconds budget, const char* doing) {
   return guarded(doing, [&] { return expect_reply(reply, doing, budget); });
+}
+
+Message ImageSender::next(std::chrono::milliseconds budget, const char* doing) {
+  return guarded(doing, [&] { return receive(budget); });
 }
 
 ImageSender::~ImageSender() = default;

@@ -48,6 +48,12 @@ enum class MessageType : std::uint8_t {
   kRestore = 10,
   kRestored = 11,
   kCommit = 12,
+  // Post-copy, after that DONE: the destination's lazy-pages server asks the frozen source
+  // for pages (PAGE_REQUEST), each answered by PAGES (their bytes) or ERROR, and says
+  // PAGES_DONE once every page arrived.
+  kPageRequest = 13,
+  kPages = 14,
+  kPagesDone = 15,
 };
 
 /// One decoded frame.
@@ -99,6 +105,16 @@ FileFields parse_file(std::span<const std::uint8_t> payload);
 /// The message of an ERROR, the path of a DONE.
 std::string parse_text(std::span<const std::uint8_t> payload, const char* key);
 
+/// PAGE_REQUEST's fields: npages pages at vaddr of process pid (as the image names it),
+/// three 8-byte big-endian numbers.
+struct PageRequest {
+  std::uint64_t pid = 0, vaddr = 0, npages = 0;
+  bool operator==(const PageRequest&) const = default;
+};
+std::vector<std::uint8_t> encode_page_request(const PageRequest& r);
+/// Throws ProtocolError for a payload of another size.
+PageRequest parse_page_request(std::span<const std::uint8_t> payload);
+
 /// How an ImageSender names its server in errors, and what to run there.
 struct ServerRole {
   std::string name;  ///< "page server"
@@ -127,6 +143,9 @@ class ImageSender {
   /// Waits up to budget for the server's next message, which must be of type reply; an
   /// ERROR is thrown as a CkptError with the server's words.
   Message await(MessageType reply, std::chrono::milliseconds budget, const char* doing);
+  /// Waits up to budget for the server's next message, of any type but ERROR (thrown as
+  /// await does).
+  Message next(std::chrono::milliseconds budget, const char* doing);
 
   /// Starts the next file; algo is the checksum the inventory lists for it.
   void begin_file(const std::string& name, const std::string& algo);

@@ -46,6 +46,13 @@ TEST(TransferFrames, RoundTripAndLimits) {
   }
 }
 
+TEST(TransferFrames, PageRequestsRoundTripAndMustBeWhole) {
+  const PageRequest r{4242, 0x7fffdeadb000, 256};
+  const auto payload = encode_page_request(r);
+  EXPECT_EQ(parse_page_request(payload), r);
+  EXPECT_THROW(parse_page_request(std::span(payload).first(23)), ProtocolError);
+}
+
 TEST(TransferFrames, NamesMustBeOnePlainComponent) {
   for (const char* bad : {"", ".", "..", ".hidden", "a/b", "/abs", "../up"}) {
     EXPECT_THROW(parse_begin(json_bytes({{"name", bad}, {"format_version", 9}})), ProtocolError)

@@ -30,9 +30,10 @@ std::uint64_t lazy_uffd_features() {
          UFFD_FEATURE_EVENT_UNMAP;
 }
 
-void LazyPages::add(UniqueFd uffd, std::shared_ptr<PageFiles> files, MissingPages missing) {
+void LazyPages::add(pid_t pid, UniqueFd uffd, std::shared_ptr<PageFiles> files,
+                    MissingPages missing) {
   spaces_.push_back(
-      std::make_unique<Space>(Space{std::move(uffd), std::move(files), std::move(missing)}));
+      std::make_unique<Space>(Space{pid, std::move(uffd), std::move(files), std::move(missing)}));
 }
 
 // Copies runs into the space; *pages counts those copied. kRetry: the process is changing its
@@ -41,7 +42,18 @@ LazyPages::Copied LazyPages::copy(Space& s, const std::vector<LazyRun>& runs,
                                   std::uint64_t* pages) {
   for (const LazyRun& r : runs) {
     const std::uint64_t len = r.npages * page_;
-    const std::span<const std::uint8_t> src = s.files->bytes(r.source, r.offset, len);
+    std::span<const std::uint8_t> src;
+    if (s.files->remote(r.source)) {
+      if (!remote_)
+        throw CkptError(CkptError::kUsage, "pages at " + std::to_string(r.vaddr) +
+                                               " are on the source host, and no link to it");
+      fetched_.resize(len);
+      remote_->fetch(s.pid, r.offset, fetched_);
+      stats_.remote_pages += r.npages;
+      src = fetched_;
+    } else {
+      src = s.files->bytes(r.source, r.offset, len);
+    }
     for (std::uint64_t done = 0; done < len;) {
       uffdio_copy c{};
       c.dst = r.vaddr + done;
@@ -121,7 +133,7 @@ bool LazyPages::read_events(Space& s) {
         case UFFD_EVENT_FORK:
           // The child has the parent's mappings, and is missing exactly what the parent is.
           ++stats_.forks;
-          add(UniqueFd(static_cast<int>(m.arg.fork.ufd)), s.files, s.missing);
+          add(s.pid, UniqueFd(static_cast<int>(m.arg.fork.ufd)), s.files, s.missing);
           break;
         case UFFD_EVENT_REMAP:
           s.missing.move(m.arg.remap.from, m.arg.remap.to, m.arg.remap.len);
@@ -173,6 +185,7 @@ LazyStats LazyPages::run() {
     // mappings, so later faults cost the process nothing.
     std::erase_if(spaces_, [](const auto& s) { return s->missing.empty(); });
   }
+  if (remote_) remote_->all_arrived();
   stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return stats_;
 }

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "common/unique_fd.h"
@@ -19,32 +20,51 @@ namespace crossrig::engine {
 /// missing (fork, mremap, munmap, madvise(MADV_DONTNEED)).
 std::uint64_t lazy_uffd_features();
 
+/// Where the remote pages of a post-copy migration come from (PageSource::remote): the
+/// frozen source, over the migration's connection.
+class RemotePages {
+ public:
+  virtual ~RemotePages() = default;
+  /// Fills out with the bytes at vaddr of process pid (as the image names it) on the
+  /// source. Throws when they cannot come: the link is lost, or the source refuses.
+  virtual void fetch(pid_t pid, std::uint64_t vaddr, std::span<std::uint8_t> out) = 0;
+  /// Tells the source that every page arrived: it may drop its copy.
+  virtual void all_arrived() = 0;
+  /// The descriptor a server process must keep open.
+  virtual int fd() const = 0;
+};
+
 /// What serving took.
 struct LazyStats {
   std::uint64_t faults = 0;            ///< Faults on a missing page, each served at once.
   std::uint64_t fault_pages = 0;       ///< Pages copied to serve them.
   std::uint64_t prefetched_pages = 0;  ///< Pages copied in the background.
   std::uint64_t zero_pages = 0;        ///< Pages the image did not hold, given as zeros.
+  std::uint64_t remote_pages = 0;      ///< Of those copied, pages fetched from the source.
   std::uint64_t forks = 0;             ///< Children forked while pages were missing.
   double seconds = 0;                  ///< From the first fault or copy to the last page.
 };
 
 class LazyPages {
  public:
-  explicit LazyPages(std::size_t page_size) : page_(page_size) {}
+  /// remote: where the remote runs' pages come from (none without a post-copy migration).
+  explicit LazyPages(std::size_t page_size, std::shared_ptr<RemotePages> remote = nullptr)
+      : page_(page_size), remote_(std::move(remote)) {}
 
-  /// Takes over one address space: uffd is its userfaultfd (UFFDIO_API done with
-  /// lazy_uffd_features(), the ranges registered for missing pages), files and missing say
-  /// what to fill it with.
-  void add(UniqueFd uffd, std::shared_ptr<PageFiles> files, MissingPages missing);
+  /// Takes over the address space of process pid (as the image names it): uffd is its
+  /// userfaultfd (UFFDIO_API done with lazy_uffd_features(), the ranges registered for
+  /// missing pages), files and missing say what to fill it with.
+  void add(pid_t pid, UniqueFd uffd, std::shared_ptr<PageFiles> files, MissingPages missing);
 
-  /// Serves until every address space is whole or gone. Throws CkptError when a page cannot
-  /// be served (a chunk of an image file fails its check, userfaultfd fails): the processes
-  /// can then not run on correctly, and the caller kills them.
+  /// Serves until every address space is whole or gone, then tells the remote source so.
+  /// Throws CkptError when a page cannot be served (a chunk of an image file fails its
+  /// check, the source is lost, userfaultfd fails): the processes can then not run on
+  /// correctly, and the caller kills them.
   LazyStats run();
 
  private:
   struct Space {
+    pid_t pid;  ///< Whose memory on the source the remote runs are (a forked child's parent).
     UniqueFd uffd;
     std::shared_ptr<PageFiles> files;
     MissingPages missing;
@@ -60,6 +80,8 @@ class LazyPages {
   bool prefetch();
 
   std::size_t page_;
+  std::shared_ptr<RemotePages> remote_;
+  std::vector<std::uint8_t> fetched_;
   std::vector<std::unique_ptr<Space>> spaces_;
   std::size_t next_ = 0;
   LazyStats stats_;

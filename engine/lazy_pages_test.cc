@@ -72,7 +72,7 @@ class LazyPagesTest : public ::testing::Test {
     missing.add({addr(0), kHole, 0, 0});
     missing.add({addr(kHole + 3), kPages - kHole - 3, 0, kHole * ps_});
     auto s = std::make_unique<LazyPages>(ps_);
-    s->add(std::move(uffd_), std::make_shared<PageFiles>(std::vector{source_}, false),
+    s->add(0, std::move(uffd_), std::make_shared<PageFiles>(std::vector{source_}, false),
            std::move(missing));
     return s;
   }

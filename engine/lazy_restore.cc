@@ -13,6 +13,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "arch/arch.h"
 #include "engine/ckpt_error.h"
 #include "engine/lazy_pages.h"
 #include "engine/ptrace_task.h"
@@ -60,6 +61,31 @@ void kill_trees(const std::vector<pid_t>& roots) {
 
 }  // namespace
 
+std::vector<std::uint64_t> pages_needed_at_once(const std::vector<CoreImage>& cores,
+                                                std::size_t page_size) {
+  // A kernel-mode fault that a pending signal interrupts fails instead of waiting for the
+  // page, and the thread gets SIGSEGV (threads restored lazily died so on the boards' Linux
+  // 6.1); the rseq area is written on every return to user space, injected syscalls included.
+  constexpr std::uint64_t kSignalFrameRoom = 64 << 10;
+  const arch::Arch& a = arch::native_arch();
+  std::vector<std::uint64_t> eager;
+  for (const CoreImage& c : cores) {
+    if (c.rseq_ptr != 0) {
+      eager.push_back(c.rseq_ptr);
+      eager.push_back(c.rseq_ptr + std::max<std::uint64_t>(c.rseq_size, 1) - 1);
+    }
+    const std::uint64_t sp = regs_from_names(a, c.regs).get(a.sp);
+    for (std::uint64_t at = sp > kSignalFrameRoom ? sp - kSignalFrameRoom : 0; at <= sp;
+         at += page_size)
+      eager.push_back(at);
+    if (!(c.altstack_flags & SS_DISABLE)) {
+      for (std::uint64_t at = c.altstack_sp; at < c.altstack_sp + c.altstack_size; at += page_size)
+        eager.push_back(at);
+    }
+  }
+  return eager;
+}
+
 bool may_fill_lazily(const VmaImage& v) {
   return (v.kind == "anon" || v.kind == "heap" || v.kind == "stack") && !v.shared &&
          (v.prot & PROT_READ) != 0 && !has_vm_flag(v, "wf") && !has_vm_flag(v, "dc");
@@ -73,6 +99,10 @@ std::vector<PagemapEntry> defer_lazy_runs(const PageSource& src, std::size_t ind
   for (const PagemapEntry& run : src.runs) {
     const VmaImage* v = vma_holding(mm, run.vaddr);
     if (v == nullptr || !may_fill_lazily(*v)) {
+      if (src.remote)
+        throw CkptError(CkptError::kBadImage,
+                        "the pages at " + std::to_string(run.vaddr) +
+                            " are left on the source, in memory that cannot be filled lazily");
       now.push_back(run);
       continue;
     }
@@ -88,6 +118,9 @@ std::vector<PagemapEntry> defer_lazy_runs(const PageSource& src, std::size_t ind
     }
     std::sort(inside.begin(), inside.end());
     inside.erase(std::unique(inside.begin(), inside.end()), inside.end());
+    if (src.remote && !inside.empty())
+      throw CkptError(CkptError::kBadImage, "the page at " + std::to_string(inside.front()) +
+                                                " is left on the source, and is needed at once");
     for (std::uint64_t p : inside) {
       lazy_piece(p);
       now.push_back({p, 1, run.offset + (p - run.vaddr), false});
@@ -98,7 +131,7 @@ std::vector<PagemapEntry> defer_lazy_runs(const PageSource& src, std::size_t ind
   return now;
 }
 
-UniqueFd take_userfaultfd(pid_t pid, const InjectSyscall& inject) {
+UniqueFd take_userfaultfd(pid_t pid, const RestoreSyscall& inject) {
   const std::uint64_t fd = inject("userfaultfd", {O_CLOEXEC | O_NONBLOCK});
   UniqueFd uffd;
   try {
@@ -132,7 +165,8 @@ void register_missing(int uffd, const MmImage& mm, const MissingPages& missing) 
   }
 }
 
-pid_t start_lazy_pages(std::vector<LazySpace>& spaces, bool verbose) {
+pid_t start_lazy_pages(std::vector<LazySpace>& spaces, bool verbose,
+                       std::shared_ptr<RemotePages> remote) {
   std::fflush(stderr);
   const pid_t child = ::fork();
   if (child < 0) throw_errno("forking the lazy-pages server");
@@ -148,11 +182,12 @@ pid_t start_lazy_pages(std::vector<LazySpace>& spaces, bool verbose) {
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   std::vector<pid_t> pids;
   std::vector<int> keep = {STDERR_FILENO};
-  LazyPages server(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)));
+  if (remote) keep.push_back(remote->fd());
+  LazyPages server(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE)), std::move(remote));
   for (LazySpace& s : spaces) {
     if (s.pid > 0) pids.push_back(s.pid);
     keep.push_back(s.uffd.get());
-    server.add(std::move(s.uffd), std::move(s.files), std::move(s.missing));
+    server.add(s.pid, std::move(s.uffd), std::move(s.files), std::move(s.missing));
   }
   // Nothing of ckpt's stays open here: a pipe's reader must not wait for this process.
   std::sort(keep.begin(), keep.end());
@@ -167,12 +202,14 @@ pid_t start_lazy_pages(std::vector<LazySpace>& spaces, bool verbose) {
     if (verbose)
       std::fprintf(stderr,
                    "lazy pages: all in after %.3f s: %llu faults served with %llu pages, %llu "
-                   "pages copied in the background, %llu zero pages, %llu forks\n",
+                   "pages copied in the background, %llu zero pages, %llu forks, %llu pages "
+                   "from the source\n",
                    st.seconds, static_cast<unsigned long long>(st.faults),
                    static_cast<unsigned long long>(st.fault_pages),
                    static_cast<unsigned long long>(st.prefetched_pages),
                    static_cast<unsigned long long>(st.zero_pages),
-                   static_cast<unsigned long long>(st.forks));
+                   static_cast<unsigned long long>(st.forks),
+                   static_cast<unsigned long long>(st.remote_pages));
     ::_exit(0);
   } catch (const std::exception& e) {
     std::fprintf(stderr,

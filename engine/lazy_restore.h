@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/unique_fd.h"
+#include "engine/lazy_pages.h"
 #include "engine/missing_pages.h"
 #include "engine/page_chain.h"
 #include "engine/page_files.h"
@@ -26,9 +27,16 @@ namespace crossrig::engine {
 /// faults on it) or that a fork would not copy as it is (MADV_WIPEONFORK, MADV_DONTFORK).
 bool may_fill_lazily(const VmaImage& v);
 
+/// Addresses whose pages the threads of cores need before a lazy-pages server could serve
+/// them, filled at restore even when lazy: the kernel writes them itself (rseq areas,
+/// signal frames below the stack pointer or on the alternate stack).
+std::vector<std::uint64_t> pages_needed_at_once(const std::vector<CoreImage>& cores,
+                                                std::size_t page_size);
+
 /// Splits the runs of pages source `index` gives: those in mappings that may be filled
-/// lazily go to missing, except the pages listed in eager (those the kernel writes itself,
-/// such as rseq areas and signal frames); returns the runs to fill now.
+/// lazily go to missing, except the pages listed in eager (pages_needed_at_once); returns
+/// the runs to fill now. A remote source's runs must all be lazy: throws kBadImage for one
+/// that is not (its bytes are on another host).
 std::vector<PagemapEntry> defer_lazy_runs(const PageSource& src, std::size_t index,
                                           const MmImage& mm,
                                           const std::vector<std::uint64_t>& eager,
@@ -43,21 +51,23 @@ struct LazySpace {
 };
 
 /// Runs a syscall in the process being restored.
-using InjectSyscall =
+using RestoreSyscall =
     std::function<std::uint64_t(std::string_view name, std::initializer_list<std::uint64_t> args)>;
 
 /// Makes a userfaultfd in process pid (its memory is the one the fd reports on) and takes it
 /// over: ckpt's copy, with the lazy-pages features. Must run while the process may still
 /// make one (before its credentials drop).
-UniqueFd take_userfaultfd(pid_t pid, const InjectSyscall& inject);
+UniqueFd take_userfaultfd(pid_t pid, const RestoreSyscall& inject);
 
 /// Registers the mappings of mm that hold missing pages with the userfaultfd.
 void register_missing(int uffd, const MmImage& mm, const MissingPages& missing);
 
-/// Forks the process that serves the spaces' pages (their fds move to it) and returns its
-/// pid. If it cannot serve a page, it kills every process of the spaces and their
-/// descendants and exits 1; otherwise it prints what it copied on stderr (when verbose) and
-/// exits 0 once every space is whole.
-pid_t start_lazy_pages(std::vector<LazySpace>& spaces, bool verbose);
+/// Forks the process that serves the spaces' pages (their fds move to it, and remote's) and
+/// returns its pid. If it cannot serve a page, it kills every process of the spaces and
+/// their descendants and exits 1; otherwise it prints what it copied on stderr (when
+/// verbose) and exits 0 once every space is whole. remote: where a post-copy migration's
+/// remote pages come from; this process must not use its connection any more.
+pid_t start_lazy_pages(std::vector<LazySpace>& spaces, bool verbose,
+                       std::shared_ptr<RemotePages> remote);
 
 }  // namespace crossrig::engine

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 
+#include "engine/ckpt_error.h"
+
 namespace crossrig::engine {
 namespace {
 
@@ -50,6 +52,22 @@ TEST(DeferLazyRuns, LeavesAnonymousRunsButTheRseqPageAndFillsTheRestNow) {
   EXPECT_EQ(now[2].vaddr, 0x30000U);
   EXPECT_EQ(missing.first(100),
             (std::vector<LazyRun>{{0x20000, 3, 1, 2 * kPage}, {0x24000, 6, 1, 6 * kPage}}));
+}
+
+TEST(DeferLazyRuns, RemotePagesMustAllBeLazy) {
+  MmImage mm;
+  mm.vmas = {vma(0x10000, 16, "file"), vma(0x20000, 16, "anon")};
+  PageSource src;
+  src.remote = true;
+  src.runs = {{0x20000, 4, 0x20000, false, true}};
+  MissingPages missing(kPage);
+  EXPECT_TRUE(defer_lazy_runs(src, 2, mm, {}, kPage, missing).empty());
+  EXPECT_EQ(missing.first(100), (std::vector<LazyRun>{{0x20000, 4, 2, 0x20000}}));
+  // Bytes on another host cannot fill a page needed at once, nor a file mapping.
+  MissingPages none(kPage);
+  EXPECT_THROW(defer_lazy_runs(src, 2, mm, {0x21008}, kPage, none), CkptError);
+  src.runs = {{0x10000, 1, 0x10000, false, true}};
+  EXPECT_THROW(defer_lazy_runs(src, 2, mm, {}, kPage, none), CkptError);
 }
 
 }  // namespace

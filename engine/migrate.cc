@@ -1,19 +1,25 @@
 #include "engine/migrate.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
 
 #include "common/hex.h"
+#include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
 #include "engine/dump.h"
 #include "engine/image_transfer.h"
 #include "engine/phase.h"
+#include "engine/task_info.h"
 
 namespace crossrig::engine {
 
@@ -27,6 +33,8 @@ namespace {
 // the tree is held.
 constexpr auto kRestoreBudget = 10min;
 constexpr auto kCommitBudget = 60s;
+// The destination's lazy-pages server asks without pause until it has every page.
+constexpr auto kPostCopyBudget = 60s;
 
 // The directory holding the rounds' metadata, removed at the end when it is ours.
 class WorkDir {
@@ -114,6 +122,53 @@ void pre_copy(const MigrateOptions& opts, ImageSender& sender, const WorkDir& wo
   }
 }
 
+// Post-copy: serves the destination's requests for the pages the final dump left in the held
+// tree, until it has them all.
+void serve_pages(ImageSender& sender, const HeldTree& held, MigrateResult& result,
+                 const std::function<void(const std::string&)>& progress) {
+  enter_phase("migrate-post-copy");
+  const std::size_t ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  std::map<std::uint64_t, UniqueFd> mem;
+  for (pid_t p : held.pids) {
+    UniqueFd fd(::open(proc_path(p, "mem").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno("opening the memory of process " + std::to_string(p));
+    mem.emplace(static_cast<std::uint64_t>(p), std::move(fd));
+  }
+  const Clock::time_point start = Clock::now();
+  Clock::time_point said = start;
+  std::vector<std::uint8_t> pages;
+  for (;;) {
+    const Message m = sender.next(kPostCopyBudget, "serving pages");
+    if (m.type == MessageType::kPagesDone) break;
+    PageRequest r;
+    try {
+      if (m.type != MessageType::kPageRequest)
+        throw ProtocolError("sent a message other than PAGE_REQUEST or PAGES_DONE");
+      r = parse_page_request(m.payload);
+    } catch (const ProtocolError& e) {
+      throw CkptError(CkptError::kSystem,
+                      "the destination broke the post-copy protocol: " + std::string(e.what()));
+    }
+    const auto it = mem.find(r.pid);
+    if (it == mem.end() || r.npages == 0 || r.npages > kMaxPayload / ps)
+      throw CkptError(CkptError::kSystem, "the destination asked for " + std::to_string(r.npages) +
+                                              " pages of process " + std::to_string(r.pid) +
+                                              ", which it cannot have");
+    pages.resize(r.npages * ps);
+    if (::pread(it->second.get(), pages.data(), pages.size(), static_cast<off_t>(r.vaddr)) !=
+        static_cast<ssize_t>(pages.size()))
+      throw_errno("reading the pages at " + std::to_string(r.vaddr) + " of process " +
+                  std::to_string(r.pid) + " for the destination");
+    sender.tell(MessageType::kPages, pages, "sending pages");
+    result.post_copy_bytes += pages.size();
+    if (Clock::now() - said >= 1s) {
+      said = Clock::now();
+      progress("post-copy: " + mib(result.post_copy_bytes) + " sent");
+    }
+  }
+  result.post_copy_ms = ms_since(start);
+}
+
 // Freezes the tree and sends its final dump; the destination restores and holds it, and the
 // two commit (migrate.h).
 void final_dump(const MigrateOptions& opts, ImageSender& sender, const WorkDir& work,
@@ -130,10 +185,13 @@ void final_dump(const MigrateOptions& opts, ImageSender& sender, const WorkDir& 
   f.prev_dir = prev;
   f.track = opts.track;
   f.sender = &sender;
+  f.leave_remote = opts.lazy;
   f.decide = [&](const DumpResult& d, HeldTree& held) {
     result.final_bytes = d.pages_bytes;
-    progress("frozen: " + mib(d.pages_bytes) + " sent in " + decimals(ms_since(freeze), 0) +
-             " ms; restoring on " + dest);
+    result.remote_bytes = d.pages_remote;
+    progress("frozen: " + mib(d.pages_bytes) + " sent in " + decimals(ms_since(freeze), 0) + " ms" +
+             (opts.lazy ? ", " + mib(d.pages_remote) + " left for post-copy" : "") +
+             "; restoring on " + dest);
     enter_phase("migrate-restore");
     const std::string request = nlohmann::json{{"image", "dump"}, {"lazy", opts.lazy}}.dump();
     sender.tell(MessageType::kRestore, as_bytes(request), "asking it to restore");
@@ -146,6 +204,10 @@ void final_dump(const MigrateOptions& opts, ImageSender& sender, const WorkDir& 
       sender.tell(MessageType::kCommit, {}, "committing");
       enter_phase("migrate-committed");
       sender.await(MessageType::kDone, kCommitBudget, "committing");
+      result.downtime_ms = ms_since(freeze);
+      // The destination's copy dies without every page, a lost link included: ours must stay
+      // until then.
+      if (opts.lazy) serve_pages(sender, held, result, progress);
     } catch (...) {
       // No word that the destination runs it (its copy dies with its ckpt): ours runs on.
       held.die_with_ckpt(false);
@@ -154,7 +216,6 @@ void final_dump(const MigrateOptions& opts, ImageSender& sender, const WorkDir& 
     return true;
   };
   dump(f);
-  result.downtime_ms = ms_since(freeze);
 }
 
 }  // namespace

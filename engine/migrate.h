@@ -28,7 +28,9 @@ struct MigrateOptions {
   unsigned iterations = 10;
   /// Pre-copy ends once a round found fewer than this percentage of the pages written.
   double goal_percent = 5;
-  /// The destination lets the tree run before its memory is in (restore --lazy-pages).
+  /// Post-copy: the destination lets the tree run before its memory is in (restore
+  /// --lazy-pages), fetching the pages written since the last round from the frozen tree
+  /// here, which is killed once it has them all and runs on if the link is lost before.
   bool lazy = false;
   /// Where the rounds' metadata stays on this host; a temporary directory when empty.
   std::string work_dir;
@@ -45,8 +47,11 @@ struct MigrateRound {
 /// What a migration did.
 struct MigrateResult {
   std::vector<MigrateRound> rounds;
-  std::uint64_t final_bytes = 0;  ///< Page bytes the frozen tree's dump sent.
-  double downtime_ms = 0;         ///< From the freeze until the destination runs the tree.
+  std::uint64_t final_bytes = 0;      ///< Page bytes the frozen tree's dump sent.
+  std::uint64_t remote_bytes = 0;     ///< Page bytes it left for post-copy (lazy).
+  std::uint64_t post_copy_bytes = 0;  ///< Page bytes the destination fetched of those.
+  double downtime_ms = 0;             ///< From the freeze until the destination runs the tree.
+  double post_copy_ms = 0;            ///< From then until the destination had every page.
   double total_ms = 0;
   Tracking tracking = Tracking::kHash;
 };

@@ -34,6 +34,9 @@ std::vector<PagemapEntry> take(std::vector<PagemapEntry>& wanted,
         at = gap_end;
         if (at >= end) break;
       }
+      if (it->remote)
+        throw CkptError(CkptError::kBadImage, "the parent image " + source.path +
+                                                  " has remote pages, which only a final dump has");
       const std::uint64_t piece_end = std::min(end, run_end);
       const PagemapEntry piece{at, (piece_end - at) / ps, it->offset + (at - it->vaddr),
                                it->in_parent};
@@ -64,8 +67,14 @@ std::vector<PageSource> page_sources(const ImageReader& image, int pid,
   sources[0].xxh3 = image.pages_xxh3(pages);
   sources[0].chunks = image.pages_chunks(pages);
   std::vector<PagemapEntry> wanted;
-  for (const PagemapEntry& e : pagemap)
-    (e.in_parent ? wanted : sources[0].runs).push_back(e);
+  PageSource remote;
+  remote.remote = true;
+  for (const PagemapEntry& e : pagemap) {
+    if (e.remote)
+      remote.runs.push_back({e.vaddr, e.npages, e.vaddr, false, true});
+    else
+      (e.in_parent ? wanted : sources[0].runs).push_back(e);
+  }
   std::string dir = image.dir();
   std::string parent = parent_dir(dir, image.inventory());
   for (int depth = 0; !wanted.empty(); ++depth) {
@@ -96,6 +105,7 @@ std::vector<PageSource> page_sources(const ImageReader& image, int pid,
     dir = parent;
     parent = parent_dir(dir, up.inventory());
   }
+  if (!remote.runs.empty()) sources.push_back(std::move(remote));
   return sources;
 }
 

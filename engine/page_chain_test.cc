@@ -88,6 +88,38 @@ TEST(PageSources, RefusesPagesNoParentHolds) {
   }
 }
 
+TEST(PageSources, RemoteRunsComeLastAtTheirAddressOnTheSource) {
+  test_support::TempDir dir("crossrig-chain");
+  const std::string d = dir.path().string();
+  write_image(d + "/1", "", {{0, 4, false}});
+  ImageWriter w(d + "/2");
+  PagesWriter pages = w.open_pages("pages-1.img");
+  pages.append(std::vector<std::uint8_t>(kPage, 0x11));
+  w.add_pages("pages-1.img", pages);
+  w.write_json("pagemap-1.json", std::vector<PagemapEntry>{{page_at(0), 1, 0, true, false},
+                                                           {page_at(1), 2, 0, false, true},
+                                                           {page_at(3), 1, 0, false, false}});
+  w.commit({{"kind", "dump"}, {"parent", d + "/1"}});
+  ImageReader last(d + "/2");
+  const auto sources =
+      page_sources(last, 1, last.json("pagemap-1.json").get<std::vector<PagemapEntry>>());
+  ASSERT_EQ(sources.size(), 3u);
+  EXPECT_FALSE(sources[0].remote);
+  EXPECT_FALSE(sources[1].remote);
+  ASSERT_TRUE(sources[2].remote);
+  ASSERT_EQ(sources[2].runs.size(), 1u);
+  EXPECT_EQ(sources[2].runs[0].vaddr, page_at(1));
+  EXPECT_EQ(sources[2].runs[0].offset, page_at(1));
+  EXPECT_EQ(sources[2].runs[0].npages, 2u);
+  // A parent never has remote pages: only a post-copy migration's final dump leaves them.
+  ImageWriter bad(d + "/3");
+  bad.write_json("pagemap-1.json", std::vector<PagemapEntry>{{page_at(1), 1, 0, true, false}});
+  bad.commit({{"kind", "dump"}, {"parent", d + "/2"}});
+  ImageReader r(d + "/3");
+  EXPECT_THROW(page_sources(r, 1, r.json("pagemap-1.json").get<std::vector<PagemapEntry>>()),
+               CkptError);
+}
+
 TEST(PageSources, RefusesALoopedChain) {
   test_support::TempDir dir("crossrig-chain");
   const std::string d = dir.path().string();

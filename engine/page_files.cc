@@ -14,6 +14,10 @@ namespace crossrig::engine {
 PageFiles::PageFiles(const std::vector<PageSource>& sources, bool populate) {
   files_.reserve(sources.size());
   for (const PageSource& src : sources) {
+    if (src.remote) {
+      files_.push_back(File{"the source's memory", nullptr, 0, {}, {}, true});
+      continue;
+    }
     UniqueFd fd(::open(src.path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) throw_errno("opening " + src.path);
     const off_t size = ::lseek(fd.get(), 0, SEEK_END);
@@ -43,6 +47,9 @@ PageFiles::~PageFiles() {
 std::span<const std::uint8_t> PageFiles::bytes(std::size_t source, std::uint64_t offset,
                                                std::uint64_t len) {
   File& f = files_.at(source);
+  if (f.remote)
+    throw CkptError(CkptError::kBadImage, "pages at " + std::to_string(offset) +
+                                              " lie in the source's memory, not in a file");
   if (offset > f.size || len > f.size - offset)
     throw CkptError(CkptError::kBadImage, f.path + " is shorter than its pagemap says");
   const std::span<const std::uint8_t> all(f.data, f.size);

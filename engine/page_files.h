@@ -33,6 +33,8 @@ class PageFiles {
     return {files_.at(source).data, files_.at(source).size};
   }
   std::size_t size() const { return files_.size(); }
+  /// Whether source `source` is the remote one (PageSource::remote), which has no file.
+  bool remote(std::size_t source) const { return files_.at(source).remote; }
 
  private:
   struct File {
@@ -41,6 +43,7 @@ class PageFiles {
     std::size_t size = 0;
     std::vector<std::uint64_t> chunks;
     std::vector<bool> checked;
+    bool remote = false;
   };
   std::vector<File> files_;
 };

@@ -1,6 +1,10 @@
 #include "engine/receive.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,6 +14,7 @@
 #include "engine/ckpt_error.h"
 #include "engine/image.h"
 #include "engine/image_transfer.h"
+#include "engine/lazy_pages.h"
 #include "engine/phase.h"
 #include "engine/restore.h"
 
@@ -38,6 +43,77 @@ RestoreRequest parse_restore(std::span<const std::uint8_t> payload) {
   RestoreRequest r{doc["image"].get<std::string>(), doc.value("lazy", false)};
   check_component(r.image, "the image to restore");
   return r;
+}
+
+// The pages the final dump left on the source, asked for over the migration's connection by
+// the lazy-pages server process, which has the connection to itself once forked.
+class SourcePages : public RemotePages {
+ public:
+  SourcePages(TlsStream& stream, std::chrono::milliseconds timeout)
+      : stream_(stream), timeout_(timeout) {}
+
+  void fetch(pid_t pid, std::uint64_t vaddr, std::span<std::uint8_t> out) override {
+    const std::size_t ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t most = kMaxPayload / ps * ps;
+    enter_phase("receive-post-copy");
+    for (std::size_t done = 0; done < out.size();) {
+      const std::size_t n = std::min(most, out.size() - done);
+      const PageRequest req{static_cast<std::uint64_t>(pid), vaddr + done, n / ps};
+      const Message m = talk([&] {
+        stream_.write_all(encode_message(MessageType::kPageRequest, encode_page_request(req)),
+                          Deadline(timeout_));
+        return read_message(stream_, Deadline(timeout_));
+      });
+      if (m.type == MessageType::kError)
+        throw CkptError(CkptError::kSystem, "the source refused pages at " +
+                                                std::to_string(req.vaddr) + ": " +
+                                                parse_text(m.payload, "error"));
+      if (m.type != MessageType::kPages || m.payload.size() != n)
+        throw CkptError(CkptError::kSystem, "the source answered a request for " +
+                                                std::to_string(n) + " bytes with another message");
+      std::copy(m.payload.begin(), m.payload.end(),
+                out.begin() + static_cast<std::ptrdiff_t>(done));
+      done += n;
+    }
+  }
+
+  // Every page is here: a source that died just now cannot hear it, and the tree must run
+  // here. (Only a link lost before PAGES_DONE arrives, both ends alive, lets the source
+  // resume too.)
+  void all_arrived() override {
+    try {
+      stream_.write_all(encode_message(MessageType::kPagesDone, {}), Deadline(timeout_));
+      stream_.close_notify(Deadline(timeout_));
+    } catch (const std::exception&) {
+    }
+  }
+
+  int fd() const override { return stream_.fd(); }
+
+ private:
+  template <typename F>
+  auto talk(F f) -> decltype(f()) {
+    try {
+      return f();
+    } catch (const NetError& e) {
+      throw CkptError(CkptError::kSystem, std::string("lost the source: ") + e.what());
+    } catch (const ProtocolError& e) {
+      throw CkptError(CkptError::kSystem,
+                      std::string("the source breaks the protocol: ") + e.what());
+    }
+  }
+
+  TlsStream& stream_;
+  std::chrono::milliseconds timeout_;
+};
+
+// Waits for the lazy-pages server of a post-copy migration; true when it got every page.
+bool post_copy_done(pid_t server) {
+  int status = 0;
+  while (::waitpid(server, &status, 0) < 0) {
+    if (errno != EINTR) return false;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 }  // namespace
@@ -70,20 +146,36 @@ ReceiveResult Receiver::run(
       continue;
     }
     r.subject = stream->peer_subject();
+    bool keep_images = false;
     try {
-      serve(*stream, r);
-      r.migrated = true;
-      stream->close_notify(Deadline(1s));
+      const pid_t lazy_server = serve(*stream, r);
+      if (lazy_server == 0) {
+        r.migrated = true;
+        stream->close_notify(Deadline(1s));
+        return r;
+      }
+      // The server has the connection now: its end is the migration's.
+      const auto start = std::chrono::steady_clock::now();
+      if (post_copy_done(lazy_server)) {
+        r.migrated = true;
+        r.post_copy_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return r;
+      }
+      r.error =
+          "post-copy failed (the lazy-pages server says why above): the tree was killed here "
+          "and runs on at the source, unless the source itself was lost";
     } catch (const std::exception& e) {
       if (r.migrated) return r;
       r.error = e.what();
       drop_client(stream, kept.get(), r.error);
       // Useless once the source resumed; after a commit they may be the process's only copy.
-      if (!r.committed) {
-        for (const std::string& image : r.images) {
-          std::error_code ec;
-          fs::remove_all(image, ec);
-        }
+      keep_images = r.committed;
+    }
+    if (!keep_images) {
+      for (const std::string& image : r.images) {
+        std::error_code ec;
+        fs::remove_all(image, ec);
       }
     }
     return r;
@@ -93,7 +185,7 @@ ReceiveResult Receiver::run(
   return r;
 }
 
-void Receiver::serve(TlsStream& stream, ReceiveResult& r) {
+pid_t Receiver::serve(TlsStream& stream, ReceiveResult& r) {
   ImageReceiver images(opts_.dir);
   for (;;) {
     const Message m = read_message(stream, Deadline(opts_.timeout));
@@ -102,8 +194,7 @@ void Receiver::serve(TlsStream& stream, ReceiveResult& r) {
       const std::string dir = opts_.dir + "/" + req.image;
       if (std::find(r.images.begin(), r.images.end(), dir) == r.images.end())
         throw ProtocolError("RESTORE of " + req.image + ", which was not received");
-      restore_held(stream, dir, req.lazy, r);
-      return;
+      return restore_held(stream, dir, req.lazy, r);
     }
     if (m.type == MessageType::kBegin) enter_phase("receive-image");
     const std::optional<Message> answer = images.on_message(m);
@@ -117,8 +208,8 @@ void Receiver::serve(TlsStream& stream, ReceiveResult& r) {
   }
 }
 
-void Receiver::restore_held(TlsStream& stream, const std::string& dir, bool lazy,
-                            ReceiveResult& r) {
+pid_t Receiver::restore_held(TlsStream& stream, const std::string& dir, bool lazy,
+                             ReceiveResult& r) {
   enter_phase("receive-restore");
   r.lazy = lazy;
   r.pid = ImageReader(dir, ImageReader::Contents::kMetadataOnly)
@@ -129,6 +220,11 @@ void Receiver::restore_held(TlsStream& stream, const std::string& dir, bool lazy
   o.detach = true;
   o.pidfile = opts_.pidfile;
   o.lazy_pages = lazy;
+  pid_t lazy_server = 0;
+  if (lazy) {
+    o.remote_pages = std::make_shared<SourcePages>(stream, opts_.timeout);
+    o.lazy_server_started = [&](pid_t server) { lazy_server = server; };
+  }
   // Once DONE may be out, an interrupt must not kill the tree: the source kills its copy.
   std::optional<InterruptsHeld> committing;
   // The tree is built and held, dying with us: the source may now give up its copy.
@@ -150,7 +246,8 @@ void Receiver::restore_held(TlsStream& stream, const std::string& dir, bool lazy
     r.committed = true;
   };
   restore(o);
-  r.migrated = true;
+  if (lazy_server == 0) r.migrated = true;
+  return lazy_server;
 }
 
 }  // namespace crossrig::engine

@@ -40,10 +40,14 @@ struct ReceiveResult {
   std::vector<std::string> images;  ///< Received, in order (removed again on failure).
   std::uint64_t bytes = 0;          ///< File bytes received.
   bool committed = false;           ///< The tree was let run here, the source told so.
-  std::string error;                ///< Why it failed.
+  /// Post-copy (lazy): how long the tree ran here until its last page came from the source.
+  double post_copy_seconds = 0;
+  std::string error;  ///< Why it failed.
 };
 
-/// A listening destination.
+/// A listening destination. With a lazy migration the tree runs once committed, and its
+/// pages come in the background, those written during the last round from the frozen source
+/// (post-copy); the migration has succeeded once the last page has arrived.
 class Receiver {
  public:
   /// Makes the directory, loads the TLS files and binds; throws CkptError (kUsage).
@@ -56,8 +60,9 @@ class Receiver {
       const std::function<void(const std::string& peer, const std::string& why)>& refused);
 
  private:
-  void serve(TlsStream& stream, ReceiveResult& r);
-  void restore_held(TlsStream& stream, const std::string& image, bool lazy, ReceiveResult& r);
+  // Both return the lazy-pages server's pid (0 for an eager restore).
+  pid_t serve(TlsStream& stream, ReceiveResult& r);
+  pid_t restore_held(TlsStream& stream, const std::string& image, bool lazy, ReceiveResult& r);
 
   ReceiveOptions opts_;
   std::unique_ptr<TlsListener> listener_;

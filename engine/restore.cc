@@ -130,18 +130,19 @@ ProcImage load_process(const ImageReader& r, int pid, int ppid) {
   if (img.task.pid != pid || img.cores.size() != img.task.threads.size())
     throw CkptError(CkptError::kBadImage,
                     "image threads and cores of process " + id + " do not match");
-  // Every page run must lie inside a mapping, and those of this image inside its pages file,
-  // in file order.
+  // Every page run must lie inside a mapping, and those of this image's pages file inside
+  // it, in file order.
   std::uint64_t pos = 0;
   for (const PagemapEntry& p : pagemap) {
     std::uint64_t end = p.vaddr + p.npages * page;
     bool inside = std::any_of(img.mm.vmas.begin(), img.mm.vmas.end(), [&](const VmaImage& v) {
       return v.start <= p.vaddr && end <= v.end && end > p.vaddr;
     });
-    if (!inside || (!p.in_parent && p.offset != pos))
+    const bool in_file = !p.in_parent && !p.remote;
+    if (!inside || (in_file && p.offset != pos))
       throw CkptError(CkptError::kBadImage, "pagemap entry at vaddr " + std::to_string(p.vaddr) +
                                                 " lies outside its mappings or out of order");
-    if (!p.in_parent) pos += p.npages * page;
+    if (in_file) pos += p.npages * page;
   }
   img.pages = page_sources(r, pid, pagemap);
   std::vector<int> lasts;
@@ -690,27 +691,7 @@ void fill_pages(Builder& b, const ProcImage& img, const std::vector<VmaImage>& k
   // Populated at once for an eager restore, which hashes most of each file: hashing through
   // read faults costs one trap per few pages.
   auto files = std::make_shared<PageFiles>(img.pages, lazy == nullptr);
-  // The kernel writes a thread's rseq area on every return to user space, injected syscalls
-  // included, long before a server could serve a fault on it. It also writes a signal frame
-  // below the stack pointer (or on the alternate stack) to deliver a signal; a kernel-mode
-  // fault that a pending signal interrupts fails instead of waiting for the page, and the
-  // thread gets SIGSEGV (threads restored lazily died so on the boards' Linux 6.1).
-  constexpr std::uint64_t kSignalFrameRoom = 64 << 10;
-  const arch::Arch& a = arch::native_arch();
-  std::vector<std::uint64_t> eager;
-  for (const CoreImage& c : img.cores) {
-    if (c.rseq_ptr != 0) {
-      eager.push_back(c.rseq_ptr);
-      eager.push_back(c.rseq_ptr + std::max<std::uint64_t>(c.rseq_size, 1) - 1);
-    }
-    const std::uint64_t sp = regs_from_names(a, c.regs).get(a.sp);
-    for (std::uint64_t at = sp > kSignalFrameRoom ? sp - kSignalFrameRoom : 0; at <= sp; at += ps)
-      eager.push_back(at);
-    if (!(c.altstack_flags & SS_DISABLE)) {
-      for (std::uint64_t at = c.altstack_sp; at < c.altstack_sp + c.altstack_size; at += ps)
-        eager.push_back(at);
-    }
-  }
+  const std::vector<std::uint64_t> eager = pages_needed_at_once(img.cores, ps);
   for (std::size_t i = 0; i < img.pages.size(); ++i) {
     const PageSource& src = img.pages[i];
     fill_from(b, img, src,
@@ -1277,8 +1258,17 @@ int restore(const RestoreOptions& opts) {
     terminal = name;
   }
   std::vector<VmaImage> all_vmas;
-  for (const ProcImage& p : img.procs)
+  for (const ProcImage& p : img.procs) {
     all_vmas.insert(all_vmas.end(), p.mm.vmas.begin(), p.mm.vmas.end());
+    const bool remote =
+        std::any_of(p.pages.begin(), p.pages.end(), [](const PageSource& s) { return s.remote; });
+    if (remote && !(opts.lazy_pages && opts.remote_pages))
+      throw CkptError(CkptError::kUsage,
+                      "image " + opts.dir + " leaves pages of process " +
+                          std::to_string(p.task.pid) +
+                          " on the source host of a post-copy migration: only the `ckpt "
+                          "receive` of that migration can restore it");
+  }
 
   // ckpt holds every description of the tree and the tasks inherit its limit until theirs
   // are set: fd numbers up to the hard limit must be usable meanwhile.
@@ -1361,7 +1351,8 @@ int restore(const RestoreOptions& opts) {
   pid_t lazy_server = 0;
   if (!lazy_spaces.empty()) {
     enter_phase("lazy-pages");
-    lazy_server = start_lazy_pages(lazy_spaces, !opts.detach);
+    lazy_server = start_lazy_pages(lazy_spaces, !opts.detach, opts.remote_pages);
+    if (opts.lazy_server_started) opts.lazy_server_started(lazy_server);
   }
   // Children first, so that a parent never runs before its children exist as dumped.
   for (auto it = all.rbegin(); it != all.rend(); ++it)

@@ -1,10 +1,14 @@
 #pragma once
 
+#include <sys/types.h>
+
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "engine/cgroups.h"
+#include "engine/lazy_pages.h"
 
 namespace crossrig::engine {
 
@@ -24,6 +28,12 @@ struct RestoreOptions {
   /// Called when every process is built and held (each dies if ckpt does), before any runs:
   /// an exception from it kills them and fails the restore.
   std::function<void()> before_running;
+  /// Where the remote pages of a post-copy migration's final dump come from (with
+  /// lazy_pages); an image that has such pages cannot be restored without.
+  std::shared_ptr<RemotePages> remote_pages;
+  /// Called with the lazy-pages server's pid once it serves (detached restores: the caller
+  /// waits for it).
+  std::function<void(pid_t)> lazy_server_started;
 };
 
 /// Throws kBadImage, naming both, unless an image with this inventory (of the image

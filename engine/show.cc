@@ -165,12 +165,22 @@ std::uint32_t key_of(const nlohmann::json& object) {
   return static_cast<std::uint32_t>(object["perm"].value("key", std::int32_t{0}));
 }
 
-// The pages a pagemap lists as stored in its image and as held by the parent image.
-std::pair<std::uint64_t, std::uint64_t> page_counts(const nlohmann::json& pagemap) {
-  std::uint64_t stored = 0, in_parent = 0;
-  for (const auto& p : pagemap)
-    (p.value("in_parent", false) ? in_parent : stored) += p.value("npages", std::uint64_t{0});
-  return {stored, in_parent};
+// The pages a pagemap lists as stored in its image, as held by the parent image, and as left
+// on the source of a post-copy migration.
+struct PageCounts {
+  std::uint64_t stored = 0, in_parent = 0, remote = 0;
+};
+
+PageCounts page_counts(const nlohmann::json& pagemap) {
+  PageCounts c;
+  for (const auto& p : pagemap) {
+    const auto n = p.value("npages", std::uint64_t{0});
+    if (p.value("remote", false))
+      c.remote += n;
+    else
+      (p.value("in_parent", false) ? c.in_parent : c.stored) += n;
+  }
+  return c;
 }
 
 // The mounts restore changes in the copy of ckpt's namespace; the inherited ones by count.
@@ -235,9 +245,9 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
     out << fmt::format("pre-dump: memory only; pages written after it are found by {}\n",
                        inv.value("track", "?"));
     for (const auto& [id, pagemap] : doc["pre_dumped"].items()) {
-      const auto [stored, in_parent] = page_counts(pagemap);
-      out << fmt::format("process {}: {} pages stored, {} in the parent image\n", id, stored,
-                         in_parent);
+      const PageCounts c = page_counts(pagemap);
+      out << fmt::format("process {}: {} pages stored, {} in the parent image\n", id, c.stored,
+                         c.in_parent);
     }
     return;
   }
@@ -287,11 +297,12 @@ void print_image(const nlohmann::json& doc, std::ostream& out) {
         in.push_back(cgroup(cg));
       out << fmt::format("  cgroups {}\n", fmt::join(in, " "));
     }
-    const auto [pages, in_parent] = page_counts(proc["pagemap"]);
-    out << fmt::format("  {} mappings, {} pages stored{}, exe {}\n", proc["mm"]["vmas"].size(),
-                       pages,
-                       in_parent == 0 ? "" : fmt::format(", {} in the parent image", in_parent),
-                       proc["mm"].value("exe", ""));
+    const PageCounts pc = page_counts(proc["pagemap"]);
+    out << fmt::format(
+        "  {} mappings, {} pages stored{}{}, exe {}\n", proc["mm"]["vmas"].size(), pc.stored,
+        pc.in_parent == 0 ? "" : fmt::format(", {} in the parent image", pc.in_parent),
+        pc.remote == 0 ? "" : fmt::format(", {} left on the migration's source", pc.remote),
+        proc["mm"].value("exe", ""));
     for (const auto& v : proc["mm"]["vmas"]) {
       int prot = v.value("prot", 0);
       out << fmt::format("  {:012x}-{:012x} {}{}{}{} {:<6} {}\n",

@@ -24,10 +24,12 @@ struct VmaImage {
   int unlinked = -1;                  ///< For kind "unlinked": its inode in FilesImage::unlinked.
 };
 
-/// A run of pages at vaddr stored at offset in the pages file, or held by the parent image.
+/// A run of pages at vaddr stored at offset in the pages file, or held by the parent image,
+/// or (remote) left in the dumped process for a post-copy migration's destination to fetch.
 struct PagemapEntry {
   std::uint64_t vaddr = 0, npages = 0, offset = 0;
   bool in_parent = false;
+  bool remote = false;
 };
 
 /// The address space of one process.
@@ -283,7 +285,8 @@ struct CoreImage {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(VmaImage, start, end, prot, shared, kind, path, offset, vm_flags,
                                    inode, unlinked)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(PagemapEntry, vaddr, npages, offset, in_parent)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PagemapEntry, vaddr, npages, offset, in_parent,
+                                                remote)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(MmImage, vmas, start_code, end_code, start_data, end_data,
                                    start_brk, brk, start_stack, arg_start, arg_end, env_start,
                                    env_end, auxv, exe)

@@ -20,6 +20,12 @@
 //     passing its check there, and the failed side is left with no process, and a destination
 //     whose receive saw the failure with no images.
 //   kill_lazy:PHASE: the same, migrating with --lazy.
+//   post_copy_lost: the writer migrated with --lazy, the destination's lazy-pages server
+//     failing its first fetch from the source, as when the link is lost: the tracee is killed
+//     there, and runs on here exactly as it was; receive exits 5 with no images.
+//   kill_source_post_copy: the same with the source's ckpt killed as post-copy begins: its
+//     copy dies with it, and the one there, missing pages, must not run on (the tracee is
+//     lost, as documented).
 //   interrupt:PHASE: the same with SIGINT instead (CKPT_FAULT_PHASE=PHASE:sigint), as by Ctrl-C:
 //     that ckpt gives up at its next phase, before the commit leaving the tracee here exactly as
 //     it was and the destination with no images; past it, the migration completes.
@@ -103,6 +109,11 @@ std::optional<Case> case_named(const std::string& which) {
   if (which == "big") return Case{false, "1024", {"--lazy"}, ""};
   if (which == "writer") return Case{true, "256", {"--iterations", "3"}, ""};
   if (which == "writer_lazy") return Case{true, "256", {"--iterations", "3", "--lazy"}, ""};
+  // The writer's pages written after the last round stay at the source for post-copy.
+  if (which == "post_copy_lost")
+    return Case{true, "256", {"--iterations", "3", "--lazy"}, "receive-post-copy"};
+  if (which == "kill_source_post_copy")
+    return Case{true, "256", {"--iterations", "3", "--lazy"}, "migrate-post-copy:kill"};
   const std::string kind = which.substr(0, which.find(':')),
                     phase = which.substr(which.find(':') + 1);
   if ((kind != "kill" && kind != "kill_lazy" && kind != "interrupt") ||
@@ -437,6 +448,37 @@ void expect_one_survivor(const std::string& ckpt, const TwoHosts& hosts, pid_t p
     expect_here_as_before(pid, before, mappings_and_fds, outfile, stage);
 }
 
+// Post-copy cut short: the destination's copy must not run on without its pages. A link lost
+// (the destination's lazy-pages server fails to fetch) kills it there and lets the frozen
+// tracee here run on as before; a source killed takes its copy along, and the tracee is
+// lost on both sides, as documented.
+void expect_post_copy_cut(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
+                          const std::string& to, const Case& c, pid_t receive,
+                          const crossrig::TlsConfig& tls, const fs::path& work,
+                          const fs::path& outfile) {
+  const std::string before = mappings_and_fds(pid);
+  const bool source = c.fault.starts_with("migrate-");
+  const std::string stage = source ? "source killed in post-copy" : "link lost in post-copy";
+  const int rc = migrate(ckpt, pid, to, c, tls, work, source ? c.fault : "");
+  if (source ? rc != 128 + SIGKILL : rc == 0 || rc >= 128)
+    fail_logged(stage + ": migrate exited with " + std::to_string(rc));
+  if (file_text(g_migrate_log).find("left for post-copy") == std::string::npos ||
+      file_text(g_migrate_log).find(" 0.0 MiB left for post-copy") != std::string::npos)
+    fail_logged(stage + ": the final dump left no pages for post-copy");
+  if (const int received = exit_within(receive, 120, "ckpt receive"); received != 5)
+    fail_logged(stage + ": receive exited with " + std::to_string(received) + " instead of 5");
+  if (wait_json(g_receive_log, "migrated", "ckpt receive").value("migrated", true))
+    fail_logged(stage + ": receive reports the tracee migrated");
+  expect_no_images(stage);
+  expect_destination_empty(hosts, stage);
+  if (source) {
+    if (const int code = exit_within(pid, 30, "the tracee here"); code != 128 + SIGKILL)
+      fail_logged(stage + ": the tracee here ended with " + std::to_string(code) + ", not killed");
+    return;
+  }
+  expect_here_as_before(pid, before, mappings_and_fds, outfile, stage);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -459,7 +501,7 @@ int main(int argc, char** argv) {
     std::cerr
         << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
            "basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|destination_lost|"
-           "kill:PHASE|"
+           "post_copy_lost|kill_source_post_copy|kill:PHASE|"
            "kill_lazy:PHASE|interrupt:PHASE\n";
     return 2;
   }
@@ -496,7 +538,9 @@ int main(int argc, char** argv) {
   const pid_t pid = std::stoi(crossrig::ckpt_test::wait_file(pidfile, "the tracee's pidfile"));
   live().insert(pid);
 
-  if (!c->fault.empty()) {
+  if (which == "post_copy_lost" || which == "kill_source_post_copy") {
+    expect_post_copy_cut(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
+  } else if (!c->fault.empty()) {
     expect_one_survivor(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
   } else if (which == "pid_taken") {
     expect_pid_taken(ckpt, *hosts, pid, to, receive, migrate_tls, work, outfile);
