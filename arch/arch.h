@@ -90,6 +90,11 @@ struct Arch {
   /// mmap reads its six arguments from a block of words in memory whose address is its one
   /// argument (s390x's sys_old_mmap).
   bool mmap_takes_block;
+  /// A register the kernel puts back as it leaves a syscall stop, so that what a tracer writes
+  /// to it there is lost (arm64's x7, which tells syscall entry from exit during the stop); empty
+  /// where the kernel keeps every write. Registers a task must resume with are written outside
+  /// syscall stops where an arch names one.
+  std::string_view syscall_stop_clobbers;
   /// Turns registers stopped in an interrupted syscall into the ones the task must resume
   /// with, the way the kernel would restart it when no handler runs.
   void (*restart_fixup)(Regs& regs, RestartTarget target);

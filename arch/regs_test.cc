@@ -37,6 +37,9 @@ TEST(Arches, EveryArchHasConsistentTables) {
         EXPECT_NO_THROW(regs.get(rv.reg)) << a->name << " " << rv.reg;
       }
     }
+    if (!a->syscall_stop_clobbers.empty()) {
+      EXPECT_NO_THROW(regs.get(a->syscall_stop_clobbers)) << a->name;
+    }
     EXPECT_EQ(a->syscall_insn.size() % a->insn_align, 0u) << a->name;
     EXPECT_GT(a->syscalls.size(), 300u) << a->name;
     EXPECT_NO_THROW(syscall_nr(*a, "restart_syscall")) << a->name;

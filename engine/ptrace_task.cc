@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -97,6 +98,7 @@ Tracee::Tracee(Tracee&& other) noexcept
     : tid_(other.tid_),
       options_(other.options_),
       group_stop_(other.group_stop_),
+      in_syscall_stop_(other.in_syscall_stop_),
       attached_(std::exchange(other.attached_, false)) {}
 
 Tracee::~Tracee() {
@@ -287,8 +289,43 @@ void Tracee::wait_syscall_exit() {
                                               " stopped with signal " +
                                               std::to_string(WSTOPSIG(status)) +
                                               " instead of at the injected syscall's exit");
+    in_syscall_stop_ = true;
     return;
   }
+}
+
+void Tracee::enter_signal_stop() {
+  // PTRACE_INTERRUPT would be simpler, but only a seized thread takes it, and restored ones
+  // are traced through PTRACE_TRACEME and fork/clone. A signal given to PTRACE_CONT at a
+  // syscall stop is sent as the thread leaves the stop and reported before the thread returns
+  // to user space. Real-time, since SIGSTOP would discard a pending SIGCONT and a standard
+  // signal already pending would merge with it; the highest none is queued under, so the one
+  // reported is ours.
+  if (!in_syscall_stop_) return;
+  std::vector<std::vector<std::uint8_t>> queued = peek_siginfo(false), shared = peek_siginfo(true);
+  queued.insert(queued.end(), shared.begin(), shared.end());
+  int sig = SIGRTMAX;
+  for (; sig >= SIGRTMIN; --sig) {
+    if (std::none_of(queued.begin(), queued.end(), [&](const std::vector<std::uint8_t>& info) {
+          return reinterpret_cast<const siginfo_t*>(info.data())->si_signo == sig;
+        }))
+      break;
+  }
+  if (sig < SIGRTMIN)
+    throw CkptError(CkptError::kUnsupported,
+                    "thread " + std::to_string(tid_) +
+                        " has every real-time signal queued, which leaves none to stop it with");
+  const std::uint64_t mask = get_sigmask();
+  set_sigmask(mask & ~(std::uint64_t{1} << (sig - 1)));
+  if (::ptrace(PTRACE_CONT, tid_, no_addr(), as_data(sig)) != 0)
+    throw_errno("PTRACE_CONT (to a signal stop) of thread " + std::to_string(tid_));
+  int status = wait_stop(tid_, "leaving a syscall stop for a signal stop");
+  if (!WIFSTOPPED(status) || WSTOPSIG(status) != sig || (status >> 16) != 0)
+    throw CkptError(CkptError::kSystem, "thread " + std::to_string(tid_) + " stopped with " +
+                                            std::to_string(status) + " instead of at signal " +
+                                            std::to_string(sig) + " sent to stop it");
+  in_syscall_stop_ = false;
+  set_sigmask(mask);
 }
 
 void Tracee::die_with_tracer(bool on) {

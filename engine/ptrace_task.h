@@ -67,6 +67,13 @@ class Tracee {
   /// Waits for the syscall started by syscall_start() and returns its raw return value.
   std::int64_t syscall_finish();
 
+  /// Moves the thread from the exit stop of an injected syscall to a signal-delivery stop on its
+  /// way back to user space, before it runs any code of its own: there every register written
+  /// is kept, where leaving a syscall stop may put one back (Arch::syscall_stop_clobbers). The
+  /// signal, a real-time one none waits under, is dropped when the thread is let go. Does
+  /// nothing for a thread held in another stop, which keeps what is written already.
+  void enter_signal_stop();
+
   /// Whether the thread is killed if ckpt dies while it is held (PTRACE_O_EXITKILL), which
   /// seize() leaves off so that a dumped process outlives a killed dump.
   void die_with_tracer(bool on);
@@ -83,6 +90,8 @@ class Tracee {
   pid_t tid_ = -1;
   long options_ = 0;
   int group_stop_ = 0;
+  /// Held in the exit stop of an injected syscall (else in a stop that keeps every register).
+  bool in_syscall_stop_ = false;
   bool attached_ = true;
 };
 

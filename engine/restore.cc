@@ -1227,6 +1227,10 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
   enter_phase("registers");
   for (std::size_t i = 0; i < p.cores.size(); ++i) {
     Tracee& t = i == 0 ? b.tracee() : b.threads()[i - 1];
+    // Each thread is in the exit stop of the syscall injected last; on arm64 leaving that stop
+    // puts back the x7 the injected call entered with, and a task caught mid-computation
+    // would go on with the restorer's value there instead of its own.
+    if (!a.syscall_stop_clobbers.empty()) t.enter_signal_stop();
     t.set_fp(fps[i]);
     for (const auto& [note, bytes] : vectors[i])
       t.set_regset(note, bytes, "vector regset " + std::to_string(note));

@@ -83,6 +83,9 @@ const Arch kAarch64 = {
     .tls = kTls,
     .syscalls = kSyscalls,
     .mmap_takes_block = false,
+    // report_syscall() (arch/arm64/kernel/ptrace.c) sets x7 to 0 (entry) or 1 (exit) for the
+    // stop and writes its old value back after it, over whatever the tracer wrote.
+    .syscall_stop_clobbers = "x7",
     .restart_fixup = restart_fixup,
     .fp_incompatibility = fp_size_differs,
 };

@@ -77,6 +77,13 @@ TEST(Aarch64, RestartFixupKeepsWhatTheKernelAlreadyRewound) {
   }
 }
 
+// report_syscall() (arch/arm64/kernel/ptrace.c) puts x7 back as a syscall stop ends.
+TEST(Aarch64, SyscallStopsPutBackX7) {
+  EXPECT_EQ(a64().syscall_stop_clobbers, "x7");
+  for (std::string_view other : {"x86_64", "ppc64", "ppc64le", "s390x"})
+    EXPECT_TRUE(find_arch(other)->syscall_stop_clobbers.empty()) << other;
+}
+
 TEST(Aarch64, FpRegsetOfAnotherSizeIsRefused) {
   std::vector<std::uint8_t> image(528), host(528);
   EXPECT_FALSE(a64().fp_incompatibility(image, host).has_value());

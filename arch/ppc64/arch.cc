@@ -51,6 +51,7 @@ const Arch kPpc64 = {
     .tls = powerpc::kTls,
     .syscalls = kSyscalls,
     .mmap_takes_block = false,
+    .syscall_stop_clobbers = {},
     .restart_fixup = powerpc::restart_fixup,
     .fp_incompatibility = fp_size_differs,
 };

@@ -105,6 +105,7 @@ const Arch kS390x = {
     .tls = kTls,
     .syscalls = kSyscalls,
     .mmap_takes_block = true,
+    .syscall_stop_clobbers = {},
     .restart_fixup = restart_fixup,
     .fp_incompatibility = fp_size_differs,
 };

@@ -120,6 +120,7 @@ const Arch kX86_64 = {
     .tls = kTls,
     .syscalls = kSyscalls,
     .mmap_takes_block = false,
+    .syscall_stop_clobbers = {},
     .restart_fixup = restart_fixup,
     .fp_incompatibility = fp_incompatibility,
 };
