@@ -665,8 +665,10 @@ std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, I
         pagemap.push_back({run.vaddr, run.npages, 0, true});
         result.pages_in_parent += run.npages * a.page_size;
       } else if (remote_except != nullptr && may_fill_lazily(vma)) {
+        // A named reference: clang 14 cannot capture a structured binding.
+        const VmaImage& in = vma;
         leave_remote(run, *remote_except, a.page_size, pagemap, result, [&](std::uint64_t page) {
-          copier.copy(vma, {{page, 1}}, pagemap);
+          copier.copy(in, {{page, 1}}, pagemap);
         });
       } else {
         copier.copy(vma, {{run.vaddr, run.npages}}, pagemap);
