@@ -3,7 +3,7 @@
 #include <signal.h>
 
 #include <cstdlib>
-#include <cstring>
+#include <sstream>
 #include <string>
 
 #include "engine/ckpt_error.h"
@@ -22,16 +22,21 @@ namespace {
 
 void enter_phase(const char* name) {
   if (g_interrupted.load()) interrupted(name);
-  const char* fault = std::getenv("CKPT_FAULT_PHASE");
-  if (fault == nullptr) return;
-  if (std::strcmp(fault, name) == 0) {
-    throw CkptError(CkptError::kSystem, std::string("fault injected at phase ") + name);
+  const char* faults = std::getenv("CKPT_FAULT_PHASE");
+  if (faults == nullptr) return;
+  std::istringstream list(faults);
+  for (std::string fault; std::getline(list, fault, ',');) {
+    if (fault == name)
+      throw CkptError(CkptError::kSystem, std::string("fault injected at phase ") + name);
+    // "PHASE:sigint" delivers a real SIGINT to ckpt there, as a user pressing ^C would.
+    if (fault == std::string(name) + ":sigint") ::raise(SIGINT);
+    // "PHASE:kill" dies there as a crash or the OOM killer would make ckpt die, with no
+    // chance to clean up: what is left must still be consistent.
+    if (fault == std::string(name) + ":kill") ::raise(SIGKILL);
+    // "PHASE:stop" stops there as job control would, for a test to change the world (let
+    // the tree write pages, say) before it sends SIGCONT.
+    if (fault == std::string(name) + ":stop") ::raise(SIGSTOP);
   }
-  // "PHASE:sigint" delivers a real SIGINT to ckpt there, as a user pressing ^C would.
-  if (std::string(fault) == std::string(name) + ":sigint") ::raise(SIGINT);
-  // "PHASE:kill" dies there as a crash or the OOM killer would make ckpt die, with no
-  // chance to clean up: what is left must still be consistent.
-  if (std::string(fault) == std::string(name) + ":kill") ::raise(SIGKILL);
 }
 
 InterruptsHeld::InterruptsHeld(const char* phase) {

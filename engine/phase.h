@@ -10,8 +10,9 @@ namespace crossrig::engine {
 extern std::atomic<bool> g_interrupted;
 
 /// Marks the start of a named phase: throws if the user interrupted us, or if the
-/// CKPT_FAULT_PHASE environment variable names this phase; "PHASE:sigint" raises SIGINT
-/// there instead, "PHASE:kill" SIGKILL (all used by the fault tests).
+/// CKPT_FAULT_PHASE environment variable (a comma-separated list) names this phase;
+/// "PHASE:sigint" raises SIGINT there instead, "PHASE:kill" SIGKILL, "PHASE:stop" SIGSTOP
+/// (all used by the fault tests).
 void enter_phase(const char* name);
 
 /// Holds SIGINT and SIGTERM back while it lives: past a commit to another host, work must

@@ -20,7 +20,8 @@
 //     passing its check there, and the failed side is left with no process, and a destination
 //     whose receive saw the failure with no images.
 //   kill_lazy:PHASE: the same, migrating with --lazy.
-//   post_copy_lost: the writer migrated with --lazy, the destination's lazy-pages server
+//   post_copy_lost: the writer migrated with --lazy (migrate stopped before the freeze until
+//     the writer has written pages for post-copy), the destination's lazy-pages server
 //     failing its first fetch from the source, as when the link is lost: the tracee is killed
 //     there, and runs on here exactly as it was; receive exits 5 with no images.
 //   kill_source_post_copy: the same with the source's ckpt killed as post-copy begins: its
@@ -289,6 +290,40 @@ int migrate(const std::string& ckpt, pid_t pid, const std::string& to, const Cas
   return run(migrate_argv(ckpt, pid, to, c, tls, work, fault), g_migrate_log);
 }
 
+// The CPU time pid has used, in clock ticks (/proc/PID/stat's utime + stime).
+long cpu_ticks(pid_t pid) {
+  const std::string stat = file_text("/proc/" + std::to_string(pid) + "/stat");
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int n = 3; n <= 15 && fields >> field; ++n) {
+    if (n == 14) utime = std::stol(field);
+    if (n == 15) stime = std::stol(field);
+  }
+  return utime + stime;
+}
+
+// migrate as above, stopped as it is about to freeze the writer until the writer has run for
+// 50 ms of CPU since: pages written after the last pre-copy round are then certain, where a
+// loaded machine may otherwise not run the writer at all between the round and the freeze.
+int migrate_after_writes(const std::string& ckpt, pid_t pid, const std::string& to, const Case& c,
+                         const crossrig::TlsConfig& tls, const fs::path& work,
+                         const std::string& fault) {
+  const std::vector<std::string> argv = migrate_argv(
+      ckpt, pid, to, c, tls, work, "migrate-final:stop" + (fault.empty() ? "" : "," + fault));
+  const pid_t m = spawn(argv, g_migrate_log);
+  live().insert(m);
+  int status = 0;
+  if (waitpid(m, &status, WUNTRACED) != m || !WIFSTOPPED(status))
+    fail_logged("ckpt migrate ended before its final dump");
+  const long ran = cpu_ticks(pid), hz = sysconf(_SC_CLK_TCK);
+  for (int i = 0; i < 6000 && cpu_ticks(pid) - ran < hz / 20; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (cpu_ticks(pid) - ran < hz / 20) fail_logged("the writer did not run while migrate waited");
+  kill(m, SIGCONT);
+  return exit_within(m, 120, "ckpt migrate");
+}
+
 // migrate's --json summary says what it did with c; returns its number of pre-copy rounds.
 std::size_t expect_summary(pid_t pid, const std::string& to, const Case& c) {
   // Not const: a key it lacks reads as null.
@@ -459,7 +494,7 @@ void expect_post_copy_cut(const std::string& ckpt, const TwoHosts& hosts, pid_t 
   const std::string before = mappings_and_fds(pid);
   const bool source = c.fault.starts_with("migrate-");
   const std::string stage = source ? "source killed in post-copy" : "link lost in post-copy";
-  const int rc = migrate(ckpt, pid, to, c, tls, work, source ? c.fault : "");
+  const int rc = migrate_after_writes(ckpt, pid, to, c, tls, work, source ? c.fault : "");
   if (source ? rc != 128 + SIGKILL : rc == 0 || rc >= 128)
     fail_logged(stage + ": migrate exited with " + std::to_string(rc));
   if (file_text(g_migrate_log).find("left for post-copy") == std::string::npos ||
