@@ -15,6 +15,7 @@
 #include "engine/ckpt_error.h"
 #include "engine/config_file.h"
 #include "engine/dump.h"
+#include "engine/lazy_dump.h"
 #include "engine/migrate.h"
 #include "engine/page_server.h"
 #include "engine/phase.h"
@@ -32,9 +33,11 @@ constexpr const char* kUsage =
     "  pre-dump -t PID -D DIR                     copy its memory; it runs on\n"
     "  dump     -t PID -D DIR [--leave-running]   checkpoint a process into DIR\n"
     "           [--page-server HOST:PORT]         ... and send the image to a page server\n"
+    "           [--lazy-pages --listen ADDR:PORT] ... keeping its memory here for a restore\n"
     "  page-server --listen ADDR:PORT -D DIR      receive images over mutually authenticated\n"
     "                                             TLS into DIR/NAME\n"
     "  restore  -D DIR [-d] [--lazy-pages]        restore it with the same PID\n"
+    "           [--page-server HOST:PORT]         ... fetching that memory from the dump\n"
     "  migrate  -t PID --to HOST:PORT [--lazy]    move it, running, to `ckpt receive` there\n"
     "  receive  --listen ADDR:PORT -D DIR         take one migrated process and run it\n"
     "  show     DIR [--json]                      decode an image\n"
@@ -223,13 +226,29 @@ int cmd_dump(const std::vector<std::string>& args) {
       "them until the restore) instead of refusing them")(
       "manage-cgroups",
       "record each process's cgroups, and the properties of those below ckpt's own cgroup, "
-      "for restore --manage-cgroups")("json", "print the result as JSON")("verbose,v", "say more")(
+      "for restore --manage-cgroups")(
+      "lazy-pages",
+      "post-copy: leave the tree's private memory in it, frozen, and serve it on --listen to "
+      "the `ckpt restore --lazy-pages --page-server` that restores the image elsewhere; the "
+      "tree is killed here once that has every page, and runs on here if it is lost before")(
+      "listen", po::value<std::string>()->value_name("ADDR:PORT"),
+      "with --lazy-pages: where to serve the pages (port 0: any free one, printed)")(
+      "wait", po::value<unsigned>()->value_name("SECONDS")->default_value(0),
+      "with --lazy-pages: let the tree run on here if no restore connects within SECONDS "
+      "(0: wait until interrupted)")("json", "print the result as JSON")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_chain_options(desc);
   add_page_server_options(desc);
   auto vm = parse(args, desc);
   if (vm.count("help")) {
-    std::cout << desc;
+    std::cout << "usage: ckpt dump -t PID -D DIR [--leave-running] [--prev-images-dir DIR0]\n"
+                 "       ckpt dump -t PID -D DIR --lazy-pages --listen ADDR:PORT\n"
+                 "Checkpoints a process tree into DIR and kills it (or lets it run on). With\n"
+                 "--lazy-pages the tree stays frozen here with its memory until a restore on\n"
+                 "another host has fetched it (see --lazy-pages); with --json a first line says\n"
+                 "where it listens. Exit status 0: the image is committed (and with --lazy-pages,\n"
+                 "every page is at the destination and the tree here is killed).\n"
+              << desc;
     return 0;
   }
   redirect_log(vm);
@@ -244,7 +263,64 @@ int cmd_dump(const std::vector<std::string>& args) {
   o.manage_cgroups = vm.count("manage-cgroups") > 0;
   set_chain_options(vm, o);
   set_page_server_options(vm, o);
-  print_result(vm, o, dump(o));
+  if (vm.count("lazy-pages") == 0) {
+    if (vm.count("listen"))
+      throw CkptError(CkptError::kUsage, "--listen serves the pages of --lazy-pages only");
+    print_result(vm, o, dump(o));
+    return 0;
+  }
+  if (!vm.count("listen") || o.leave_running)
+    throw CkptError(CkptError::kUsage,
+                    "--lazy-pages needs --listen ADDR:PORT and no --leave-running (see ckpt dump "
+                    "--help)");
+  LazyDumpOptions lazy;
+  lazy.dump = o;
+  lazy.listen = host_port_option(vm, "listen");
+  lazy.tls = tls_config(vm);
+  lazy.wait = std::chrono::seconds(vm["wait"].as<unsigned>());
+  const bool json = vm.count("json") > 0;
+  LazyDumpEvents events;
+  events.listening = [&](std::uint16_t port) {
+    const std::string where = lazy.listen.host + ":" + std::to_string(port);
+    if (json)
+      std::cout << nlohmann::json{{"listening", where}}.dump() << std::endl;
+    else
+      std::cerr << "ckpt dump: serving the pages on " << where << "\n";
+  };
+  events.waiting = [&](const DumpResult& d) {
+    if (json) {
+      std::cout << nlohmann::json{{"waiting", true},
+                                  {"dir", o.dir},
+                                  {"pages_remote", d.pages_remote}}
+                       .dump()
+                << std::endl;
+      return;
+    }
+    std::cerr << "ckpt dump: " << o.dir << " is committed, " << d.pages_remote
+              << " bytes of pages stay in the frozen tree; waiting for `ckpt restore -D DIR "
+                 "--lazy-pages --page-server` of it\n";
+  };
+  events.progress = [](const std::string& line) { std::cerr << "ckpt dump: " << line << "\n"; };
+  events.refused = [&](const std::string& peer, const std::string& why) {
+    if (json)
+      std::cout << nlohmann::json{{"refused", peer}, {"error", why}}.dump() << std::endl;
+    else
+      std::cerr << "ckpt dump: refused " << peer << ": " << why << "\n";
+  };
+  const LazyDumpResult r = dump_lazy(lazy, events);
+  if (json) {
+    std::cout << nlohmann::json{{"pid", o.pid},
+                                {"dir", o.dir},
+                                {"pages_bytes", r.dump.pages_bytes},
+                                {"pages_remote", r.dump.pages_remote},
+                                {"peer", r.peer},
+                                {"served_bytes", r.served_bytes},
+                                {"serve_seconds", r.serve_seconds},
+                                {"track", tracking_name(r.dump.tracking)},
+                                {"vmas", r.dump.vmas}}
+                     .dump()
+              << "\n";
+  }
   return 0;
 }
 
@@ -269,8 +345,12 @@ int cmd_restore(const std::vector<std::string>& args) {
       "let the processes run before their private memory is in: each page is copied in when "
       "first touched, the rest in the background, by a server process restore starts (it "
       "prints what it copied when all is in, unless -d). Killing that server before then "
-      "leaves the processes reading zeros where pages were missing")("verbose,v", "say more")(
+      "leaves the processes reading zeros where pages were missing")(
+      "page-server", po::value<std::string>()->value_name("HOST:PORT"),
+      "with --lazy-pages: fetch the pages the image left in the frozen tree from the `ckpt "
+      "dump --lazy-pages` listening there (needed for such an image)")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
+  add_tls_options(desc);
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << desc;
@@ -287,6 +367,14 @@ int cmd_restore(const std::vector<std::string>& args) {
   if (vm.count("manage-cgroups"))
     o.cgroups = parse_cgroup_mode(vm["manage-cgroups"].as<std::string>());
   o.lazy_pages = vm.count("lazy-pages") > 0;
+  if (vm.count("page-server")) {
+    if (!o.lazy_pages)
+      throw CkptError(CkptError::kUsage, "--page-server fetches pages for --lazy-pages only");
+    o.page_server = host_port_option(vm, "page-server");
+    if (o.page_server->port == 0)
+      throw CkptError(CkptError::kUsage, "--page-server needs HOST:PORT, with the port");
+    o.tls = tls_config(vm);
+  }
   return restore(o);
 }
 

@@ -1,25 +1,22 @@
 #include "engine/migrate.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <system_error>
 
 #include "common/hex.h"
-#include "common/unique_fd.h"
 #include "engine/ckpt_error.h"
 #include "engine/dump.h"
 #include "engine/image_transfer.h"
 #include "engine/phase.h"
-#include "engine/task_info.h"
+#include "engine/post_copy.h"
 
 namespace crossrig::engine {
 
@@ -127,45 +124,12 @@ void pre_copy(const MigrateOptions& opts, ImageSender& sender, const WorkDir& wo
 void serve_pages(ImageSender& sender, const HeldTree& held, MigrateResult& result,
                  const std::function<void(const std::string&)>& progress) {
   enter_phase("migrate-post-copy");
-  const std::size_t ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  std::map<std::uint64_t, UniqueFd> mem;
-  for (pid_t p : held.pids) {
-    UniqueFd fd(::open(proc_path(p, "mem").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd) throw_errno("opening the memory of process " + std::to_string(p));
-    mem.emplace(static_cast<std::uint64_t>(p), std::move(fd));
-  }
   const Clock::time_point start = Clock::now();
-  Clock::time_point said = start;
-  std::vector<std::uint8_t> pages;
-  for (;;) {
-    const Message m = sender.next(kPostCopyBudget, "serving pages");
-    if (m.type == MessageType::kPagesDone) break;
-    PageRequest r;
-    try {
-      if (m.type != MessageType::kPageRequest)
-        throw ProtocolError("sent a message other than PAGE_REQUEST or PAGES_DONE");
-      r = parse_page_request(m.payload);
-    } catch (const ProtocolError& e) {
-      throw CkptError(CkptError::kSystem,
-                      "the destination broke the post-copy protocol: " + std::string(e.what()));
-    }
-    const auto it = mem.find(r.pid);
-    if (it == mem.end() || r.npages == 0 || r.npages > kMaxPayload / ps)
-      throw CkptError(CkptError::kSystem, "the destination asked for " + std::to_string(r.npages) +
-                                              " pages of process " + std::to_string(r.pid) +
-                                              ", which it cannot have");
-    pages.resize(r.npages * ps);
-    if (::pread(it->second.get(), pages.data(), pages.size(), static_cast<off_t>(r.vaddr)) !=
-        static_cast<ssize_t>(pages.size()))
-      throw_errno("reading the pages at " + std::to_string(r.vaddr) + " of process " +
-                  std::to_string(r.pid) + " for the destination");
-    sender.tell(MessageType::kPages, pages, "sending pages");
-    result.post_copy_bytes += pages.size();
-    if (Clock::now() - said >= 1s) {
-      said = Clock::now();
-      progress("post-copy: " + mib(result.post_copy_bytes) + " sent");
-    }
-  }
+  const PageRequests requests{[&] { return sender.next(kPostCopyBudget, "serving pages"); },
+                              [&](std::span<const std::uint8_t> pages) {
+                                sender.tell(MessageType::kPages, pages, "sending pages");
+                              }};
+  result.post_copy_bytes = serve_remote_pages(held.pids, requests, progress);
   result.post_copy_ms = ms_since(start);
 }
 

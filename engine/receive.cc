@@ -14,8 +14,8 @@
 #include "engine/ckpt_error.h"
 #include "engine/image.h"
 #include "engine/image_transfer.h"
-#include "engine/lazy_pages.h"
 #include "engine/phase.h"
+#include "engine/post_copy.h"
 #include "engine/restore.h"
 
 namespace crossrig::engine {
@@ -44,68 +44,6 @@ RestoreRequest parse_restore(std::span<const std::uint8_t> payload) {
   check_component(r.image, "the image to restore");
   return r;
 }
-
-// The pages the final dump left on the source, asked for over the migration's connection by
-// the lazy-pages server process, which has the connection to itself once forked.
-class SourcePages : public RemotePages {
- public:
-  SourcePages(TlsStream& stream, std::chrono::milliseconds timeout)
-      : stream_(stream), timeout_(timeout) {}
-
-  void fetch(pid_t pid, std::uint64_t vaddr, std::span<std::uint8_t> out) override {
-    const std::size_t ps = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-    const std::size_t most = kMaxPayload / ps * ps;
-    enter_phase("receive-post-copy");
-    for (std::size_t done = 0; done < out.size();) {
-      const std::size_t n = std::min(most, out.size() - done);
-      const PageRequest req{static_cast<std::uint64_t>(pid), vaddr + done, n / ps};
-      const Message m = talk([&] {
-        stream_.write_all(encode_message(MessageType::kPageRequest, encode_page_request(req)),
-                          Deadline(timeout_));
-        return read_message(stream_, Deadline(timeout_));
-      });
-      if (m.type == MessageType::kError)
-        throw CkptError(CkptError::kSystem, "the source refused pages at " +
-                                                std::to_string(req.vaddr) + ": " +
-                                                parse_text(m.payload, "error"));
-      if (m.type != MessageType::kPages || m.payload.size() != n)
-        throw CkptError(CkptError::kSystem, "the source answered a request for " +
-                                                std::to_string(n) + " bytes with another message");
-      std::copy(m.payload.begin(), m.payload.end(),
-                out.begin() + static_cast<std::ptrdiff_t>(done));
-      done += n;
-    }
-  }
-
-  // Every page is here: a source that died just now cannot hear it, and the tree must run
-  // here. (Only a link lost before PAGES_DONE arrives, both ends alive, lets the source
-  // resume too.)
-  void all_arrived() override {
-    try {
-      stream_.write_all(encode_message(MessageType::kPagesDone, {}), Deadline(timeout_));
-      stream_.close_notify(Deadline(timeout_));
-    } catch (const std::exception&) {
-    }
-  }
-
-  int fd() const override { return stream_.fd(); }
-
- private:
-  template <typename F>
-  auto talk(F f) -> decltype(f()) {
-    try {
-      return f();
-    } catch (const NetError& e) {
-      throw CkptError(CkptError::kSystem, std::string("lost the source: ") + e.what());
-    } catch (const ProtocolError& e) {
-      throw CkptError(CkptError::kSystem,
-                      std::string("the source breaks the protocol: ") + e.what());
-    }
-  }
-
-  TlsStream& stream_;
-  std::chrono::milliseconds timeout_;
-};
 
 // Waits for the lazy-pages server of a post-copy migration; true when it got every page.
 bool post_copy_done(pid_t server) {

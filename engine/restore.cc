@@ -48,6 +48,7 @@
 #include "engine/page_hash.h"
 #include "engine/pagemap.h"
 #include "engine/phase.h"
+#include "engine/post_copy.h"
 #include "engine/process_tree.h"
 #include "engine/ptrace_task.h"
 #include "engine/seccomp.h"
@@ -1266,13 +1267,19 @@ int restore(const RestoreOptions& opts) {
     all_vmas.insert(all_vmas.end(), p.mm.vmas.begin(), p.mm.vmas.end());
     const bool remote =
         std::any_of(p.pages.begin(), p.pages.end(), [](const PageSource& s) { return s.remote; });
-    if (remote && !(opts.lazy_pages && opts.remote_pages))
+    if (remote && !(opts.lazy_pages && (opts.remote_pages || opts.page_server)))
       throw CkptError(CkptError::kUsage,
                       "image " + opts.dir + " leaves pages of process " +
                           std::to_string(p.task.pid) +
-                          " on the source host of a post-copy migration: only the `ckpt "
-                          "receive` of that migration can restore it");
+                          " in the frozen tree on its source host: restore it with --lazy-pages "
+                          "--page-server SOURCE:PORT while `ckpt dump --lazy-pages` there holds "
+                          "them (an image of `ckpt migrate --lazy` only its `ckpt receive` can "
+                          "restore)");
   }
+  // Before any process exists: a source that is gone or holds another tree fails here.
+  const std::shared_ptr<RemotePages> remote_pages =
+      opts.page_server ? connect_source(*opts.page_server, opts.tls, img.procs.front().task.pid)
+                       : opts.remote_pages;
 
   // ckpt holds every description of the tree and the tasks inherit its limit until theirs
   // are set: fd numbers up to the hard limit must be usable meanwhile.
@@ -1355,12 +1362,14 @@ int restore(const RestoreOptions& opts) {
   pid_t lazy_server = 0;
   if (!lazy_spaces.empty()) {
     enter_phase("lazy-pages");
-    lazy_server = start_lazy_pages(lazy_spaces, !opts.detach, opts.remote_pages);
+    lazy_server = start_lazy_pages(lazy_spaces, !opts.detach, remote_pages);
     if (opts.lazy_server_started) opts.lazy_server_started(lazy_server);
   }
   // Children first, so that a parent never runs before its children exist as dumped.
   for (auto it = all.rbegin(); it != all.rend(); ++it)
     (*it)->finish();
+  // A tree with nothing lazy has all its pages already: the source may drop its copy.
+  if (remote_pages && lazy_server == 0) remote_pages->all_arrived();
   if (cgroups) cgroups->keep();
   if (opts.detach) return 0;
   int status = 0;

@@ -5,8 +5,11 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
+#include "common/host_port.h"
+#include "common/tls.h"
 #include "engine/cgroups.h"
 #include "engine/lazy_pages.h"
 
@@ -31,6 +34,10 @@ struct RestoreOptions {
   /// Where the remote pages of a post-copy migration's final dump come from (with
   /// lazy_pages); an image that has such pages cannot be restored without.
   std::shared_ptr<RemotePages> remote_pages;
+  /// The `ckpt dump --lazy-pages` holding the pages the image left in the frozen tree
+  /// (with lazy_pages), instead of remote_pages; tls: the connection's certificates.
+  std::optional<HostPort> page_server;
+  TlsConfig tls;
   /// Called with the lazy-pages server's pid once it serves (detached restores: the caller
   /// waits for it).
   std::function<void(pid_t)> lazy_server_started;

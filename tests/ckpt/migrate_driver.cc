@@ -27,6 +27,12 @@
 //   kill_source_post_copy: the same with the source's ckpt killed as post-copy begins: its
 //     copy dies with it, and the one there, missing pages, must not run on (the tracee is
 //     lost, as documented).
+//   lazy_dump: post-copy without a migration: `ckpt dump --lazy-pages --listen` here leaves
+//     the heap tracee's memory in it, frozen, and `ckpt restore --lazy-pages --page-server`
+//     there restores the image and fetches every page from it: dump exits 0 having served
+//     all of the heap, the tracee here was killed, and it passes its check there.
+//   lazy_dump_lost: the same with the lazy-pages server there failing its first fetch: the
+//     tracee is killed there, dump exits 5, and the tracee runs on here exactly as it was.
 //   interrupt:PHASE: the same with SIGINT instead (CKPT_FAULT_PHASE=PHASE:sigint), as by Ctrl-C:
 //     that ckpt gives up at its next phase, before the commit leaving the tracee here exactly as
 //     it was and the destination with no images; past it, the migration completes.
@@ -113,6 +119,8 @@ std::optional<Case> case_named(const std::string& which) {
   // The writer's pages written after the last round stay at the source for post-copy.
   if (which == "post_copy_lost")
     return Case{true, "256", {"--iterations", "3", "--lazy"}, "receive-post-copy"};
+  if (which == "lazy_dump") return Case{};
+  if (which == "lazy_dump_lost") return Case{false, "64", {}, "receive-post-copy"};
   if (which == "kill_source_post_copy")
     return Case{true, "256", {"--iterations", "3", "--lazy"}, "migrate-post-copy:kill"};
   const std::string kind = which.substr(0, which.find(':')),
@@ -514,6 +522,54 @@ void expect_post_copy_cut(const std::string& ckpt, const TwoHosts& hosts, pid_t 
   expect_here_as_before(pid, before, mappings_and_fds, outfile, stage);
 }
 
+// `ckpt dump --lazy-pages` here, `ckpt restore --lazy-pages --page-server` there (faulty
+// with c.fault): see lazy_dump and lazy_dump_lost at the top.
+void expect_lazy_dump(const std::string& ckpt, const TwoHosts& hosts, pid_t pid, const Case& c,
+                      const crossrig::test_pki::Ca& ca, const fs::path& work,
+                      const fs::path& outfile) {
+  const crossrig::TlsConfig here = ca.issue("source"), there = ca.issue("destination");
+  const std::string before = mappings_and_fds(pid);
+  const fs::path dir = work / "dump";
+  const pid_t dump = spawn(
+      std::vector<std::string>{ckpt, "dump", "-t", std::to_string(pid), "-D", dir.string(),
+                               "--lazy-pages", "--listen",
+                               std::string(crossrig::ckpt_test::kSourceAddress) + ":0", "--json"} +
+          tls_args(here),
+      g_migrate_log);
+  live().insert(dump);
+  const std::string source = wait_json(g_migrate_log, "listening", "ckpt dump")["listening"];
+  wait_json(g_migrate_log, "waiting", "ckpt dump");
+  std::vector<std::string> env = {"/usr/bin/env"};
+  if (!c.fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + c.fault);
+  const int restored =
+      run(hosts.inside(env +
+                       std::vector<std::string>{ckpt, "restore", "-D", dir.string(), "-d",
+                                                "--lazy-pages", "--page-server", source,
+                                                "--pidfile", g_receive_pidfile.string()} +
+                       tls_args(there)),
+          g_receive_log);
+  if (restored != 0)
+    fail_logged("ckpt restore --page-server exited with " + std::to_string(restored));
+  const int dumped = exit_within(dump, 120, "ckpt dump --lazy-pages");
+  if (!c.fault.empty()) {
+    const std::string stage = "destination lost in post-copy";
+    if (dumped != 5) fail_logged(stage + ": dump exited with " + std::to_string(dumped));
+    expect_destination_empty(hosts, stage);
+    expect_here_as_before(pid, before, mappings_and_fds, outfile, stage);
+    return;
+  }
+  if (dumped != 0) fail_logged("ckpt dump --lazy-pages exited with " + std::to_string(dumped));
+  nlohmann::json r = wait_json(g_migrate_log, "served_bytes", "ckpt dump");
+  // All of the heap stayed here and went over (beyond it: stacks, libraries' data).
+  if (r.value("served_bytes", 0ull) < (64ull << 20) ||
+      r.value("served_bytes", 0ull) > r.value("pages_remote", 0ull))
+    fail_logged("dump --lazy-pages did not serve the heap: " + r.dump());
+  if (const int code = exit_within(pid, 30, "the tracee here"); code != 128 + SIGKILL)
+    fail_logged("the tracee here ended with " + std::to_string(code) + ", not killed");
+  expect_pass_there(hosts, pid, outfile, "after the lazy restore");
+  expect_destination_empty(hosts, "after the lazy restore");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -536,7 +592,7 @@ int main(int argc, char** argv) {
     std::cerr
         << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
            "basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|destination_lost|"
-           "post_copy_lost|kill_source_post_copy|kill:PHASE|"
+           "post_copy_lost|kill_source_post_copy|lazy_dump|lazy_dump_lost|kill:PHASE|"
            "kill_lazy:PHASE|interrupt:PHASE\n";
     return 2;
   }
@@ -560,10 +616,6 @@ int main(int argc, char** argv) {
   crossrig::ckpt_test::at_fail(remove_images);
   fs::create_directories(g_images);
   crossrig::test_pki::Ca ca(work / "pki", "ca");
-  const crossrig::TlsConfig receive_tls = ca.issue("receive"), migrate_tls = ca.issue("migrate");
-  auto [receive, to] =
-      start_receive(ckpt, *hosts, receive_tls, c->fault.starts_with("receive-") ? c->fault : "");
-
   const fs::path pidfile = work / "tracee.pid", outfile = work / "tracee.out";
   const pid_t child =
       spawn({"/usr/bin/env", "CKPT_TRACEE_HEAP_MB=" + c->heap_mb, c->writer ? writer : heap,
@@ -572,6 +624,16 @@ int main(int argc, char** argv) {
   live().insert(child);
   const pid_t pid = std::stoi(crossrig::ckpt_test::wait_file(pidfile, "the tracee's pidfile"));
   live().insert(pid);
+  if (which == "lazy_dump" || which == "lazy_dump_lost") {
+    expect_lazy_dump(ckpt, *hosts, pid, *c, ca, work, outfile);
+    fs::remove_all(work);
+    remove_images();
+    std::cout << "PASS\n";
+    return 0;
+  }
+  const crossrig::TlsConfig receive_tls = ca.issue("receive"), migrate_tls = ca.issue("migrate");
+  auto [receive, to] =
+      start_receive(ckpt, *hosts, receive_tls, c->fault.starts_with("receive-") ? c->fault : "");
 
   if (which == "post_copy_lost" || which == "kill_source_post_copy") {
     expect_post_copy_cut(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
