@@ -227,6 +227,9 @@ int cmd_dump(const std::vector<std::string>& args) {
       "manage-cgroups",
       "record each process's cgroups, and the properties of those below ckpt's own cgroup, "
       "for restore --manage-cgroups")(
+      "check-only",
+      "only find whether the tree can be dumped: refuse what a dump refuses, with its exit "
+      "code and message, but copy no page and leave no image; the tree runs on")(
       "lazy-pages",
       "post-copy: leave the tree's private memory in it, frozen, and serve it on --listen to "
       "the `ckpt restore --lazy-pages --page-server` that restores the image elsewhere; the "
@@ -243,6 +246,7 @@ int cmd_dump(const std::vector<std::string>& args) {
   if (vm.count("help")) {
     std::cout << "usage: ckpt dump -t PID -D DIR [--leave-running] [--prev-images-dir DIR0]\n"
                  "       ckpt dump -t PID -D DIR --lazy-pages --listen ADDR:PORT\n"
+                 "       ckpt dump -t PID -D DIR --check-only\n"
                  "Checkpoints a process tree into DIR and kills it (or lets it run on). With\n"
                  "--lazy-pages the tree stays frozen here with its memory until a restore on\n"
                  "another host has fetched it (see --lazy-pages); with --json a first line says\n"
@@ -261,8 +265,23 @@ int cmd_dump(const std::vector<std::string>& args) {
   o.shell_job = vm.count("shell-job") > 0;
   o.tcp_established = vm.count("tcp-established") > 0;
   o.manage_cgroups = vm.count("manage-cgroups") > 0;
+  o.check_only = vm.count("check-only") > 0;
   set_chain_options(vm, o);
   set_page_server_options(vm, o);
+  if (o.check_only && (vm.count("lazy-pages") || o.page_server || !o.prev_dir.empty()))
+    throw CkptError(CkptError::kUsage,
+                    "--check-only writes no image: drop --lazy-pages, --page-server and "
+                    "--prev-images-dir");
+  if (o.check_only) {
+    const DumpResult r = dump(o);
+    if (vm.count("json"))
+      std::cout << nlohmann::json{{"pid", o.pid}, {"dumpable", true}, {"vmas", r.vmas}}.dump()
+                << "\n";
+    else
+      std::cerr << "ckpt dump: the tree of process " << o.pid
+                << " can be dumped; it runs on, and no image was left\n";
+    return 0;
+  }
   if (vm.count("lazy-pages") == 0) {
     if (vm.count("listen"))
       throw CkptError(CkptError::kUsage, "--listen serves the pages of --lazy-pages only");
@@ -473,16 +492,18 @@ int cmd_migrate(const std::vector<std::string>& args) {
            "Moves a running process tree to `ckpt receive` on another host, over TLS 1.3 where\n"
            "both ends present a certificate of the CA the other trusts. Memory is copied while\n"
            "the tree runs (pre-copy rounds), then the tree is frozen, what changed is sent, the\n"
-           "destination restores it with the same PIDs and holds it, and both sides commit:\n"
-           "the tree runs there and is killed here. Until the commit every failure (refusal,\n"
-           "lost link, the destination dying) leaves the tree running here as before. After\n"
-           "it, a lost link or destination makes the tree run on here; if this ckpt dies, the\n"
-           "tree here dies with it and runs on the destination. With --lazy (post-copy) the\n"
-           "frozen dump sends no pages of private memory: the tree runs there at once, the\n"
-           "pre-copied pages come from the images there, those written since from the frozen\n"
-           "tree here, which is killed once the last page is there. Losing the link before\n"
-           "kills the copy there and lets the tree here run on; losing this host loses the\n"
-           "tree. Exit status 0: the tree runs on the destination, all of it there.\n"
+           "destination restores it with the same PIDs and holds it, and both sides commit: the\n"
+           "tree runs there and is killed here. A tree the dump would refuse is refused before\n"
+           "anything is sent (exit 3), as `ckpt dump --check-only` would refuse it. Until the\n"
+           "commit every failure (refusal, lost link, the destination dying) leaves the tree\n"
+           "running here as before. After it, a lost link or destination makes the tree run on\n"
+           "here; if this ckpt dies, the tree here dies with it and runs on the destination.\n"
+           "With --lazy (post-copy) the frozen dump sends no pages of private memory: the tree\n"
+           "runs there at once, the pre-copied pages come from the images there, those written\n"
+           "since from the frozen tree here, which is killed once the last page is there.\n"
+           "Losing the link before kills the copy there and lets the tree here run on; losing\n"
+           "this host loses the tree. Exit status 0: the tree runs on the destination, all of\n"
+           "it there.\n"
         << desc;
     return 0;
   }

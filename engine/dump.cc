@@ -738,7 +738,8 @@ std::unique_ptr<Session> pre_dump_process(pid_t pid, ImageWriter& image, const C
 // namespaces restore makes for the tree; the root's is_root reads their state.
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
                                       DumpResult& result, NamespacesImage& ns, bool is_root,
-                                      const Chain& chain, bool leave_running, bool leave_remote) {
+                                      const Chain& chain, bool leave_running, bool leave_remote,
+                                      bool copy_pages) {
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
   Session& s = *session;
@@ -767,15 +768,19 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   read_remote(pid, s.scratch(),
               std::span(reinterpret_cast<std::uint8_t*>(&subreaper), sizeof subreaper));
   task.child_subreaper = subreaper != 0;
-  // Asked by the task itself: prlimit on a task with other uids needs CAP_SYS_RESOURCE.
-  for (int r = 0; r < RLIM_NLIMITS; ++r) {
-    if (s.sys("prlimit64", {0, static_cast<std::uint64_t>(r), 0, s.scratch().addr()}) != 0)
-      throw CkptError(CkptError::kSystem,
-                      "injected prlimit64 failed in process " + std::to_string(pid));
-    std::uint64_t lim[2];
-    read_remote(pid, s.scratch(), std::span(reinterpret_cast<std::uint8_t*>(lim), sizeof lim));
-    task.rlimits.push_back({r, lim[0], lim[1]});
+  // Read, not asked for: prlimit on a task with other uids needs CAP_SYS_RESOURCE, and an
+  // injected call per limit costs the frozen tree two stops each.
+  const std::string limits = read_file(proc_path(pid, "limits"));
+  try {
+    task.rlimits = parse_limits(limits);
+  } catch (const std::runtime_error& e) {
+    throw CkptError(CkptError::kSystem,
+                    "the limits of process " + std::to_string(pid) + ": " + e.what());
   }
+  if (task.rlimits.size() != RLIM_NLIMITS)
+    throw CkptError(CkptError::kSystem, "/proc/" + std::to_string(pid) + "/limits lists " +
+                                            std::to_string(task.rlimits.size()) + " limits, not " +
+                                            std::to_string(RLIM_NLIMITS));
   std::vector<CoreImage> cores;
   for (Held& h : s.threads())
     cores.push_back(read_core(s, h, pid, task.seccomp_filters));
@@ -795,7 +800,9 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
     remote_except = std::move(pages);
   }
   const std::vector<PagemapEntry> pagemap =
-      copy_memory(s, pid, vmas, image, chain, result, remote_except ? &*remote_except : nullptr);
+      copy_pages ? copy_memory(s, pid, vmas, image, chain, result,
+                               remote_except ? &*remote_except : nullptr)
+                 : std::vector<PagemapEntry>{};
   for (const auto& [vma, filter] : vmas)
     mm.vmas.push_back(vma);
   result.vmas += mm.vmas.size();
@@ -943,6 +950,8 @@ DumpResult dump(const DumpOptions& opts) {
   if (opts.leave_remote && (!opts.decide || opts.pre_dump))
     throw CkptError(CkptError::kUsage,
                     "pages are left in the processes only while decide holds them");
+  if (opts.check_only && (opts.pre_dump || opts.decide || opts.page_server || opts.sender))
+    throw CkptError(CkptError::kUsage, "a check writes no image, to a page server or elsewhere");
   // Page runs, pagemap offsets and the inventory all count in the table's page size.
   if (const long host_page = ::sysconf(_SC_PAGESIZE); host_page != static_cast<long>(a.page_size)) {
     throw CkptError(CkptError::kUnsupported,
@@ -1013,7 +1022,8 @@ DumpResult dump(const DumpOptions& opts) {
     }
     // A process that may run on after the dump leaves the pre-dumps' tracking behind.
     sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid, chain,
-                                    opts.leave_running || opts.decide, opts.leave_remote));
+                                    opts.leave_running || opts.decide || opts.check_only,
+                                    opts.leave_remote, !opts.check_only));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
@@ -1039,6 +1049,12 @@ DumpResult dump(const DumpOptions& opts) {
   // Read while every process is held, so none moves itself meanwhile.
   if (opts.manage_cgroups) image.write_json("cgroups.json", read_tree_cgroups(live));
   image.write_json("tree.json", {{"root", pid}, {"processes", procs}, {"namespaces", namespaces}});
+  if (opts.check_only) {
+    // Nothing refused: the tree runs on, and the image, never committed, goes.
+    for (auto& s : sessions)
+      s->resume();
+    return result;
+  }
   enter_phase("commit");
   image.commit(inventory_fields(pid, "dump", chain, opts));
   if (remote) result.page_server_path = remote->landed();

@@ -59,6 +59,9 @@ struct DumpOptions {
   /// them from the held tree (decide must keep it until then). Pages the threads need at
   /// once (pages_needed_at_once) are copied still.
   bool leave_remote = false;
+  /// Only finds whether the tree can be dumped (CRIU's --check-only): everything a dump
+  /// refuses is refused, but no page is copied, no image is left, and the tree runs on.
+  bool check_only = false;
   /// Once the image is committed, decides whether the processes are killed (true) or run on,
   /// instead of leave_running; an exception from it lets them run on and fails the dump.
   std::function<bool(const DumpResult&, HeldTree&)> decide;

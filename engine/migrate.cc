@@ -193,6 +193,16 @@ MigrateResult migrate(const MigrateOptions& opts,
                      ServerRole{"destination", "start `ckpt receive --listen` there, or fix --to"});
   const WorkDir work(opts.work_dir);
   std::string prev;
+  // What the final dump would refuse, refused before any round is sent: the tree is held
+  // as briefly as for a dump without its pages.
+  enter_phase("migrate-check");
+  {
+    DumpOptions check;
+    check.pid = opts.pid;
+    check.dir = work / "check";
+    check.check_only = true;
+    dump(check);
+  }
   try {
     pre_copy(opts, sender, work, result, prev, progress);
     final_dump(opts, sender, work, prev, result, progress);

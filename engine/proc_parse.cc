@@ -162,6 +162,33 @@ std::vector<LockImage> parse_fd_locks(std::string_view fdinfo) {
   return out;
 }
 
+std::vector<RlimitImage> parse_limits(std::string_view text) {
+  std::vector<RlimitImage> out;
+  // The names hold spaces: the values start where the header's "Soft Limit" does.
+  std::size_t values = std::string_view::npos;
+  auto limit = [](const std::string& v, std::string_view line) -> std::uint64_t {
+    if (v == "unlimited") return ~std::uint64_t{0};
+    std::uint64_t n = 0;
+    if (auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+        ec != std::errc() || end != v.data() + v.size())
+      throw std::runtime_error("malformed /proc limits line: " + std::string(line));
+    return n;
+  };
+  for_each_line(text, [&](std::string_view line) {
+    if (values == std::string_view::npos) {
+      values = line.find("Soft Limit");
+      if (values == std::string_view::npos)
+        throw std::runtime_error("/proc limits without its header: " + std::string(line));
+      return;
+    }
+    const std::vector<std::string> f =
+        split_fields(values < line.size() ? line.substr(values) : std::string_view{}, ' ');
+    if (f.size() < 2) throw std::runtime_error("malformed /proc limits line: " + std::string(line));
+    out.push_back({static_cast<int>(out.size()), limit(f[0], line), limit(f[1], line)});
+  });
+  return out;
+}
+
 std::map<std::string, std::string> parse_status(std::string_view text) {
   std::map<std::string, std::string> out;
   for_each_line(text, [&](std::string_view line) {

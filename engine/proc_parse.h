@@ -35,6 +35,10 @@ std::vector<MapsEntry> parse_smaps(std::string_view text);
 /// name in lower case. Throws std::runtime_error on a malformed line.
 std::vector<LockImage> parse_fd_locks(std::string_view fdinfo);
 
+/// Parses /proc/PID/limits: one RlimitImage per row, resource i in row i as the kernel prints
+/// them, "unlimited" as RLIM_INFINITY. Throws std::runtime_error on a malformed row.
+std::vector<RlimitImage> parse_limits(std::string_view text);
+
 /// Parses "Key:\tvalue" files such as /proc/PID/status into key → trimmed value.
 std::map<std::string, std::string> parse_status(std::string_view text);
 

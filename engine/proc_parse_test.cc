@@ -1,6 +1,7 @@
 #include "engine/proc_parse.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <fstream>
 #include <sstream>
@@ -59,6 +60,38 @@ TEST(ParseSmaps, RecordedKernel618HasFlagsAndSplitVvar) {
   }
   EXPECT_EQ(vvar, 1);
   EXPECT_EQ(vvar_vclock, 1);
+}
+
+// The kernel's own text against what getrlimit says of this process, each limit changed first
+// so that a row read as another one's shows.
+TEST(ParseLimits, EveryRowIsTheLimitOfItsIndex) {
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    rlimit l{};
+    ASSERT_EQ(getrlimit(r, &l), 0);
+    if (l.rlim_max != RLIM_INFINITY && l.rlim_cur > 0) {
+      l.rlim_cur = l.rlim_cur - static_cast<rlim_t>(r % 3);
+      setrlimit(r, &l);
+    }
+  }
+  std::ifstream f("/proc/self/limits");
+  std::stringstream text;
+  text << f.rdbuf();
+  const std::vector<RlimitImage> got = parse_limits(text.str());
+  ASSERT_EQ(got.size(), static_cast<std::size_t>(RLIM_NLIMITS));
+  for (int r = 0; r < RLIM_NLIMITS; ++r) {
+    rlimit l{};
+    ASSERT_EQ(getrlimit(r, &l), 0);
+    EXPECT_EQ(got[r].resource, r);
+    EXPECT_EQ(got[r].cur, l.rlim_cur) << "resource " << r;
+    EXPECT_EQ(got[r].max, l.rlim_max) << "resource " << r;
+  }
+}
+
+TEST(ParseLimits, RejectsGarbage) {
+  EXPECT_THROW(parse_limits("Max cpu time unlimited unlimited seconds\n"), std::runtime_error);
+  EXPECT_THROW(parse_limits("Limit                     Soft Limit           Hard Limit\n"
+                            "Max cpu time              lots                 unlimited\n"),
+               std::runtime_error);
 }
 
 TEST(ParseStatus, KeysAndTrimmedValues) {

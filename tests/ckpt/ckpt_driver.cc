@@ -14,6 +14,8 @@
 // leaving it running and no image. --dump-arg and --restore-arg pass an option on to every
 // dump and restore. With --pre-dumps N the dump follows N pre-dumps of the running tracee
 // (each after the one before, --prev-images-dir) and must leave to them some pages.
+// With --check-only the one dump is `ckpt dump --check-only`: it must exit 0 (or refuse as
+// the dump does, with --expect-refusal), leave no image, and leave the tracee as it was.
 // It is a child subreaper, so the restored task (whose parent, ckpt restore -d, exits) is
 // reparented to it and reaped here. Every process it started is killed on failure.
 #include <linux/sched.h>
@@ -141,7 +143,7 @@ void expect_restore_fails(const std::string& ckpt, const fs::path& img, pid_t pi
 
 int main(int argc, char** argv) {
   std::string ckpt, tracee, workdir, image_in;
-  bool leave_running = false;
+  bool leave_running = false, check_only = false;
   std::string fault, refusal;
   std::vector<std::string> dump_args, restore_args;
   int pre_dumps = 0;
@@ -149,6 +151,8 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--leave-running")
       leave_running = true;
+    else if (a == "--check-only")
+      check_only = true;
     else if (i + 1 < argc && a == "--ckpt")
       ckpt = argv[++i];
     else if (i + 1 < argc && a == "--tracee")
@@ -174,7 +178,7 @@ int main(int argc, char** argv) {
     std::cerr
         << "usage: ckpt_driver --ckpt PATH --tracee PATH --workdir DIR [--leave-running]"
            " [--image-in TMPFS_DIR] [--fault KIND] [--expect-refusal TEXT] [--dump-arg ARG]..."
-           " [--restore-arg ARG]... [--pre-dumps N]\n";
+           " [--restore-arg ARG]... [--pre-dumps N] [--check-only]\n";
     return 2;
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) fail("cannot become a child subreaper");
@@ -214,6 +218,29 @@ int main(int argc, char** argv) {
       fail("a failed dump changed the task's mappings or fds; before:\n" + before + "after:\n" +
            after);
     expect_pass(pid, outfile, "after a dump failing at " + fault);
+    fs::remove_all(work);
+    remove_image_root();
+    std::cout << "PASS\n";
+    return 0;
+  }
+  if (check_only) {
+    const std::string before = mappings_and_fds(pid);
+    std::vector<std::string> cmd = {ckpt, "dump",       "-t",          std::to_string(pid),
+                                    "-D", img.string(), "--check-only"};
+    cmd.insert(cmd.end(), dump_args.begin(), dump_args.end());
+    const int rc = run(cmd, log);
+    if (rc != (refusal.empty() ? 0 : 3))
+      fail("dump --check-only exited with " + std::to_string(rc) + "; log:\n" + file_text(log));
+    if (file_text(log).find(refusal) == std::string::npos)
+      fail("the check's refusal does not say \"" + refusal + "\"; log:\n" + file_text(log));
+    if (fs::exists(img)) fail("dump --check-only left the image directory " + img.string());
+    for (const auto& e : fs::directory_iterator(img.parent_path()))
+      if (e.path().filename().string().starts_with("img.tmp"))
+        fail("dump --check-only left " + e.path().string());
+    if (const std::string after = mappings_and_fds(pid); after != before)
+      fail("dump --check-only changed the task's mappings or fds; before:\n" + before + "after:\n" +
+           after);
+    expect_pass(pid, outfile, "after dump --check-only");
     fs::remove_all(work);
     remove_image_root();
     std::cout << "PASS\n";

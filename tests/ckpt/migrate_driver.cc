@@ -1,4 +1,5 @@
-// migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case CASE: a tracee
+// migrate_driver --ckpt PATH --heap PATH --writer PATH --tcp PATH --workdir DIR --case CASE: a
+// tracee
 // migrated live between two hosts on this machine (two_hosts.h), `ckpt migrate` here and
 // `ckpt receive` in the destination, over TLS with certificates made for the run.
 //   basic, lazy (--lazy), stop_and_copy (--iterations 0), big (1 GiB heap, --lazy), writer (the
@@ -13,6 +14,9 @@
 //   pid_taken: a process of the destination holds the tracee's PID: the restore there fails,
 //     and with it the migration, which names the PID; the tracee is left here as it was,
 //     receive exits 5 with no images and nothing of the tracee there.
+//   unsupported: the tcp tracee (an established connection, which migrate does not take): migrate
+//     refuses it as the dump would, before any round, naming the connection; the tracee runs on
+//     here as it was, and receive, whose source went away with no image, exits 5.
 //   destination_lost: receive killed between two pre-copy rounds, as when its host dies: migrate
 //     fails, leaving the tracee here exactly as it was.
 //   kill:PHASE: the ckpt of one side kills itself entering PHASE (CKPT_FAULT_PHASE), migrate-*
@@ -101,6 +105,8 @@ struct Case {
   std::vector<std::string> migrate_args;
   // PHASE:kill or PHASE:sigint, the CKPT_FAULT_PHASE of the side whose phase it is.
   std::string fault;
+  // The tcp tracee instead of the heap's.
+  bool tcp = false;
 };
 
 bool lazy(const Case& c) {
@@ -120,6 +126,11 @@ std::optional<Case> case_named(const std::string& which) {
   if (which == "post_copy_lost")
     return Case{true, "256", {"--iterations", "3", "--lazy"}, "receive-post-copy"};
   if (which == "lazy_dump") return Case{};
+  if (which == "unsupported") {
+    Case c;
+    c.tcp = true;
+    return c;
+  }
   if (which == "lazy_dump_lost") return Case{false, "64", {}, "receive-post-copy"};
   if (which == "kill_source_post_copy")
     return Case{true, "256", {"--iterations", "3", "--lazy"}, "migrate-post-copy:kill"};
@@ -396,6 +407,23 @@ void expect_refused(const std::string& ckpt, pid_t pid, const std::string& to, p
 
 // A process of the destination holds the tracee's PID: the restore there fails, which fails
 // the migration, leaving the tracee here as it was and nothing of it there.
+void expect_unsupported(const std::string& ckpt, pid_t pid, const std::string& to, pid_t receive,
+                        const crossrig::TlsConfig& tls, const fs::path& work,
+                        const fs::path& outfile) {
+  const std::string before = mappings_and_fds(pid);
+  if (const int rc = migrate(ckpt, pid, to, Case{}, tls, work, ""); rc != 3)
+    fail_logged("migrate of a tree it cannot dump exited with " + std::to_string(rc) +
+                " instead of 3");
+  if (file_text(g_migrate_log).find("dump with --tcp-established") == std::string::npos)
+    fail_logged("the refused migration does not name the connection");
+  if (file_text(g_migrate_log).find("round 1") != std::string::npos)
+    fail_logged("migrate sent a round of a tree it cannot dump");
+  if (const int received = exit_within(receive, 60, "ckpt receive"); received != 5)
+    fail_logged("receive whose source went away exited with " + std::to_string(received));
+  expect_no_images("after a refused migration");
+  expect_here_as_before(pid, before, mappings_and_fds, outfile, "after a refused migration");
+}
+
 void expect_pid_taken(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
                       const std::string& to, pid_t receive, const crossrig::TlsConfig& tls,
                       const fs::path& work, const fs::path& outfile) {
@@ -573,7 +601,7 @@ void expect_lazy_dump(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string ckpt, heap, writer, workdir, which;
+  std::string ckpt, heap, writer, tcp, workdir, which;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string a = argv[i];
     if (a == "--ckpt")
@@ -582,16 +610,20 @@ int main(int argc, char** argv) {
       heap = argv[i + 1];
     else if (a == "--writer")
       writer = argv[i + 1];
+    else if (a == "--tcp")
+      tcp = argv[i + 1];
     else if (a == "--workdir")
       workdir = argv[i + 1];
     else if (a == "--case")
       which = argv[i + 1];
   }
   const std::optional<Case> c = case_named(which);
-  if (ckpt.empty() || heap.empty() || writer.empty() || workdir.empty() || !c) {
+  if (ckpt.empty() || heap.empty() || writer.empty() || tcp.empty() || workdir.empty() || !c) {
     std::cerr
-        << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --workdir DIR --case "
-           "basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|destination_lost|"
+        << "usage: migrate_driver --ckpt PATH --heap PATH --writer PATH --tcp PATH --workdir DIR "
+           "--case "
+           "unsupported|basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|"
+           "destination_lost|"
            "post_copy_lost|kill_source_post_copy|lazy_dump|lazy_dump_lost|kill:PHASE|"
            "kill_lazy:PHASE|interrupt:PHASE\n";
     return 2;
@@ -617,10 +649,10 @@ int main(int argc, char** argv) {
   fs::create_directories(g_images);
   crossrig::test_pki::Ca ca(work / "pki", "ca");
   const fs::path pidfile = work / "tracee.pid", outfile = work / "tracee.out";
-  const pid_t child =
-      spawn({"/usr/bin/env", "CKPT_TRACEE_HEAP_MB=" + c->heap_mb, c->writer ? writer : heap,
-             "--pidfile", pidfile.string(), "--outfile", outfile.string()},
-            work / "tracee.log", work);
+  const pid_t child = spawn({"/usr/bin/env", "CKPT_TRACEE_HEAP_MB=" + c->heap_mb,
+                             c->writer ? writer : (c->tcp ? tcp : heap), "--pidfile",
+                             pidfile.string(), "--outfile", outfile.string()},
+                            work / "tracee.log", work);
   live().insert(child);
   const pid_t pid = std::stoi(crossrig::ckpt_test::wait_file(pidfile, "the tracee's pidfile"));
   live().insert(pid);
@@ -639,6 +671,8 @@ int main(int argc, char** argv) {
     expect_post_copy_cut(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
   } else if (!c->fault.empty()) {
     expect_one_survivor(ckpt, *hosts, pid, to, *c, receive, migrate_tls, work, outfile);
+  } else if (which == "unsupported") {
+    expect_unsupported(ckpt, pid, to, receive, migrate_tls, work, outfile);
   } else if (which == "pid_taken") {
     expect_pid_taken(ckpt, *hosts, pid, to, receive, migrate_tls, work, outfile);
   } else if (which == "destination_lost") {
