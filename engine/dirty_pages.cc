@@ -29,10 +29,6 @@ std::size_t page_size() {
   return arch::native_arch().page_size;
 }
 
-bool has_flag(const VmaImage& v, const std::string& flag) {
-  return std::find(v.vm_flags.begin(), v.vm_flags.end(), flag) != v.vm_flags.end();
-}
-
 // A page of our own written once, for the probes below.
 struct ProbePage {
   ProbePage()
@@ -134,7 +130,7 @@ template <typename Call>
 void register_mappings(pid_t pid, const std::vector<VmaImage>& vmas, std::uint64_t uffd,
                        RemoteAddr scratch, const Call& call) {
   for (const VmaImage& v : vmas) {
-    if (!trackable(v) || has_flag(v, "uw")) continue;
+    if (!trackable(v) || v.has_flag("uw")) continue;
     const std::string what = " of the mapping at " + std::to_string(v.start);
     uffdio_register reg{};
     reg.range = {v.start, v.end - v.start};
@@ -258,7 +254,7 @@ std::vector<PageRun> PageTracker::scan(const VmaImage& vma, PageFilter filter,
                                        std::vector<bool>& written) {
   const std::size_t ps = page_size();
   // A mapping without the userfaultfd's write-protection tracks nothing.
-  const bool tracked = has_flag(vma, "uw");
+  const bool tracked = vma.has_flag("uw");
   written.assign((vma.end - vma.start) / ps, !tracked);
   std::vector<PageRun> present;
   std::vector<page_region> regions(512);

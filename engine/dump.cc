@@ -476,12 +476,8 @@ std::vector<TreeMember> collect_tree(pid_t root) {
     out[i].sid = static_cast<int>(stat.number(6));
     out[i].zombie = stat.field(3) == "Z";
     if (out[i].zombie) continue;
-    for (int tid : list_threads(out[i].pid)) {
-      std::istringstream kids(
-          read_file(proc_path(out[i].pid, "task/" + std::to_string(tid) + "/children")));
-      for (pid_t kid; kids >> kid;)
-        out.push_back({kid, out[i].pid, 0, 0, false});
-    }
+    for (pid_t kid : list_children(out[i].pid))
+      out.push_back({kid, out[i].pid, 0, 0, false});
   }
   return out;
 }

@@ -18,8 +18,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kHandshakeBudget = 10s;
-// The destination's lazy-pages server asks without pause until it has every page.
-constexpr auto kRequestBudget = 60s;
 
 // The first destination that presents a certificate of our CA and asks for this tree's
 // pages; others are refused and waited past.
@@ -70,14 +68,15 @@ LazyDumpResult dump_lazy(LazyDumpOptions opts, const LazyDumpEvents& events) {
       const PageRequests requests{
           [&] {
             enter_phase("lazy-dump-serve");
-            Message m = read_message(stream, Deadline(kRequestBudget));
+            Message m = read_message(stream, Deadline(kPostCopySilence));
             if (m.type == MessageType::kError)
               throw CkptError(CkptError::kSystem,
                               "the destination gave up: " + parse_text(m.payload, "error"));
             return m;
           },
           [&](std::span<const std::uint8_t> pages) {
-            stream.write_all(encode_message(MessageType::kPages, pages), Deadline(kRequestBudget));
+            stream.write_all(encode_message(MessageType::kPages, pages),
+                             Deadline(kPostCopySilence));
           }};
       result.served_bytes = serve_remote_pages(held.pids, requests, events.progress);
     } catch (const NetError& e) {

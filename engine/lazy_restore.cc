@@ -11,7 +11,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <sstream>
 
 #include "arch/arch.h"
 #include "engine/ckpt_error.h"
@@ -24,10 +23,6 @@ namespace crossrig::engine {
 
 namespace {
 
-bool has_vm_flag(const VmaImage& v, std::string_view flag) {
-  return std::find(v.vm_flags.begin(), v.vm_flags.end(), flag) != v.vm_flags.end();
-}
-
 const VmaImage* vma_holding(const MmImage& mm, std::uint64_t vaddr) {
   for (const VmaImage& v : mm.vmas) {
     if (v.start <= vaddr && vaddr < v.end) return &v;
@@ -37,12 +32,9 @@ const VmaImage* vma_holding(const MmImage& mm, std::uint64_t vaddr) {
 
 // Every process below pid, as the kernel lists children of each thread.
 void collect_descendants(pid_t pid, std::vector<pid_t>& out) {
-  for (int tid : list_threads(pid)) {
-    std::istringstream kids(read_file(proc_path(pid, "task/" + std::to_string(tid) + "/children")));
-    for (pid_t kid; kids >> kid;) {
-      out.push_back(kid);
-      collect_descendants(kid, out);
-    }
+  for (pid_t kid : list_children(pid)) {
+    out.push_back(kid);
+    collect_descendants(kid, out);
   }
 }
 
@@ -88,7 +80,7 @@ std::vector<std::uint64_t> pages_needed_at_once(const std::vector<CoreImage>& co
 
 bool may_fill_lazily(const VmaImage& v) {
   return (v.kind == "anon" || v.kind == "heap" || v.kind == "stack") && !v.shared &&
-         (v.prot & PROT_READ) != 0 && !has_vm_flag(v, "wf") && !has_vm_flag(v, "dc");
+         (v.prot & PROT_READ) != 0 && !v.has_flag("wf") && !v.has_flag("dc");
 }
 
 std::vector<PagemapEntry> defer_lazy_runs(const PageSource& src, std::size_t index,

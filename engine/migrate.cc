@@ -30,8 +30,6 @@ namespace {
 // the tree is held.
 constexpr auto kRestoreBudget = 10min;
 constexpr auto kCommitBudget = 60s;
-// The destination's lazy-pages server asks without pause until it has every page.
-constexpr auto kPostCopyBudget = 60s;
 
 // The directory holding the rounds' metadata, removed at the end when it is ours.
 class WorkDir {
@@ -84,6 +82,18 @@ std::string decimals(double v, int places) {
   return text;
 }
 
+// A dump of the migration's chain into dir, after prev, sent over sender.
+DumpOptions chain_dump(const MigrateOptions& opts, ImageSender& sender, std::string dir,
+                       const std::string& prev) {
+  DumpOptions o;
+  o.pid = opts.pid;
+  o.dir = std::move(dir);
+  o.prev_dir = prev;
+  o.track = opts.track;
+  o.sender = &sender;
+  return o;
+}
+
 // Pre-dumps while the tree runs, until a round finds little written or stops shrinking;
 // prev becomes the last round's local directory.
 void pre_copy(const MigrateOptions& opts, ImageSender& sender, const WorkDir& work,
@@ -92,13 +102,8 @@ void pre_copy(const MigrateOptions& opts, ImageSender& sender, const WorkDir& wo
   for (unsigned round = 1; round <= opts.iterations; ++round) {
     enter_phase("migrate-round");
     const Clock::time_point t = Clock::now();
-    DumpOptions o;
-    o.pid = opts.pid;
-    o.dir = work / ("pre-" + std::to_string(round));
+    DumpOptions o = chain_dump(opts, sender, work / ("pre-" + std::to_string(round)), prev);
     o.pre_dump = true;
-    o.prev_dir = prev;
-    o.track = opts.track;
-    o.sender = &sender;
     const DumpResult d = dump(o);
     MigrateRound r;
     r.bytes = d.pages_bytes;
@@ -125,7 +130,7 @@ void serve_pages(ImageSender& sender, const HeldTree& held, MigrateResult& resul
                  const std::function<void(const std::string&)>& progress) {
   enter_phase("migrate-post-copy");
   const Clock::time_point start = Clock::now();
-  const PageRequests requests{[&] { return sender.next(kPostCopyBudget, "serving pages"); },
+  const PageRequests requests{[&] { return sender.next(kPostCopySilence, "serving pages"); },
                               [&](std::span<const std::uint8_t> pages) {
                                 sender.tell(MessageType::kPages, pages, "sending pages");
                               }};
@@ -143,12 +148,7 @@ void final_dump(const MigrateOptions& opts, ImageSender& sender, const WorkDir& 
   const Clock::time_point freeze = Clock::now();
   // Once COMMIT may be out, an interrupt must not make us resume: the destination runs it.
   std::optional<InterruptsHeld> committing;
-  DumpOptions f;
-  f.pid = opts.pid;
-  f.dir = work / "dump";
-  f.prev_dir = prev;
-  f.track = opts.track;
-  f.sender = &sender;
+  DumpOptions f = chain_dump(opts, sender, work / "dump", prev);
   f.leave_remote = opts.lazy;
   f.decide = [&](const DumpResult& d, HeldTree& held) {
     result.final_bytes = d.pages_bytes;

@@ -24,8 +24,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr auto kConnectBudget = 10s;
-// The source answers each request at once: silence this long is a lost link.
-constexpr auto kPostCopyBudget = 60s;
 
 }  // namespace
 
@@ -142,7 +140,7 @@ std::shared_ptr<SourcePages> connect_source(const HostPort& source, const TlsCon
                       "the source " + name + " refused us: " + parse_text(m.payload, "error"));
     if (m.type != MessageType::kReady)
       throw ProtocolError("it answered HELLO with another message than READY");
-    return std::make_shared<SourcePages>(std::move(stream), kPostCopyBudget);
+    return std::make_shared<SourcePages>(std::move(stream), kPostCopySilence);
   } catch (const NetError& e) {
     throw CkptError(CkptError::kSystem,
                     "cannot get the pages from " + name + ": " + e.what() +

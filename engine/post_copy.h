@@ -21,6 +21,10 @@
 
 namespace crossrig::engine {
 
+/// Both ends of post-copy ask or answer without pause until every page is in: silence this
+/// long from the other end is a lost link.
+inline constexpr std::chrono::seconds kPostCopySilence{60};
+
 /// The source's side of the connection.
 struct PageRequests {
   /// The destination's next message; throws CkptError when it does not come in time or the

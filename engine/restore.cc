@@ -509,10 +509,6 @@ std::uint64_t open_mapped_file(Builder& b, const VmaImage& v, const OpenFiles& f
   return static_cast<std::uint64_t>(*got);
 }
 
-bool has_flag(const VmaImage& v, const char* flag) {
-  return std::find(v.vm_flags.begin(), v.vm_flags.end(), flag) != v.vm_flags.end();
-}
-
 // Attaches System V segment v.inode at v.start, the start of an attachment (the dump checked
 // that a mapping at another offset continues the one below it), unmapping what the process
 // had unmapped of its end. Its namespace was made before the process.
@@ -523,7 +519,7 @@ void attach_segment(Builder& b, const MmImage& mm, std::size_t i, std::uint64_t 
   // Read-only by what mprotect may grant (VmFlags mw), not by the current protection, which
   // protect_vmas sets.
   const std::uint64_t flags =
-      (has_flag(v, "mw") ? 0 : SHM_RDONLY) | ((v.prot & PROT_EXEC) ? SHM_EXEC : 0);
+      (v.has_flag("mw") ? 0 : SHM_RDONLY) | ((v.prot & PROT_EXEC) ? SHM_EXEC : 0);
   const std::string what = "System V segment " + std::to_string(v.inode);
   b.sys("shmat", {v.inode, v.start, flags}, what);
   std::uint64_t end = v.end;
@@ -549,7 +545,7 @@ void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
     }
     bool anon = !is_file_backed(v);
     int flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (anon ? MAP_ANONYMOUS : 0);
-    if (has_flag(v, "gd")) flags |= MAP_GROWSDOWN;
+    if (v.has_flag("gd")) flags |= MAP_GROWSDOWN;
     // Private memory is mapped writable until its pages are in; mprotect follows.
     int prot = v.prot;
     if (!(is_file_backed(v) && v.shared)) prot |= PROT_READ | PROT_WRITE;
@@ -583,7 +579,7 @@ std::uint64_t huge_page_size() {
 // Private anonymous memory can sit in huge pages without changing anything smaps shows of
 // the mapping but AnonHugePages; "nh" mappings asked not to.
 bool may_use_huge_pages(const VmaImage& v) {
-  return !v.shared && !is_file_backed(v) && !is_kernel_special(v.kind) && !has_flag(v, "nh");
+  return !v.shared && !is_file_backed(v) && !is_kernel_special(v.kind) && !v.has_flag("nh");
 }
 
 // Backs the whole huge-page blocks of [begin, end) with huge pages. Faulting fresh anonymous
@@ -707,7 +703,7 @@ void advise_vmas(Builder& b, const MmImage& mm) {
   for (const VmaImage& v : mm.vmas) {
     if (is_kernel_special(v.kind)) continue;
     for (const AdviceFlag& f : kAdvice) {
-      if (has_flag(v, f.flag))
+      if (v.has_flag(f.flag))
         b.sys("madvise", {v.start, v.end - v.start, static_cast<std::uint64_t>(f.advice)},
               std::string("VmFlag ") + f.flag);
     }

@@ -1,10 +1,12 @@
 #pragma once
 // What the image records about a process, and its JSON form. Pure data: no I/O here.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "arch/regs.h"
@@ -22,6 +24,10 @@ struct VmaImage {
   std::vector<std::string> vm_flags;  ///< smaps VmFlags, e.g. "gd" for a grows-down stack.
   std::uint64_t inode = 0;            ///< Identifies shared anonymous memory across processes.
   int unlinked = -1;                  ///< For kind "unlinked": its inode in FilesImage::unlinked.
+
+  bool has_flag(std::string_view flag) const {
+    return std::find(vm_flags.begin(), vm_flags.end(), flag) != vm_flags.end();
+  }
 };
 
 /// A run of pages at vaddr stored at offset in the pages file, or held by the parent image,

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <sstream>
 
 #include "engine/ckpt_error.h"
 #include "engine/ptrace_task.h"
@@ -90,6 +91,16 @@ CredsImage read_thread_creds(pid_t pid, pid_t tid) {
 
 std::vector<int> list_threads(pid_t pid) {
   return list_numeric_dir(proc_path(pid, "task"));
+}
+
+std::vector<pid_t> list_children(pid_t pid) {
+  std::vector<pid_t> out;
+  for (int tid : list_threads(pid)) {
+    std::istringstream kids(read_file(proc_path(pid, "task/" + std::to_string(tid) + "/children")));
+    for (pid_t kid; kids >> kid;)
+      out.push_back(kid);
+  }
+  return out;
 }
 
 TaskImage read_task(pid_t pid) {

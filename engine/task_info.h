@@ -22,6 +22,9 @@ std::string read_link(const std::string& path);
 /// Thread ids of a process.
 std::vector<int> list_threads(pid_t pid);
 
+/// The children of every thread of a process, as /proc lists them.
+std::vector<pid_t> list_children(pid_t pid);
+
 /// The process-wide state other than sigactions, rlimits and fds (engine/file_table.h).
 TaskImage read_task(pid_t pid);
 
