@@ -188,17 +188,20 @@ ImageSender::ImageSender(const HostPort& server, const TlsConfig& tls, const std
   begin(name);
 }
 
+TlsStream connect_tls(const HostPort& server, const TlsConfig& tls, const Deadline& deadline) {
+  std::optional<TlsContext> ctx;
+  try {
+    ctx.emplace(TlsContext::Role::kClient, tls);
+  } catch (const TlsConfigError& e) {
+    throw CkptError(CkptError::kUsage, e.what());
+  }
+  return TlsStream(*ctx, connect_tcp(server, deadline), format_host_port(server), deadline);
+}
+
 ImageSender::ImageSender(const HostPort& server, const TlsConfig& tls, ServerRole role)
     : server_(format_host_port(server)), role_(std::move(role)) {
   guarded("connecting", [&] {
-    std::optional<TlsContext> ctx;
-    try {
-      ctx.emplace(TlsContext::Role::kClient, tls);
-    } catch (const TlsConfigError& e) {
-      throw CkptError(CkptError::kUsage, e.what());
-    }
-    const Deadline deadline(10s);
-    stream_.emplace(*ctx, connect_tcp(server, deadline), server_, deadline);
+    stream_.emplace(connect_tls(server, tls, Deadline(10s)));
     send(MessageType::kHello, json_payload({{"protocol", kTransferProtocol}}));
     expect_reply(MessageType::kReady, "HELLO", kReplyBudget);
   });

@@ -115,6 +115,10 @@ std::vector<std::uint8_t> encode_page_request(const PageRequest& r);
 /// Throws ProtocolError for a payload of another size.
 PageRequest parse_page_request(std::span<const std::uint8_t> payload);
 
+/// A TLS client connection to server, handshake done, before deadline. Throws CkptError
+/// (kUsage) for unusable TLS files, NetError for the network or a refused handshake.
+TlsStream connect_tls(const HostPort& server, const TlsConfig& tls, const Deadline& deadline);
+
 /// How an ImageSender names its server in errors, and what to run there.
 struct ServerRole {
   std::string name;  ///< "page server"

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <vector>
 
 #include "common/hex.h"
@@ -123,15 +122,9 @@ void SourcePages::all_arrived() {
 std::shared_ptr<SourcePages> connect_source(const HostPort& source, const TlsConfig& tls,
                                             pid_t root_pid) {
   const std::string name = format_host_port(source);
-  std::optional<TlsContext> ctx;
-  try {
-    ctx.emplace(TlsContext::Role::kClient, tls);
-  } catch (const TlsConfigError& e) {
-    throw CkptError(CkptError::kUsage, e.what());
-  }
   try {
     const Deadline deadline(kConnectBudget);
-    TlsStream stream(*ctx, connect_tcp(source, deadline), name, deadline);
+    TlsStream stream = connect_tls(source, tls, deadline);
     const nlohmann::json hello{{"protocol", kTransferProtocol}, {"pages_of", root_pid}};
     stream.write_all(encode_message(MessageType::kHello, as_bytes(hello.dump())), deadline);
     const Message m = read_message(stream, deadline);
