@@ -214,15 +214,57 @@ std::optional<std::size_t> ParentPages::find(std::uint64_t vaddr) const {
   return first_[last_] + (vaddr - runs_[last_].vaddr) / ps;
 }
 
+std::uint64_t ParentPages::held_until(std::uint64_t vaddr) const {
+  if (!find(vaddr)) return 0;
+  return runs_[last_].vaddr + runs_[last_].npages * page_size();
+}
+
 std::optional<std::uint64_t> ParentPages::hash(std::uint64_t vaddr) const {
   auto index = find(vaddr);
   if (!index || hashes_.empty()) return std::nullopt;
   return hashes_[*index];
 }
 
+void ScanAhead::scan(int pagemap_fd, std::uint64_t start, std::uint64_t end) {
+  Range range{start, end, {}};
+  std::vector<page_region> regions(512);
+  for (std::uint64_t at = start; at < end;) {
+    pm_scan_arg arg{};
+    arg.size = sizeof arg;
+    arg.start = at;
+    arg.end = end;
+    arg.vec = reinterpret_cast<std::uint64_t>(regions.data());
+    arg.vec_len = regions.size();
+    arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+    arg.return_mask = PAGE_IS_WRITTEN;
+    const long n = ::ioctl(pagemap_fd, PAGEMAP_SCAN, &arg);
+    if (n < 0) throw_errno("PAGEMAP_SCAN of the range at " + std::to_string(at));
+    for (long i = 0; i < n; ++i) {
+      const page_region& r = regions[static_cast<std::size_t>(i)];
+      range.regions.push_back({r.start, r.end, (r.categories & PAGE_IS_WRITTEN) != 0});
+    }
+    if (arg.walk_end <= at) break;
+    at = arg.walk_end;
+  }
+  ranges_.push_back(std::move(range));
+}
+
+const std::vector<ScanAhead::Region>* ScanAhead::find(std::uint64_t start,
+                                                      std::uint64_t end) const {
+  for (const Range& r : ranges_) {
+    if (r.start == start && r.end == end) return &r.regions;
+  }
+  return nullptr;
+}
+
 PageTracker::PageTracker(Tracking t, const ParentPages* parent, int pagemap_fd, int mem_fd,
-                         bool rearm)
-    : tracking_(t), parent_(parent), pagemap_fd_(pagemap_fd), mem_fd_(mem_fd), rearm_(rearm) {}
+                         bool rearm, const ScanAhead* ahead)
+    : tracking_(t),
+      parent_(parent),
+      pagemap_fd_(pagemap_fd),
+      mem_fd_(mem_fd),
+      rearm_(rearm),
+      ahead_(ahead) {}
 
 std::vector<bool> PageTracker::written(const VmaImage& vma, std::span<const std::uint64_t> entries,
                                        const std::vector<PageRun>& present) {
@@ -257,6 +299,25 @@ std::vector<PageRun> PageTracker::scan(const VmaImage& vma, PageFilter filter,
   const bool tracked = vma.has_flag("uw");
   written.assign((vma.end - vma.start) / ps, !tracked);
   std::vector<PageRun> present;
+  auto take = [&](std::uint64_t start, std::uint64_t end, bool was_written) {
+    if (tracked && was_written) {
+      for (std::uint64_t p = start; p < end; p += ps)
+        written[(p - vma.start) / ps] = true;
+    }
+    if (!present.empty() && present.back().vaddr + present.back().npages * ps == start)
+      present.back().npages += (end - start) / ps;
+    else
+      present.push_back({start, (end - start) / ps});
+  };
+  // Scanned ahead without protecting again or telling file pages apart: of use to a final
+  // dump of memory with no file pages.
+  if (const auto* ahead = ahead_ != nullptr && !rearm_ && filter != PageFilter::kAnonOnly
+                              ? ahead_->find(vma.start, vma.end)
+                              : nullptr) {
+    for (const ScanAhead::Region& r : *ahead)
+      take(r.start, r.end, r.written);
+    return present;
+  }
   std::vector<page_region> regions(512);
   for (std::uint64_t at = vma.start; at < vma.end;) {
     pm_scan_arg arg{};
@@ -276,14 +337,7 @@ std::vector<PageRun> PageTracker::scan(const VmaImage& vma, PageFilter filter,
     for (long i = 0; i < n; ++i) {
       const page_region& r = regions[static_cast<std::size_t>(i)];
       if (filter == PageFilter::kAnonOnly && (r.categories & PAGE_IS_FILE) != 0) continue;
-      if (tracked && (r.categories & PAGE_IS_WRITTEN) != 0) {
-        for (std::uint64_t p = r.start; p < r.end; p += ps)
-          written[(p - vma.start) / ps] = true;
-      }
-      if (!present.empty() && present.back().vaddr + present.back().npages * ps == r.start)
-        present.back().npages += (r.end - r.start) / ps;
-      else
-        present.push_back({r.start, (r.end - r.start) / ps});
+      take(r.start, r.end, (r.categories & PAGE_IS_WRITTEN) != 0);
     }
     if (arg.walk_end <= at) break;
     at = arg.walk_end;
@@ -312,16 +366,32 @@ std::vector<ChainRun> PageTracker::split(const VmaImage& vma, PageFilter filter)
     }
     w = written(vma, entries, present);
   }
+  auto written_at = [&](std::uint64_t va) { return w[(va - vma.start) / ps]; };
+  auto held = [&](std::uint64_t va) { return parent_ != nullptr ? parent_->held_until(va) : 0; };
   std::vector<ChainRun> out;
+  auto add = [&](std::uint64_t va, std::uint64_t end, bool in_parent) {
+    if (!out.empty() && out.back().in_parent == in_parent &&
+        out.back().vaddr + out.back().npages * ps == va)
+      out.back().npages += (end - va) / ps;
+    else
+      out.push_back({va, (end - va) / ps, in_parent});
+  };
+  // Segment by segment, not page by page: a final dump of 2 GiB splits half a million pages.
   for (const PageRun& r : present) {
-    for (std::uint64_t i = 0; i < r.npages; ++i) {
-      const std::uint64_t va = r.vaddr + i * ps;
-      const bool in_parent = parent_ != nullptr && !w[(va - vma.start) / ps] && parent_->holds(va);
-      if (!out.empty() && out.back().in_parent == in_parent &&
-          out.back().vaddr + out.back().npages * ps == va)
-        ++out.back().npages;
-      else
-        out.push_back({va, 1, in_parent});
+    const std::uint64_t end = r.vaddr + r.npages * ps;
+    for (std::uint64_t va = r.vaddr; va < end;) {
+      std::uint64_t next = va + ps;
+      if (const std::uint64_t parent_end = written_at(va) ? 0 : held(va); parent_end != 0) {
+        const std::uint64_t limit = std::min(end, parent_end);
+        while (next < limit && !written_at(next))
+          next += ps;
+        add(va, next, true);
+      } else {
+        while (next < end && (written_at(next) || held(next) == 0))
+          next += ps;
+        add(va, next, false);
+      }
+      va = next;
     }
   }
   return out;

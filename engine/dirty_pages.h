@@ -45,7 +45,8 @@ class ParentPages {
  public:
   ParentPages() = default;
   ParentPages(std::vector<PagemapEntry> pagemap, std::vector<std::uint64_t> hashes);
-  bool holds(std::uint64_t vaddr) const { return find(vaddr).has_value(); }
+  /// The end of the run of pages held that holds vaddr, or 0 if none does.
+  std::uint64_t held_until(std::uint64_t vaddr) const;
   /// The XXH3 recorded for the page at vaddr, if any.
   std::optional<std::uint64_t> hash(std::uint64_t vaddr) const;
 
@@ -64,14 +65,39 @@ struct ChainRun {
   bool in_parent = false;
 };
 
+/// What PAGEMAP_SCAN reported of some ranges of a held process, scanned ahead of the split
+/// that uses it: a final dump scans the private anonymous memory of its frozen process while
+/// another core reads the process's smaps, each a walk of the same page tables.
+class ScanAhead {
+ public:
+  /// One region PAGEMAP_SCAN returned: present or swapped pages, and whether written.
+  struct Region {
+    std::uint64_t start = 0, end = 0;
+    bool written = false;
+  };
+  /// Scans [start, end) of the process whose /proc/PID/pagemap is pagemap_fd.
+  void scan(int pagemap_fd, std::uint64_t start, std::uint64_t end);
+  /// The regions of exactly [start, end), if scanned.
+  const std::vector<Region>* find(std::uint64_t start, std::uint64_t end) const;
+
+ private:
+  struct Range {
+    std::uint64_t start = 0, end = 0;
+    std::vector<Region> regions;
+  };
+  std::vector<Range> ranges_;
+};
+
 /// Splits the present pages of one process's mappings into runs to copy and runs its parent
 /// holds.
 class PageTracker {
  public:
   /// parent: the pages of the chain so far, or nullptr for an image that copies all.
   /// pagemap_fd, mem_fd: the process's /proc files. rearm: protect the pages found written
-  /// again (pagemap-scan), for a pre-dump that another image follows.
-  PageTracker(Tracking t, const ParentPages* parent, int pagemap_fd, int mem_fd, bool rearm);
+  /// again (pagemap-scan), for a pre-dump that another image follows. ahead: scans taken
+  /// since the process was held, used instead of scanning the same mapping again.
+  PageTracker(Tracking t, const ParentPages* parent, int pagemap_fd, int mem_fd, bool rearm,
+              const ScanAhead* ahead = nullptr);
   /// The present pages of vma that filter keeps, in runs to copy and runs the parent holds.
   std::vector<ChainRun> split(const VmaImage& vma, PageFilter filter);
   /// With hash tracking, the XXH3 of every present page split() saw, in its order.
@@ -86,6 +112,7 @@ class PageTracker {
   const ParentPages* parent_;
   int pagemap_fd_, mem_fd_;
   bool rearm_;
+  const ScanAhead* ahead_;
   std::vector<std::uint64_t> hashes_;
 };
 

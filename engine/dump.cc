@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -639,7 +640,8 @@ void leave_remote(const ChainRun& run, const std::vector<std::uint64_t>& except,
 // XXH3 of every present page goes to hashes-PID.img for the next image.
 std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, ImageWriter& image,
                                       const Chain& chain, DumpResult& result,
-                                      const std::vector<std::uint64_t>* remote_except = nullptr) {
+                                      const std::vector<std::uint64_t>* remote_except = nullptr,
+                                      const ScanAhead* ahead = nullptr) {
   const arch::Arch& a = arch::native_arch();
   enter_phase("memory");
   const std::string id = std::to_string(pid);
@@ -650,7 +652,7 @@ std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, I
   if (!pagemap_fd || !mem_fd) throw_errno("opening pagemap/mem of process " + id);
   const std::optional<ParentPages> parent = chain.pages_of(pid);
   PageTracker tracker(chain.tracking, parent ? &*parent : nullptr, pagemap_fd.get(), mem_fd.get(),
-                      chain.pre_dump);
+                      chain.pre_dump, ahead);
   std::vector<PagemapEntry> pagemap;
   PageCopier copier(s, pid, mem_fd.get(), pages);
   for (const auto& [vma, filter] : vmas) {
@@ -686,6 +688,27 @@ std::vector<PagemapEntry> copy_memory(Session& s, pid_t pid, const Vmas& vmas, I
     image.add_pages("hashes-" + id + ".img", hashes);
   }
   return pagemap;
+}
+
+// The smaps of the held process pid. When the dump after a pre-dump will scan its private
+// anonymous memory for written pages, that scan goes into ahead meanwhile: reading smaps walks
+// every present page too, and on another core the two take the time of the longer one.
+std::string read_smaps_scanning(pid_t pid, const Chain& chain, bool copy_pages, ScanAhead& ahead) {
+  if (!copy_pages || chain.tracking != Tracking::kPagemapScan || !chain.parent)
+    return read_file(proc_path(pid, "smaps"));
+  std::future<std::string> smaps =
+      std::async(std::launch::async, [pid] { return read_file(proc_path(pid, "smaps")); });
+  UniqueFd pagemap(::open(proc_path(pid, "pagemap").c_str(), O_RDONLY | O_CLOEXEC));
+  if (!pagemap) throw_errno("opening the pagemap of process " + std::to_string(pid));
+  for (const MapsEntry& e : parse_maps(read_file(proc_path(pid, "maps")))) {
+    VmaImage v;
+    v.shared = e.shared;
+    const VmaClass c = classify_vma(e);
+    v.kind = c.kind;
+    if (!c.refusal && c.pages == PageFilter::kPresent && trackable(v))
+      ahead.scan(pagemap.get(), e.start, e.end);
+  }
+  return smaps.get();
 }
 
 // Copies the memory of one live process for a pre-dump and arms the tracking of the pages it
@@ -734,7 +757,7 @@ std::unique_ptr<Session> pre_dump_process(pid_t pid, ImageWriter& image, const C
 // namespaces restore makes for the tree; the root's is_root reads their state.
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
                                       DumpResult& result, NamespacesImage& ns, bool is_root,
-                                      const Chain& chain, bool leave_running, bool leave_remote,
+                                      const Chain& chain, bool close_tracking, bool leave_remote,
                                       bool copy_pages) {
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
@@ -745,7 +768,8 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   task.fds = files.add_process(
       pid, tracking_fd && is_userfaultfd(pid, *tracking_fd) ? tracking_fd : std::nullopt);
   MmImage mm = read_mm_fields(pid);
-  auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
+  ScanAhead ahead;
+  auto maps = parse_smaps(read_smaps_scanning(pid, chain, copy_pages, ahead));
   const Vmas vmas = read_vmas(pid, maps, &files, ns);
   enter_phase("inject");
   s.set_insn(find_syscall_insn(pid, maps));
@@ -797,13 +821,13 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   }
   const std::vector<PagemapEntry> pagemap =
       copy_pages ? copy_memory(s, pid, vmas, image, chain, result,
-                               remote_except ? &*remote_except : nullptr)
+                               remote_except ? &*remote_except : nullptr, &ahead)
                  : std::vector<PagemapEntry>{};
   for (const auto& [vma, filter] : vmas)
     mm.vmas.push_back(vma);
   result.vmas += mm.vmas.size();
   // Closing it ends the tracking: the process runs on as it did before the pre-dumps.
-  if (tracking_fd && leave_running && is_userfaultfd(pid, *tracking_fd))
+  if (tracking_fd && close_tracking && is_userfaultfd(pid, *tracking_fd))
     s.sys("close", {static_cast<std::uint64_t>(*tracking_fd)});
   s.unmap_scratch();
 
@@ -939,6 +963,20 @@ void end_tracking(pid_t pid, const std::string& pre_dump_dir) {
   }
 }
 
+namespace {
+
+// The tracking a decided dump left armed (dump_process), ended as the tree runs on here after
+// decide failed: that failure is the one to report (migrate, which sees it, tries again).
+void end_tracking_after_failure(pid_t pid, const std::string& prev_dir) {
+  if (prev_dir.empty()) return;
+  try {
+    end_tracking(pid, prev_dir);
+  } catch (const std::exception&) {
+  }
+}
+
+}  // namespace
+
 DumpResult dump(const DumpOptions& opts) {
   const arch::Arch& a = arch::native_arch();
   const pid_t pid = opts.pid;
@@ -1016,10 +1054,13 @@ DumpResult dump(const DumpOptions& opts) {
                        {"exit_code", stat.number(52)}});
       continue;
     }
-    // A process that may run on after the dump leaves the pre-dumps' tracking behind.
+    // A process that runs on after the dump leaves the pre-dumps' tracking behind. One that
+    // decide holds keeps it until decided: closing the userfaultfd write-unprotects every page
+    // it covers (50 ms for 2 GiB), which a migration's frozen tree should not wait for, and a
+    // process killed after a decision takes its userfaultfd along.
     sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid, chain,
-                                    opts.leave_running || opts.decide || opts.check_only,
-                                    opts.leave_remote, !opts.check_only));
+                                    opts.leave_running || opts.check_only, opts.leave_remote,
+                                    !opts.check_only));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
@@ -1068,7 +1109,14 @@ DumpResult dump(const DumpOptions& opts) {
     for (const TreeMember& n : tree) {
       if (!n.zombie) held.pids.push_back(n.pid);
     }
-    kill = opts.decide(result, held);
+    try {
+      kill = opts.decide(result, held);
+    } catch (...) {
+      for (auto& s : sessions)
+        s->resume();
+      end_tracking_after_failure(pid, opts.prev_dir);
+      throw;
+    }
   }
   if (kill) files.let_connections_die();
   for (auto& s : sessions) {
@@ -1078,6 +1126,7 @@ DumpResult dump(const DumpOptions& opts) {
       s->resume();
     }
   }
+  if (opts.decide && !kill && !opts.prev_dir.empty()) end_tracking(pid, opts.prev_dir);
   return result;
 }
 

@@ -63,7 +63,8 @@ struct DumpOptions {
   /// refuses is refused, but no page is copied, no image is left, and the tree runs on.
   bool check_only = false;
   /// Once the image is committed, decides whether the processes are killed (true) or run on,
-  /// instead of leave_running; an exception from it lets them run on and fails the dump.
+  /// instead of leave_running; an exception from it lets them run on and fails the dump. The
+  /// tracking of written pages that the chain's pre-dumps armed ends only once they run on.
   std::function<bool(const DumpResult&, HeldTree&)> decide;
 };
 

@@ -12,7 +12,9 @@ extern std::atomic<bool> g_interrupted;
 /// Marks the start of a named phase: throws if the user interrupted us, or if the
 /// CKPT_FAULT_PHASE environment variable (a comma-separated list) names this phase;
 /// "PHASE:sigint" raises SIGINT there instead, "PHASE:kill" SIGKILL, "PHASE:stop" SIGSTOP
-/// (all used by the fault tests).
+/// (all used by the fault tests). With CKPT_PHASE_TIMES=FILE it also appends the time
+/// (CLOCK_MONOTONIC, ms), ckpt's PID and the phase to FILE: where a dump or a migration spends
+/// its time.
 void enter_phase(const char* name);
 
 /// Holds SIGINT and SIGTERM back while it lives: past a commit to another host, work must
