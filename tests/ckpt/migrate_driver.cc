@@ -35,6 +35,9 @@
 //     the heap tracee's memory in it, frozen, and `ckpt restore --lazy-pages --page-server`
 //     there restores the image and fetches every page from it: dump exits 0 having served
 //     all of the heap, the tracee here was killed, and it passes its check there.
+//   lazy_dump_refused: the same, after a restore there with a certificate of another CA, which
+//     fails naming the certificate with nothing of the tracee there, while dump reports the
+//     refused client and waits on.
 //   lazy_dump_lost: the same with the lazy-pages server there failing its first fetch: the
 //     tracee is killed there, dump exits 5, and the tracee runs on here exactly as it was.
 //   interrupt:PHASE: the same with SIGINT instead (CKPT_FAULT_PHASE=PHASE:sigint), as by Ctrl-C:
@@ -125,7 +128,7 @@ std::optional<Case> case_named(const std::string& which) {
   // The writer's pages written after the last round stay at the source for post-copy.
   if (which == "post_copy_lost")
     return Case{true, "256", {"--iterations", "3", "--lazy"}, "receive-post-copy"};
-  if (which == "lazy_dump") return Case{};
+  if (which == "lazy_dump" || which == "lazy_dump_refused") return Case{};
   if (which == "unsupported") {
     Case c;
     c.tcp = true;
@@ -551,10 +554,11 @@ void expect_post_copy_cut(const std::string& ckpt, const TwoHosts& hosts, pid_t 
 }
 
 // `ckpt dump --lazy-pages` here, `ckpt restore --lazy-pages --page-server` there (faulty
-// with c.fault): see lazy_dump and lazy_dump_lost at the top.
+// with c.fault, after one with a certificate of another CA with refused): see lazy_dump,
+// lazy_dump_refused and lazy_dump_lost at the top.
 void expect_lazy_dump(const std::string& ckpt, const TwoHosts& hosts, pid_t pid, const Case& c,
                       const crossrig::test_pki::Ca& ca, const fs::path& work,
-                      const fs::path& outfile) {
+                      const fs::path& outfile, bool refused) {
   const crossrig::TlsConfig here = ca.issue("source"), there = ca.issue("destination");
   const std::string before = mappings_and_fds(pid);
   const fs::path dir = work / "dump";
@@ -567,15 +571,24 @@ void expect_lazy_dump(const std::string& ckpt, const TwoHosts& hosts, pid_t pid,
   live().insert(dump);
   const std::string source = wait_json(g_migrate_log, "listening", "ckpt dump")["listening"];
   wait_json(g_migrate_log, "waiting", "ckpt dump");
+  const std::vector<std::string> restore = {
+      ckpt,           "restore",       "-D",   dir.string(), "-d",
+      "--lazy-pages", "--page-server", source, "--pidfile",  g_receive_pidfile.string()};
+  if (refused) {
+    const crossrig::test_pki::Ca other(work / "pki", "other");
+    crossrig::TlsConfig stranger = other.issue("stranger");
+    stranger.cacert = ca.cacert();
+    if (run(hosts.inside(restore + tls_args(stranger)), g_receive_log) == 0)
+      fail_logged("a lazy restore with a certificate of another CA got through");
+    if (file_text(g_receive_log).find("certificate") == std::string::npos)
+      fail_logged("the refused lazy restore does not mention the certificate");
+    wait_json(g_migrate_log, "refused", "ckpt dump");
+    if (exited(dump)) fail_logged("ckpt dump --lazy-pages did not wait on after refusing a client");
+    expect_destination_empty(hosts, "after a refused lazy restore");
+  }
   std::vector<std::string> env = {"/usr/bin/env"};
   if (!c.fault.empty()) env.push_back("CKPT_FAULT_PHASE=" + c.fault);
-  const int restored =
-      run(hosts.inside(env +
-                       std::vector<std::string>{ckpt, "restore", "-D", dir.string(), "-d",
-                                                "--lazy-pages", "--page-server", source,
-                                                "--pidfile", g_receive_pidfile.string()} +
-                       tls_args(there)),
-          g_receive_log);
+  const int restored = run(hosts.inside(env + restore + tls_args(there)), g_receive_log);
   if (restored != 0)
     fail_logged("ckpt restore --page-server exited with " + std::to_string(restored));
   const int dumped = exit_within(dump, 120, "ckpt dump --lazy-pages");
@@ -624,7 +637,8 @@ int main(int argc, char** argv) {
            "--case "
            "unsupported|basic|lazy|stop_and_copy|big|writer|writer_lazy|refused|pid_taken|"
            "destination_lost|"
-           "post_copy_lost|kill_source_post_copy|lazy_dump|lazy_dump_lost|kill:PHASE|"
+           "post_copy_lost|kill_source_post_copy|lazy_dump|lazy_dump_refused|lazy_dump_lost|"
+           "kill:PHASE|"
            "kill_lazy:PHASE|interrupt:PHASE\n";
     return 2;
   }
@@ -656,8 +670,8 @@ int main(int argc, char** argv) {
   live().insert(child);
   const pid_t pid = std::stoi(crossrig::ckpt_test::wait_file(pidfile, "the tracee's pidfile"));
   live().insert(pid);
-  if (which == "lazy_dump" || which == "lazy_dump_lost") {
-    expect_lazy_dump(ckpt, *hosts, pid, *c, ca, work, outfile);
+  if (which.starts_with("lazy_dump")) {
+    expect_lazy_dump(ckpt, *hosts, pid, *c, ca, work, outfile, which == "lazy_dump_refused");
     fs::remove_all(work);
     remove_images();
     std::cout << "PASS\n";
