@@ -56,29 +56,38 @@ bool soft_dirty_works() {
          (entry & kSoftDirtyBit) != 0;
 }
 
-// The ranges of [start, end) PAGEMAP_SCAN reports written.
-std::vector<std::pair<std::uint64_t, std::uint64_t>> scan_written(int pagemap_fd,
-                                                                  std::uint64_t start,
-                                                                  std::uint64_t end) {
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
-  std::vector<page_region> regions(256);
+// PAGEMAP_SCAN over [start, end) with the flags and masks of ask, in as many calls as it takes;
+// each(region) for every region reported.
+template <typename Each>
+void pagemap_scan(int pagemap_fd, std::uint64_t start, std::uint64_t end, pm_scan_arg ask,
+                  Each each) {
+  std::vector<page_region> regions(512);
   for (std::uint64_t at = start; at < end;) {
-    pm_scan_arg arg{};
+    pm_scan_arg arg = ask;
     arg.size = sizeof arg;
     arg.start = at;
     arg.end = end;
     arg.vec = reinterpret_cast<std::uint64_t>(regions.data());
     arg.vec_len = regions.size();
-    arg.category_mask = PAGE_IS_WRITTEN;
-    arg.return_mask = PAGE_IS_WRITTEN;
-    long n = ::ioctl(pagemap_fd, PAGEMAP_SCAN, &arg);
+    const long n = ::ioctl(pagemap_fd, PAGEMAP_SCAN, &arg);
     if (n < 0) throw_errno("PAGEMAP_SCAN of the range at " + std::to_string(at));
     for (long i = 0; i < n; ++i)
-      out.emplace_back(regions[static_cast<std::size_t>(i)].start,
-                       regions[static_cast<std::size_t>(i)].end);
+      each(regions[static_cast<std::size_t>(i)]);
     if (arg.walk_end <= at) break;
     at = arg.walk_end;
   }
+}
+
+// The ranges of [start, end) PAGEMAP_SCAN reports written.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> scan_written(int pagemap_fd,
+                                                                  std::uint64_t start,
+                                                                  std::uint64_t end) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> out;
+  pm_scan_arg ask{};
+  ask.category_mask = PAGE_IS_WRITTEN;
+  ask.return_mask = PAGE_IS_WRITTEN;
+  pagemap_scan(pagemap_fd, start, end, ask,
+               [&](const page_region& r) { out.emplace_back(r.start, r.end); });
   return out;
 }
 
@@ -227,25 +236,12 @@ std::optional<std::uint64_t> ParentPages::hash(std::uint64_t vaddr) const {
 
 void ScanAhead::scan(int pagemap_fd, std::uint64_t start, std::uint64_t end) {
   Range range{start, end, {}};
-  std::vector<page_region> regions(512);
-  for (std::uint64_t at = start; at < end;) {
-    pm_scan_arg arg{};
-    arg.size = sizeof arg;
-    arg.start = at;
-    arg.end = end;
-    arg.vec = reinterpret_cast<std::uint64_t>(regions.data());
-    arg.vec_len = regions.size();
-    arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
-    arg.return_mask = PAGE_IS_WRITTEN;
-    const long n = ::ioctl(pagemap_fd, PAGEMAP_SCAN, &arg);
-    if (n < 0) throw_errno("PAGEMAP_SCAN of the range at " + std::to_string(at));
-    for (long i = 0; i < n; ++i) {
-      const page_region& r = regions[static_cast<std::size_t>(i)];
-      range.regions.push_back({r.start, r.end, (r.categories & PAGE_IS_WRITTEN) != 0});
-    }
-    if (arg.walk_end <= at) break;
-    at = arg.walk_end;
-  }
+  pm_scan_arg ask{};
+  ask.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+  ask.return_mask = PAGE_IS_WRITTEN;
+  pagemap_scan(pagemap_fd, start, end, ask, [&](const page_region& r) {
+    range.regions.push_back({r.start, r.end, (r.categories & PAGE_IS_WRITTEN) != 0});
+  });
   ranges_.push_back(std::move(range));
 }
 
@@ -318,30 +314,17 @@ std::vector<PageRun> PageTracker::scan(const VmaImage& vma, PageFilter filter,
       take(r.start, r.end, r.written);
     return present;
   }
-  std::vector<page_region> regions(512);
-  for (std::uint64_t at = vma.start; at < vma.end;) {
-    pm_scan_arg arg{};
-    arg.size = sizeof arg;
-    // Protecting every present page protects again those written.
-    arg.flags = tracked && rearm_ ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0;
-    arg.start = at;
-    arg.end = vma.end;
-    arg.vec = reinterpret_cast<std::uint64_t>(regions.data());
-    arg.vec_len = regions.size();
-    arg.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
-    // Asked only where it matters: finding it looks up every present page's struct page,
-    // a third of a final dump's scan of anonymous memory.
-    arg.return_mask = PAGE_IS_WRITTEN | (filter == PageFilter::kAnonOnly ? PAGE_IS_FILE : 0);
-    long n = ::ioctl(pagemap_fd_, PAGEMAP_SCAN, &arg);
-    if (n < 0) throw_errno("PAGEMAP_SCAN of the mapping at " + std::to_string(vma.start));
-    for (long i = 0; i < n; ++i) {
-      const page_region& r = regions[static_cast<std::size_t>(i)];
-      if (filter == PageFilter::kAnonOnly && (r.categories & PAGE_IS_FILE) != 0) continue;
-      take(r.start, r.end, (r.categories & PAGE_IS_WRITTEN) != 0);
-    }
-    if (arg.walk_end <= at) break;
-    at = arg.walk_end;
-  }
+  pm_scan_arg ask{};
+  // Protecting every present page protects again those written.
+  ask.flags = tracked && rearm_ ? PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC : 0;
+  ask.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+  // Asked only where it matters: finding it looks up every present page's struct page,
+  // a third of a final dump's scan of anonymous memory.
+  ask.return_mask = PAGE_IS_WRITTEN | (filter == PageFilter::kAnonOnly ? PAGE_IS_FILE : 0);
+  pagemap_scan(pagemap_fd_, vma.start, vma.end, ask, [&](const page_region& r) {
+    if (filter == PageFilter::kAnonOnly && (r.categories & PAGE_IS_FILE) != 0) return;
+    take(r.start, r.end, (r.categories & PAGE_IS_WRITTEN) != 0);
+  });
   return present;
 }
 

@@ -10,23 +10,8 @@
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: direct_boot_test.sh ARCH SMOKE_HOST" >&2; exit 2; }
 arch=$1 smoke_host=$2
-manifest=${XDG_CACHE_HOME:-$HOME/.cache}/crossrig/lab/$arch/manifest.json
-[ -f "$manifest" ] || { echo "FAIL: no $manifest; run toolchains/lab-images $arch" >&2; exit 1; }
-
-field() {
-  sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$manifest"
-}
-kernel=$(field kernel)
-ramdisk=$(field ramdisk)
-
-# The board each arch stands for, as the lab's QEMU machines are defined, and its serial console.
-case $arch in
-  x86_64) qemu=(qemu-system-x86_64 -M q35 -cpu max -m 1024) console=ttyS0 ;;
-  aarch64) qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -m 1024) console=ttyAMA0 ;;
-  ppc64 | ppc64le) qemu=(qemu-system-ppc64 -M pseries,x-vof=on -m 1024) console=hvc0 ;;
-  s390x) qemu=(qemu-system-s390x -M s390-ccw-virtio -m 1024) console=ttysclp0 ;;
-  *) echo "usage: unknown arch $arch" >&2; exit 2 ;;
-esac
+. "$(dirname "$0")/direct_board.sh"
+direct_board "$arch"
 
 log=${LAB_LOG_DIR:-$PWD}/direct-boot-$arch.log
 mkdir -p "$(dirname "$log")"

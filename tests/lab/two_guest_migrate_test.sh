@@ -11,26 +11,8 @@
 set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: two_guest_migrate_test.sh ARCH" >&2; exit 2; }
 arch=$1
-manifest=${XDG_CACHE_HOME:-$HOME/.cache}/crossrig/lab/$arch/manifest.json
-[ -f "$manifest" ] || { echo "FAIL: no $manifest; run toolchains/lab-images $arch" >&2; exit 1; }
-
-field() {
-  sed -n "s/.*\"$1\": \"\([^\"]*\)\".*/\1/p" "$manifest"
-}
-kernel=$(field kernel)
-ramdisk=$(field ramdisk)
-
-# The boards as direct_boot_test.sh defines them, with a virtio NIC.
-case $arch in
-  x86_64) qemu=(qemu-system-x86_64 -M q35 -cpu max -m 1024) console=ttyS0 nic=virtio-net-pci ;;
-  aarch64)
-    qemu=(qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -m 1024) console=ttyAMA0
-    nic=virtio-net-pci
-    ;;
-  ppc64 | ppc64le) qemu=(qemu-system-ppc64 -M pseries,x-vof=on -m 1024) console=hvc0 nic=virtio-net-pci ;;
-  s390x) qemu=(qemu-system-s390x -M s390-ccw-virtio -m 1024) console=ttysclp0 nic=virtio-net-ccw ;;
-  *) echo "usage: unknown arch $arch" >&2; exit 2 ;;
-esac
+. "$(dirname "$0")/direct_board.sh"
+direct_board "$arch"
 
 logs=${LAB_LOG_DIR:-$PWD}
 mkdir -p "$logs"
