@@ -949,6 +949,7 @@ DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions&
 }  // namespace
 
 void end_tracking(pid_t pid, const std::string& pre_dump_dir) {
+  if (pre_dump_dir.empty()) return;
   DumpOptions o;
   o.pid = pid;
   o.prev_dir = pre_dump_dir;
@@ -968,7 +969,6 @@ namespace {
 // The tracking a decided dump left armed (dump_process), ended as the tree runs on here after
 // decide failed: that failure is the one to report (migrate, which sees it, tries again).
 void end_tracking_after_failure(pid_t pid, const std::string& prev_dir) {
-  if (prev_dir.empty()) return;
   try {
     end_tracking(pid, prev_dir);
   } catch (const std::exception&) {
@@ -1126,7 +1126,7 @@ DumpResult dump(const DumpOptions& opts) {
       s->resume();
     }
   }
-  if (opts.decide && !kill && !opts.prev_dir.empty()) end_tracking(pid, opts.prev_dir);
+  if (opts.decide && !kill) end_tracking(pid, opts.prev_dir);
   return result;
 }
 

@@ -92,7 +92,7 @@ DumpResult dump(const DumpOptions& opts);
 
 /// Ends the tracking of written pages that the pre-dump in pre_dump_dir armed in the tree of
 /// pid (closing the userfaultfds it left in its processes), for a chain given up; the
-/// processes run on as before the pre-dumps. Throws CkptError.
+/// processes run on as before the pre-dumps; nothing without a pre_dump_dir. Throws CkptError.
 void end_tracking(pid_t pid, const std::string& pre_dump_dir);
 
 }  // namespace crossrig::engine

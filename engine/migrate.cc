@@ -207,15 +207,13 @@ MigrateResult migrate(const MigrateOptions& opts,
     pre_copy(opts, sender, work, result, prev, progress);
     final_dump(opts, sender, work, prev, result, progress);
   } catch (...) {
-    // The tree runs on here: without the pre-copy rounds' tracking of written pages, which
-    // a final dump that went as far as copying memory has ended already.
-    if (!prev.empty()) {
-      try {
-        end_tracking(opts.pid, prev);
-      } catch (const std::exception& e) {
-        progress(std::string("could not end the tracking of written pages in the tree: ") +
-                 e.what());
-      }
+    // The tree runs on here: without the pre-copy rounds' tracking of written pages, which a
+    // final dump that failed after its commit has ended already (a second end finds no
+    // userfaultfd left).
+    try {
+      end_tracking(opts.pid, prev);
+    } catch (const std::exception& e) {
+      progress(std::string("could not end the tracking of written pages in the tree: ") + e.what());
     }
     throw;
   }

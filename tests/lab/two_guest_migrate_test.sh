@@ -93,8 +93,9 @@ for p in "${pids[@]}"; do
 done
 pids=()
 cases=(precopy lazy)
+roles=(destination source) # the order they were booted in, as in rcs
 for i in 0 1; do
-  role=$([ "$i" = 0 ] && echo destination || echo source)
+  role=${roles[$i]}
   log=$logs/migrate-$arch-$role.log
   tr -d '\r' <"$log" >"$log.txt"
   rc=${rcs[$i]}
