@@ -18,16 +18,6 @@ set(CMAKE_CROSSCOMPILING_EMULATOR ${CROSSRIG_QEMU_PATH})
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-static -no-pie")
 set(CMAKE_POSITION_INDEPENDENT_CODE OFF)
 
-# CI keeps ~/.cache/ccache between runs but clones the tree afresh each time: ccache with the
-# source tree as its base directory makes the cross builds cheap there (and shared between
-# worktrees).
-find_program(CROSSRIG_CCACHE ccache)
-if(CROSSRIG_CCACHE)
-  set(CMAKE_C_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env CCACHE_BASEDIR=${CMAKE_SOURCE_DIR}
-    ${CROSSRIG_CCACHE})
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_C_COMPILER_LAUNCHER})
-endif()
-
 # Libraries come from the cross compiler's own directories and toolchains/build-sysroot, never
 # from the host's /usr/lib.
 set(CMAKE_FIND_ROOT_PATH /usr/${CROSSRIG_TRIPLE})
