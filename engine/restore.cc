@@ -21,13 +21,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <tuple>
 #include <utility>
 
 #include "common/hex.h"
@@ -292,6 +295,14 @@ pid_t clone_with_pid(pid_t pid, const NamespacesImage& ns) {
   args.set_tid_size = set_tid.size();
   long r = ::syscall(SYS_clone3, &args, sizeof args);
   if (r == 0) {
+    // ckpt's own signal actions are no business of the restored process; cleared here at no
+    // cost, only the actions the process had set need an injected rt_sigaction. Raw: libc's
+    // sigaction would add its restorer.
+    const std::array<std::uint64_t, 8> cleared{};
+    for (int sig = 1; sig <= 64; ++sig) {
+      if (sig != SIGKILL && sig != SIGSTOP)
+        ::syscall(SYS_rt_sigaction, sig, cleared.data(), nullptr, sizeof(std::uint64_t));
+    }
     ::ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
     ::raise(SIGSTOP);
     ::_exit(127);
@@ -438,19 +449,35 @@ void replace_address_space(Builder& b, const MmImage& mm, const std::vector<VmaI
   const std::uint64_t helper_end = b.helper() + kHelperPages * a.page_size;
   auto current = parse_maps(read_file(proc_path(b.pid(), "maps")));
   std::vector<std::pair<MapsEntry, std::string>> specials;
+  // Mappings listed one after another have only holes between them, so one munmap takes a
+  // whole run of them: a builder inherits some 60 mappings of ckpt's, each an injected
+  // syscall otherwise.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> run;
+  auto unmap_run = [&] {
+    if (run)
+      b.sys("munmap", {run->first, run->second - run->first},
+            "ckpt's mappings from " + std::to_string(run->first));
+    run.reset();
+  };
   for (const MapsEntry& e : current) {
-    if (e.start >= b.helper() && e.end <= helper_end) continue;
-    if (std::any_of(keep.begin(), keep.end(),
-                    [&](const VmaImage& k) { return k.start == e.start && k.end == e.end; }))
+    const std::string kind = classify_vma(e).kind;
+    if ((e.start >= b.helper() && e.end <= helper_end) || kind == "vsyscall" ||
+        std::any_of(keep.begin(), keep.end(),
+                    [&](const VmaImage& k) { return k.start == e.start && k.end == e.end; })) {
+      unmap_run();
       continue;
-    std::string kind = classify_vma(e).kind;
-    if (kind == "vsyscall") continue;
+    }
     if (is_kernel_special(kind)) {
+      unmap_run();
       specials.emplace_back(e, kind);
       continue;
     }
-    b.sys("munmap", {e.start, e.end - e.start}, "mapping " + e.path);
+    if (run)
+      run->second = e.end;
+    else
+      run.emplace(e.start, e.end);
   }
+  unmap_run();
   // Two steps so that a special mapping never lands on another one still in place.
   std::uint64_t temp = b.helper() + 2 * a.page_size;
   std::vector<std::pair<std::uint64_t, const VmaImage*>> moved;
@@ -482,17 +509,20 @@ bool is_file_backed(const VmaImage& v) {
   return v.kind == "file" || v.kind == "unlinked";
 }
 
+// A shared writable mapping needs a file opened for writing.
+bool opens_writable(const VmaImage& v) {
+  return v.shared && (v.prot & PROT_WRITE);
+}
+
 // The task's fd on the file v maps: opened by its path, or for an unlinked file or memfd
 // handed over from ckpt's copy of the inode (opening the channel on first use).
 std::uint64_t open_mapped_file(Builder& b, const VmaImage& v, const OpenFiles& files,
                                std::optional<FdChannel>& channel) {
-  if (v.kind == "file") {
-    const bool rw = v.shared && (v.prot & PROT_WRITE);
+  if (v.kind == "file")
     return b.sys("openat",
                  {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(v.path),
-                  static_cast<std::uint64_t>(rw ? O_RDWR : O_RDONLY), 0},
+                  static_cast<std::uint64_t>(opens_writable(v) ? O_RDWR : O_RDONLY), 0},
                  v.path);
-  }
   if (!channel) {
     auto opened =
         FdChannel::open(b.pid(), b.scratch(),
@@ -533,9 +563,18 @@ void attach_segment(Builder& b, const MmImage& mm, std::size_t i, std::uint64_t 
   if (end < attached_end) b.sys("munmap", {end, attached_end - end}, what);
 }
 
+// Private memory is mapped writable until its pages are in; protect_vmas then sets what the
+// image says where that differs.
+int mapped_prot(const VmaImage& v) {
+  return v.prot | (is_file_backed(v) && v.shared ? 0 : PROT_READ | PROT_WRITE);
+}
+
 void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
               const OpenFiles& files, const Image& img) {
   std::optional<FdChannel> channel;
+  // A file is opened once for all its mappings (a library has four or five), by path or
+  // inode and access mode.
+  std::map<std::tuple<std::string, int, bool>, std::uint64_t> opened;
   for (std::size_t i = 0; i < mm.vmas.size(); ++i) {
     const VmaImage& v = mm.vmas[i];
     if (is_kernel_special(v.kind) || inherited(v, keep)) continue;
@@ -546,22 +585,25 @@ void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
     bool anon = !is_file_backed(v);
     int flags = (v.shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED | (anon ? MAP_ANONYMOUS : 0);
     if (v.has_flag("gd")) flags |= MAP_GROWSDOWN;
-    // Private memory is mapped writable until its pages are in; mprotect follows.
-    int prot = v.prot;
-    if (!(is_file_backed(v) && v.shared)) prot |= PROT_READ | PROT_WRITE;
+    const int prot = mapped_prot(v);
     std::string what = anon ? "anonymous mapping" : "mapping of " + v.path;
     if (anon) {
       b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
               static_cast<std::uint64_t>(flags), ~0ULL, 0},
              what);
     } else {
-      std::uint64_t fd = open_mapped_file(b, v, files, channel);
+      const auto key = std::make_tuple(v.kind == "file" ? v.path : std::string(),
+                                       v.kind == "file" ? -1 : v.unlinked, opens_writable(v));
+      auto fd = opened.find(key);
+      if (fd == opened.end())
+        fd = opened.emplace(key, open_mapped_file(b, v, files, channel)).first;
       b.mmap({v.start, v.end - v.start, static_cast<std::uint64_t>(prot),
-              static_cast<std::uint64_t>(flags), fd, v.offset},
+              static_cast<std::uint64_t>(flags), fd->second, v.offset},
              what);
-      b.sys("close", {fd}, v.path);
     }
   }
+  for (const auto& [key, fd] : opened)
+    b.sys("close", {fd}, std::get<0>(key).empty() ? "a mapped file" : std::get<0>(key));
   if (channel) channel->close();
 }
 
@@ -624,9 +666,10 @@ bool reads_whole_file(const std::vector<PagemapEntry>& runs, std::uint64_t size)
 }
 
 // The task reads its pages straight from an image file (one copy, faults taken in its own
-// context). When it reads the whole file in order, ckpt hashes the same bytes meanwhile;
-// otherwise (a parent image's file, or a lazy restore leaving most pages for later) each chunk
-// the task is about to read is checked first.
+// context); runs of a few pages (a lazy restore's stacks, a chain's changed pages) ckpt writes
+// itself, which spares the injected syscalls. When the runs cover the whole file in order,
+// ckpt hashes the same bytes meanwhile; otherwise (a parent image's file, or a lazy restore
+// leaving most pages for later) each chunk is checked before it is copied.
 void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
                const std::vector<PagemapEntry>& runs, PageFiles& files, std::size_t index,
                const std::vector<VmaImage>& keep) {
@@ -634,13 +677,12 @@ void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
   const std::span<const std::uint8_t> file = files.unchecked(index);
   const bool streamed = reads_whole_file(runs, file.size());
   PageHash hash;
-  std::uint64_t remote_fd =
-      b.sys("openat",
-            {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(src.path), O_RDONLY | O_CLOEXEC, 0},
-            src.path);
+  std::optional<std::uint64_t> remote_fd;
   const std::size_t ps = arch::native_arch().page_size;
   const std::uint64_t huge = huge_page_size();
   constexpr std::size_t kChunk = 16 << 20;
+  // Below this, the ptrace round trips of madvise and pread64 cost more than ckpt's copy.
+  constexpr std::size_t kCopiedByCkpt = 256 << 10;
   for (const PagemapEntry& p : runs) {
     std::size_t len = p.npages * ps;
     if (p.offset > file.size() || len > file.size() - p.offset)
@@ -654,6 +696,17 @@ void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
       continue;
     }
     if (!streamed) files.bytes(index, p.offset, len);
+    if (len <= kCopiedByCkpt) {
+      const auto bytes = file.subspan(p.offset, len);
+      write_remote(b.pid(), RemoteAddr(p.vaddr), bytes);
+      if (streamed) hash.update(bytes);
+      continue;
+    }
+    if (!remote_fd)
+      remote_fd = b.sys(
+          "openat",
+          {static_cast<std::uint64_t>(AT_FDCWD), b.put_string(src.path), O_RDONLY | O_CLOEXEC, 0},
+          src.path);
     const VmaImage* vma = vma_at(img.mm, p.vaddr);
     if (auto [hb, he] = whole_blocks(p.vaddr, len, huge);
         hb != he && vma && may_use_huge_pages(*vma))
@@ -662,20 +715,21 @@ void fill_from(Builder& b, const ProcImage& img, const PageSource& src,
     b.sys("madvise", {p.vaddr, len, MADV_POPULATE_WRITE}, "pages at " + std::to_string(p.vaddr));
     for (std::size_t done = 0; done < len;) {
       auto chunk = file.subspan(p.offset + done, std::min(kChunk, len - done));
-      b.sys_start("pread64", {remote_fd, p.vaddr + done, chunk.size(), p.offset + done});
+      b.sys_start("pread64", {*remote_fd, p.vaddr + done, chunk.size(), p.offset + done});
       if (streamed) hash.update(chunk);
       std::uint64_t got = b.sys_finish("pread64", src.path);
       while (got < chunk.size()) {
-        std::uint64_t n = b.sys(
-            "pread64", {remote_fd, p.vaddr + done + got, chunk.size() - got, p.offset + done + got},
-            src.path);
+        std::uint64_t n =
+            b.sys("pread64",
+                  {*remote_fd, p.vaddr + done + got, chunk.size() - got, p.offset + done + got},
+                  src.path);
         if (n == 0) throw CkptError(CkptError::kBadImage, src.path + " ended early");
         got += n;
       }
       done += chunk.size();
     }
   }
-  b.sys("close", {remote_fd}, src.path);
+  if (remote_fd) b.sys("close", {*remote_fd}, src.path);
   if (streamed && hash.digest() != src.xxh3)
     throw CkptError(CkptError::kBadImage, src.path + " fails its XXH3 check (corrupted)");
 }
@@ -710,9 +764,10 @@ void advise_vmas(Builder& b, const MmImage& mm) {
   }
 }
 
-void protect_vmas(Builder& b, const MmImage& mm) {
+void protect_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep) {
   for (const VmaImage& v : mm.vmas) {
     if (is_kernel_special(v.kind)) continue;
+    if (v.kind != "sysv" && !inherited(v, keep) && mapped_prot(v) == v.prot) continue;
     b.sys("mprotect", {v.start, v.end - v.start, static_cast<std::uint64_t>(v.prot)},
           "mapping at " + std::to_string(v.start));
   }
@@ -802,6 +857,9 @@ void add_epoll_watches(Builder& b, const TaskImage& t, const FilesImage& files) 
 
 void set_task_state(Builder& b, const TaskImage& t, const OpenFiles& files) {
   for (const SigactionImage& s : t.sigactions) {
+    // Every builder starts with all actions cleared (clone_with_pid), as a process that never
+    // set one has them.
+    if (s.handler == 0 && s.flags == 0 && s.restorer == 0 && s.mask == 0) continue;
     std::uint64_t ksa[4] = {s.handler, s.flags, s.restorer, s.mask};
     b.sys("rt_sigaction",
           {static_cast<std::uint64_t>(s.sig),
@@ -1148,7 +1206,7 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
         b.pid(), [&b](std::string_view name, std::initializer_list<std::uint64_t> args) {
           return b.sys(name, args, "the userfaultfd of lazy pages");
         });
-  protect_vmas(b, p.mm);
+  protect_vmas(b, p.mm, kept);
   set_mm_fields(b, p.mm, parent != nullptr && parent->mm.exe == p.mm.exe);
   // Before the children are forked, which inherit it; the dump checked (check_groups) that
   // a group to join is led by a process made before this one.
