@@ -91,7 +91,16 @@ int run(const std::vector<std::string>& argv, const fs::path& log) {
       line << " " << a;
     line << "\n";
   }
-  return wait_exit(spawn(argv, log));
+  // Launchers leave signals ignored (nohup's SIGHUP), and an ignored signal stays so across
+  // exec: ckpt runs with SIGUSR2 ignored, and what a restored process gets must still come
+  // from its image (the signals tracee checks).
+  struct sigaction ignore {};
+  struct sigaction before {};
+  ignore.sa_handler = SIG_IGN;
+  sigaction(SIGUSR2, &ignore, &before);
+  const pid_t pid = spawn(argv, log);
+  sigaction(SIGUSR2, &before, nullptr);
+  return wait_exit(pid);
 }
 
 std::string wait_file(const fs::path& path, const std::string& what) {

@@ -1,4 +1,5 @@
-// The signal mask and signal dispositions (handler, flags, handler mask) survive.
+// The signal mask and signal dispositions (handler, flags, handler mask) survive, and one left
+// at its default stays there whatever actions ckpt ran with.
 #include <signal.h>
 
 #include "tests/tracees/tracee.h"
@@ -36,6 +37,8 @@ std::optional<std::string> check() {
   if (!sigismember(&sa.sa_mask, SIGUSR2)) return "SIGHUP handler mask lost";
   sigaction(SIGPIPE, nullptr, &sa);
   if (sa.sa_handler != SIG_IGN) return "SIGPIPE no longer ignored";
+  sigaction(SIGUSR2, nullptr, &sa);
+  if (sa.sa_handler != SIG_DFL) return "SIGUSR2 no longer at its default action";
   raise(SIGHUP);
   return expect_eq("SIGHUP handler runs", static_cast<int>(g_hups), 1);
 }
