@@ -572,8 +572,8 @@ int mapped_prot(const VmaImage& v) {
 void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
               const OpenFiles& files, const Image& img) {
   std::optional<FdChannel> channel;
-  // A file is opened once for all its mappings (a library has four or five), by path or
-  // inode and access mode.
+  // A file is opened once for all its mappings (a library has four or five): by path, the
+  // unlinked inode (-1 for a file with a name) and access mode.
   std::map<std::tuple<std::string, int, bool>, std::uint64_t> opened;
   for (std::size_t i = 0; i < mm.vmas.size(); ++i) {
     const VmaImage& v = mm.vmas[i];
@@ -592,8 +592,7 @@ void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
               static_cast<std::uint64_t>(flags), ~0ULL, 0},
              what);
     } else {
-      const auto key = std::make_tuple(v.kind == "file" ? v.path : std::string(),
-                                       v.kind == "file" ? -1 : v.unlinked, opens_writable(v));
+      const auto key = std::make_tuple(v.path, v.unlinked, opens_writable(v));
       auto fd = opened.find(key);
       if (fd == opened.end())
         fd = opened.emplace(key, open_mapped_file(b, v, files, channel)).first;
@@ -603,7 +602,7 @@ void map_vmas(Builder& b, const MmImage& mm, const std::vector<VmaImage>& keep,
     }
   }
   for (const auto& [key, fd] : opened)
-    b.sys("close", {fd}, std::get<0>(key).empty() ? "a mapped file" : std::get<0>(key));
+    b.sys("close", {fd}, std::get<0>(key));
   if (channel) channel->close();
 }
 
