@@ -8,6 +8,7 @@
 #include "rig/inventory/boards_command.h"
 #include "rig/jobs/run_command.h"
 #include "rig/lab/lab_command.h"
+#include "rig/matrix/matrix_command.h"
 #include "rig/power/power_command.h"
 #include "rig/tftp/tftp_command.h"
 
@@ -30,6 +31,10 @@ constexpr Command kCommands[] = {
     {"tftp", "serve a directory read-only over TFTP", crossrig::rig::tftp_command},
     {"lab", "bring the virtual lab of QEMU boards up or down, list its boards",
      crossrig::rig::lab_command},
+    {"matrix", "run every board's job and write the night's reports",
+     crossrig::rig::matrix_command},
+    {"nightly", "rig matrix with kernels kept and old nights removed",
+     crossrig::rig::nightly_command},
 };
 
 void usage(std::ostream& out) {

@@ -197,9 +197,14 @@ void bench(const std::string& ckpt, const fs::path& dir, std::size_t mib) {
         "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_dump_after_pre_dump_%zuMiB RESULT=pass "
         "MEASUREMENT=%.3f UNITS=x_pre_dump>\n"
         "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_lazy_restore_to_run_%zuMiB RESULT=pass "
-        "MEASUREMENT=%.3f UNITS=x_restore>\n",
+        "MEASUREMENT=%.3f UNITS=x_restore>\n"
+        "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_dump_rate_%zuMiB RESULT=pass "
+        "MEASUREMENT=%.1f UNITS=MiB/s>\n"
+        "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_restore_rate_%zuMiB RESULT=pass "
+        "MEASUREMENT=%.1f UNITS=MiB/s>\n",
         mib, dump_s / dd_s, mib, restore_s / copy_s, mib, after_s / pre_s, mib,
-        lazy_run_s / restore_s);
+        lazy_run_s / restore_s, mib, static_cast<double>(mib) / dump_s, mib,
+        static_cast<double>(mib) / restore_s);
   }
   std::printf(
       "%6zu MiB  dump %6.3fs = %4.2fx dd (%5.3fs)   restore %6.3fs = %4.2fx copy (%5.3fs), "
@@ -228,10 +233,10 @@ int main(int argc, char** argv) {
       "the pre-dump, and a lazy restore (--lazy-pages) until the process runs and until all\n"
       "its pages are in vs the restore. With --lava, each size's ratios are also printed as\n"
       "LAVA test case lines (ckpt/bench_dump_NMiB, ckpt/bench_restore_NMiB,\n"
-      "ckpt/bench_dump_after_pre_dump_NMiB, ckpt/bench_lazy_restore_to_run_NMiB), as a lab\n"
-      "board's job reports them. Needs root (ptrace). Exit codes: 0 done, 1 a run "
-      "failed,\n"
-      "2 usage.\n";
+      "ckpt/bench_dump_after_pre_dump_NMiB, ckpt/bench_lazy_restore_to_run_NMiB) with the\n"
+      "dump and restore throughput (ckpt/bench_dump_rate_NMiB, ckpt/bench_restore_rate_NMiB,\n"
+      "in MiB/s: what rig matrix plots per arch over the nights), as a lab board's job\n"
+      "reports them. Needs root (ptrace). Exit codes: 0 done, 1 a run failed, 2 usage.\n";
   if (argc >= 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
     std::fputs(kUsage, stdout);
     return 0;

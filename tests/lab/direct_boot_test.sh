@@ -37,6 +37,11 @@ for c in check $cases; do
   grep -qF "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/$c RESULT=pass " "$log.txt" ||
     failures+=("ckpt case ckpt/$c did not report RESULT=pass")
 done
+# The throughput rig matrix plots per arch over the nights.
+for b in dump_rate restore_rate; do
+  grep -qE "<LAVA_SIGNAL_TESTCASE TEST_CASE_ID=ckpt/bench_${b}_64MiB RESULT=pass MEASUREMENT=[0-9.]+ UNITS=MiB/s>" "$log.txt" ||
+    failures+=("no ckpt/bench_${b}_64MiB in MiB/s")
+done
 grep -qF '<LAVA_SIGNAL_ENDRUN smoke 1>' "$log.txt" || failures+=("no ENDRUN line")
 
 if [ ${#failures[@]} -gt 0 ]; then

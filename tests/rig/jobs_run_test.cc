@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "plugctl/loopback_peer.h"
+#include "tests/rig/emulated_board.h"
 #include "tests/rig/inventory_fixture.h"
 
 namespace crossrig::rig::testing {
@@ -35,61 +35,6 @@ const std::vector<std::string> kGoodBoot = {
     "<LAVA_SIGNAL_ENDRUN 0_smoke 17>",
 };
 const std::vector<std::string> kHungBoot = {"SLOF ****", "[    0.000000] Linux version 6.1.0"};
-
-// In a boot script: the console server drops the connection here.
-const std::string kHangUp = "<hang up>";
-
-// The emulated board: plays boots[n] on the console at its n-th power-on (the last one again
-// after the list ends).
-class EmulatedBoard {
- public:
-  EmulatedBoard(std::string relay, std::vector<std::vector<std::string>> boots)
-      : relay_(std::move(relay)),
-        boots_(std::move(boots)),
-        console_([this](int fd, const auto&) { serve(fd); }) {}
-  ~EmulatedBoard() { stop_ = true; }
-
-  std::string console() const { return console_.address(); }
-  int power_ons() const { return power_ons_.load(); }
-
- private:
-  // Power-ons are counted from the on command's log, not by sampling the relay: with off_time
-  // 0 an off-on cycle can be shorter than any sampling interval on a loaded machine.
-  int ons_logged() const {
-    std::ifstream in(relay_ + ".ons");
-    int n = 0;
-    for (std::string line; std::getline(in, line);)
-      ++n;
-    return n;
-  }
-
-  void serve(int fd) {
-    int seen = ons_logged();
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 10) > 0) {
-        char buf[256];
-        if (read(fd, buf, sizeof buf) <= 0) return;
-      }
-      int now = ons_logged();
-      if (now == seen) continue;
-      seen = now;
-      int n = power_ons_++;
-      const auto& boot = boots_[std::min<std::size_t>(n, boots_.size() - 1)];
-      for (const auto& line : boot) {
-        if (line == kHangUp) return;
-        crossrig::plugctl::testing::LoopbackPeer::write_all(fd, line + "\r\n");
-        std::this_thread::sleep_for(5ms);
-      }
-    }
-  }
-
-  std::string relay_;
-  std::vector<std::vector<std::string>> boots_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> power_ons_{0};
-  crossrig::plugctl::testing::LoopbackPeer console_;
-};
 
 class RigRun : public ::testing::Test {
  protected:
