@@ -224,8 +224,8 @@ int matrix_main(const std::string& command, int argc, char** argv) {
   try {
     remove_abandoned(root);
     const std::string partial = make_partial_dir(root, run.date);
-    run.progress(std::to_string(boards.size()) + " boards, " + std::to_string(run.parallel) +
-                 " at a time; writing " + root + "/" + run.date);
+    run.progress(std::to_string(boards.size()) + (boards.size() == 1 ? " board, " : " boards, ") +
+                 std::to_string(run.parallel) + " at a time; writing " + root + "/" + run.date);
     const Night night = run_night(boards, run, partial);
     std::vector<std::string> warnings;
     const auto earlier = earlier_nights(root, run.date, warnings);
