@@ -8,6 +8,7 @@
 #include "rig/inventory/boards_command.h"
 #include "rig/jobs/run_command.h"
 #include "rig/lab/lab_command.h"
+#include "rig/lava/lava_command.h"
 #include "rig/matrix/matrix_command.h"
 #include "rig/power/power_command.h"
 #include "rig/tftp/tftp_command.h"
@@ -35,6 +36,7 @@ constexpr Command kCommands[] = {
      crossrig::rig::matrix_command},
     {"nightly", "rig matrix with kernels kept and old nights removed",
      crossrig::rig::nightly_command},
+    {"lava", "export the boards and their jobs for a LAVA server", crossrig::rig::lava_command},
 };
 
 void usage(std::ostream& out) {
