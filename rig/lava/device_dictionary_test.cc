@@ -6,16 +6,13 @@
 #include <map>
 #include <regex>
 
+#include "rig/lava/lava_test_support.h"
+
 namespace crossrig::rig::lava {
 namespace {
 
 Board plug_board() {
-  Board b;
-  b.name = "rpi4";
-  b.arch = Arch::kAarch64;
-  b.boot = BootMethod::kUboot;
-  b.power = {"hs100", {{"address", "192.168.50.30"}}};
-  b.console = "192.168.50.2:7002";
+  Board b = testing::rpi4_board();
   b.mac = "dc:a6:32:01:02:03";
   b.off_time_s = 2;
   b.line = 25;

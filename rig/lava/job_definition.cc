@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "common/percent_encode.h"
 #include "rig/inventory/vocabulary.h"
 #include "rig/lava/device_types.h"
 #include "rig/lava/job_parts.h"

@@ -3,16 +3,15 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "rig/lava/lava_test_support.h"
+
 namespace crossrig::rig::lava {
 namespace {
 
+using testing::action;
+
 Board uboot_board() {
-  Board b;
-  b.name = "rpi4";
-  b.arch = Arch::kAarch64;
-  b.boot = BootMethod::kUboot;
-  b.power = {"hs100", {{"address", "192.168.50.30"}}};
-  b.console = "192.168.50.2:7002";
+  Board b = testing::rpi4_board();
   b.tftp_dir = "/srv/tftp/rpi4";
   b.job = BoardJob{"/lab/images/Image", "/lab/images/initramfs.cpio.gz", std::nullopt,
                    "console=ttyAMA0 rdinit=/init", 300};
@@ -23,20 +22,7 @@ const FileSource kLocal{std::nullopt, "/lab"};
 const FileSource kServed{"http://files.lab/rig/", "/lab"};
 
 YAML::Node job_of(const Board& board, const FileSource& source = kLocal) {
-  auto job = job_definition(board, source, "/lab/inventory.yaml");
-  if (job.index() == 1) {
-    ADD_FAILURE() << std::get<1>(job).front();
-    return {};
-  }
-  return YAML::Load(std::get<0>(job));
-}
-
-// The action of this kind ("deploy", "boot", "test"), or a node that converts to false.
-YAML::Node action(const YAML::Node& job, const std::string& kind) {
-  for (const auto& a : job["actions"]) {
-    if (a[kind]) return a[kind];
-  }
-  return job["no such action"];
+  return testing::parsed(job_definition(board, source, "/lab/inventory.yaml"));
 }
 
 TEST(JobDefinition, UbootBoardDeploysOverTftpAndBootsWithUboot) {

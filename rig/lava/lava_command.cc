@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/text_lists.h"
 #include "rig/inventory/board_json.h"
 #include "rig/inventory/inventory.h"
 #include "rig/jobs/stage_files.h"
@@ -66,15 +66,6 @@ does not serve).
 int usage_error(const std::string& what) {
   std::cerr << "rig lava: " << what << " (see rig lava --help)\n";
   return kUsage;
-}
-
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 nlohmann::json export_json(const std::string& out, const lava::ExportPlan& plan) {

@@ -21,8 +21,4 @@ std::string yaml_flow_list(const std::vector<std::string>& items);
 /// as it is when it holds no special character, else single-quoted.
 std::string command_word(std::string_view word);
 
-/// A URL path or file name with every byte outside RFC 3986's unreserved set and '/'
-/// percent-encoded.
-std::string percent_encode_path(std::string_view path);
-
 }  // namespace crossrig::rig::lava

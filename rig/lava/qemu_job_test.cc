@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "rig/lava/lava_test_support.h"
+
 namespace crossrig::rig::lava {
 namespace {
 
@@ -22,20 +24,10 @@ Board lab_board(Arch arch, BootMethod boot) {
 
 const FileSource kLocal{std::nullopt, "/lab"};
 
-YAML::Node job_of(const Board& board, const FileSource& source = kLocal) {
-  auto job = qemu_job_definition(board, source, "/lab/inventory.yaml");
-  if (job.index() == 1) {
-    ADD_FAILURE() << std::get<1>(job).front();
-    return {};
-  }
-  return YAML::Load(std::get<0>(job));
-}
+using testing::action;
 
-YAML::Node action(const YAML::Node& job, const std::string& kind) {
-  for (const auto& a : job["actions"]) {
-    if (a[kind]) return a[kind];
-  }
-  return job["no such action"];
+YAML::Node job_of(const Board& board, const FileSource& source = kLocal) {
+  return testing::parsed(qemu_job_definition(board, source, "/lab/inventory.yaml"));
 }
 
 std::vector<std::string> extra_options(const YAML::Node& job) {

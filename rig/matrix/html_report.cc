@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/percent_encode.h"
+#include "rig/matrix/markup_text.h"
 #include "rig/matrix/reports.h"
 
 namespace crossrig::rig::matrix {
@@ -21,55 +23,7 @@ namespace {
 
 // One escape for text and attribute values alike: every attribute below is double-quoted.
 std::string esc(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        // Control characters are not allowed in HTML; a console's stray byte in an error
-        // message still shows that something was there.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-          out += "\uFFFD";
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out;
-}
-
-// Percent-encodes all but RFC 3986's unreserved characters and '/', so that a board named
-// "a b#1" or "x:y" stays a relative path to its own file instead of a fragment or a scheme.
-std::string url_path(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : path) {
-    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
-    if (plain) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
+  return markup_text(text);
 }
 
 // Enough digits to tell nights apart, no trailing zeros: 870, 15.5, 1.4, 0.25.
@@ -106,7 +60,7 @@ struct LogLink {
 };
 
 std::string anchor(const LogLink& link) {
-  return "<a href=\"" + url_path(link.path) + "\">" + esc(link.label) + "</a>";
+  return "<a href=\"" + percent_encode_path(link.path) + "\">" + esc(link.label) + "</a>";
 }
 
 const Build* build_of(const Night& night, const std::string& arch) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/percent_encode.h"
 #include "rig/matrix/reports.h"
 
 namespace crossrig::rig::matrix {
@@ -40,29 +41,13 @@ bool absolute_uri(std::string_view s) {
   return std::regex_match(s.begin(), s.end(), kUri);
 }
 
-// A file path as URI path characters: unreserved bytes and '/' stay, the rest is %XX.
-std::string percent_encode(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
-
 // Where a file of the night's directory is published; "" when there is no file, or when
 // url_base does not make an absolute URL (KCIDB's URLs must be, a bare path would fail it).
 std::string link(const Links& links, const std::string& date, const std::string& relative) {
   if (relative.empty()) return "";
   std::string base = links.url_base;
   if (!base.empty() && base.back() != '/') base += '/';
-  std::string url = base + percent_encode(date + "/" + relative);
+  std::string url = base + percent_encode_path(date + "/" + relative);
   return absolute_uri(url) ? url : "";
 }
 
@@ -143,7 +128,7 @@ json checkout(const Night& night, const std::string& id) {
 json output_file(const std::string& path) {
   // A resource's name must be a plain file name; the path's last component is one.
   std::string name = clean(path.substr(path.find_last_of('/') + 1));
-  std::string url = "file://" + percent_encode(path);
+  std::string url = "file://" + percent_encode_path(path);
   if (!path.starts_with('/') || name.empty() || !absolute_uri(url)) return nullptr;
   return {{"name", name}, {"url", url}};
 }

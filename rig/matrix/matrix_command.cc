@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <iostream>
 #include <regex>
-#include <sstream>
 
+#include "common/text_lists.h"
 #include "rig/inventory/board_json.h"
 #include "rig/inventory/inventory.h"
 #include "rig/matrix/matrix_runner.h"
@@ -84,15 +84,6 @@ int usage_error(const std::string& command, const std::string& what) {
 
 std::string today_utc() {
   return utc_now().substr(0, 10);
-}
-
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 std::vector<Board> chosen_boards(const Inventory& inventory, const po::variables_map& vm,

@@ -13,11 +13,9 @@
 // only, so the tests that start it fail, saying so, for anyone else.
 
 #include <gtest/gtest.h>
-#include <poll.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -25,9 +23,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
-#include <thread>
 
-#include "plugctl/loopback_peer.h"
+#include "tests/rig/emulated_board.h"
 #include "tests/rig/inventory_fixture.h"
 
 namespace crossrig::rig::testing {
@@ -143,42 +140,6 @@ std::string lava_case(const LavaRunLog& log, const std::string& name) {
   return "none";
 }
 
-// A board whose console, on a loopback port, plays kBoot each time the board's power command
-// logs a power-on in RELAY.ons (LAVA connects first, then power-cycles).
-class EmulatedConsole {
- public:
-  explicit EmulatedConsole(std::string relay)
-      : relay_(std::move(relay)), peer_([this](int fd, const auto&) { serve(fd); }) {}
-  ~EmulatedConsole() { stop_ = true; }
-  std::string address() const { return peer_.address(); }
-
- private:
-  int power_ons() const {
-    std::ifstream in(relay_ + ".ons");
-    int n = 0;
-    for (std::string line; std::getline(in, line);)
-      ++n;
-    return n;
-  }
-  void serve(int fd) {
-    const int seen = power_ons();
-    while (!stop_) {
-      pollfd p{fd, POLLIN, 0};
-      if (poll(&p, 1, 10) > 0) {
-        char buf[256];
-        if (read(fd, buf, sizeof buf) <= 0) return;
-      }
-      if (power_ons() == seen) continue;
-      for (const auto& line : kBoot)
-        crossrig::plugctl::testing::LoopbackPeer::write_all(fd, line + "\r\n");
-      return;
-    }
-  }
-  std::string relay_;
-  std::atomic<bool> stop_{false};
-  crossrig::plugctl::testing::LoopbackPeer peer_;
-};
-
 class LavaExport : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -224,7 +185,7 @@ class LavaExport : public ::testing::Test {
       on: echo on >> )" + relay_ + R"(.ons
       off: echo off >> )" + relay_ + R"(.offs
       state: test -s )" + relay_ + R"(.ons
-    console: )" + console_.address() + R"(
+    console: )" + console_.console() + R"(
     tftp_dir: )" + dir_.file("tftp/cell") + R"(
     off_time: 0.2
     job:
@@ -272,7 +233,7 @@ class LavaExport : public ::testing::Test {
 
   ScratchDir dir_{"rig-lava-export"};
   std::string relay_;
-  EmulatedConsole console_{(dir_.path() / "relay").string()};
+  EmulatedBoard console_{(dir_.path() / "relay").string(), {kBoot}};
   std::string inventory_;
 };
 
