@@ -47,7 +47,8 @@ TEST(MatrixView, ALongFailureKeepsTheDateItBeganAndIsNoRegression) {
 }
 
 TEST(MatrixView, APassAfterFailuresIsAFix) {
-  const Cell* c = sample_view().cell("ckpt/lazy", "qemu-x86_64");
+  const auto v = sample_view();
+  const Cell* c = v.cell("ckpt/lazy", "qemu-x86_64");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->status, Status::kPass);
   EXPECT_TRUE(c->fixed);
@@ -71,7 +72,8 @@ TEST(MatrixView, ATestNoLongerReportedIsMissingAndRegresses) {
 }
 
 TEST(MatrixView, SkipsAreNeitherFailuresNorRegressions) {
-  const Cell* c = sample_view().cell("ckpt/lazy", "cell");
+  const auto v = sample_view();
+  const Cell* c = v.cell("ckpt/lazy", "cell");
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->status, Status::kSkip);
   EXPECT_FALSE(c->regression);
