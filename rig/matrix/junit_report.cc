@@ -137,13 +137,6 @@ class Suite {
   std::string cases_;
 };
 
-const BoardRun* find_run(const Night& night, const std::string& board) {
-  for (const auto& run : night.boards) {
-    if (run.board == board) return &run;
-  }
-  return nullptr;
-}
-
 std::string builds_suite(const Night& night, const Links& links, Counts& totals) {
   Suite suite;
   double time = 0;
@@ -164,7 +157,7 @@ std::string builds_suite(const Night& night, const Links& links, Counts& totals)
 
 std::string board_suite(const Night& night, const MatrixView& view, const Column& column,
                         const Links& links, Counts& totals) {
-  const BoardRun* run = find_run(night, column.board);
+  const BoardRun* run = night.find(column.board);
   const std::string classname = column.arch + "." + column.board;
   const std::string console = link(links, night.date, column.console_log);
   const std::string console_note = console.empty() ? "" : "console log: " + console;

@@ -175,13 +175,6 @@ json external_build(const Night& night, const std::string& arch, const std::stri
   return out;
 }
 
-const BoardRun* find_run(const Night& night, const std::string& board) {
-  for (const auto& run : night.boards) {
-    if (run.board == board) return &run;
-  }
-  return nullptr;
-}
-
 // What every test of a board shares: its build, where and when it ran, its log.
 json board_test(const Night& night, const Column& column, const BoardRun* run,
                 const std::string& id, const std::string& path, const char* status) {
@@ -271,7 +264,7 @@ nlohmann::json kcidb_json(const Night& night, const MatrixView& view, const Link
 
   json tests = json::array();
   for (const auto& column : view.columns) {
-    const BoardRun* run = find_run(night, column.board);
+    const BoardRun* run = night.find(column.board);
     const std::string board_id =
         std::string(kOrigin) + ":" + night.date + ":" + clean(column.board);
     bool failure_reported = false;

@@ -21,13 +21,6 @@ int arch_rank(const std::string& arch) {
   return a ? static_cast<int>(*a) : 100;
 }
 
-const BoardRun* find_board(const Night& night, const std::string& board) {
-  for (const auto& r : night.boards) {
-    if (r.board == board) return &r;
-  }
-  return nullptr;
-}
-
 const TestResult* find_test(const BoardRun& run, const std::string& test) {
   for (const auto& t : run.tests) {
     if (t.name == test) return &t;
@@ -47,7 +40,7 @@ std::vector<Dated> history_of(std::span<const Night* const> nights, const std::s
   std::vector<Dated> out;
   bool seen = false;
   for (const Night* n : nights) {
-    const BoardRun* run = find_board(*n, board);
+    const BoardRun* run = n->find(board);
     if (!run) continue;
     if (const TestResult* t = find_test(*run, test)) {
       seen = true;
@@ -158,7 +151,7 @@ MatrixView analyze(const Night& tonight, std::span<const Night> earlier) {
   for (const auto& run : tonight.boards) {
     std::set<std::string> names;
     for (const Night* n : nights) {
-      if (const BoardRun* r = find_board(*n, run.board)) {
+      if (const BoardRun* r = n->find(run.board)) {
         for (const auto& t : r->tests)
           names.insert(t.name);
       }

@@ -86,10 +86,10 @@ class Fields {
   std::string where_;
 };
 
-TestResult test_from(const nlohmann::json& j, const std::string& where, const char* name_key) {
+TestResult test_from(const nlohmann::json& j, const std::string& where) {
   Fields f(j, where);
   TestResult t;
-  t.name = f.text(name_key, true);
+  t.name = f.text("name", true);
   const std::string result = f.text("result", true);
   const auto status = parse_status(result);
   if (!status) f.fail("result", "is '" + result + "', not pass, fail, skip, error or miss");
@@ -97,6 +97,26 @@ TestResult test_from(const nlohmann::json& j, const std::string& where, const ch
   t.measurement = f.measurement("measurement");
   t.units = f.text("units");
   return t;
+}
+
+/// What results.json and rig run's results say alike of a board's job: who ran it, its result,
+/// the last attempt's times and its tests.
+BoardRun job_fields(const Fields& f, const std::string& where) {
+  BoardRun r;
+  r.board = f.text("board", true);
+  r.arch = f.text("arch", true);
+  r.boot = f.text("boot");
+  r.result = f.text("result", true);
+  r.error = f.text("error");
+  Fields times(f.object("times"), where + ".times");
+  r.firmware_s = times.number("firmware");
+  r.kernel_s = times.number("kernel");
+  r.job_s = times.number("job");
+  const auto& tests = f.array("tests");
+  for (std::size_t t = 0; t < tests.size(); ++t) {
+    r.tests.push_back(test_from(tests[t], where + ".tests[" + std::to_string(t) + "]"));
+  }
+  return r;
 }
 
 /// path relative to base when it lies below base, else path as it is.
@@ -122,6 +142,13 @@ std::optional<Status> parse_status(std::string_view name) {
   }
   if (name == "unknown") return Status::kError;
   return std::nullopt;
+}
+
+const BoardRun* Night::find(const std::string& board) const {
+  for (const auto& r : boards) {
+    if (r.board == board) return &r;
+  }
+  return nullptr;
 }
 
 nlohmann::json to_json(const Night& night) {
@@ -207,50 +234,24 @@ Night night_from_json(const nlohmann::json& j, const std::string& origin) {
   for (std::size_t i = 0; i < boards.size(); ++i) {
     const std::string where = f.where("boards[" + std::to_string(i) + "]");
     Fields b(boards[i], where);
-    BoardRun r;
-    r.board = b.text("board", true);
-    r.arch = b.text("arch", true);
-    r.boot = b.text("boot");
-    r.result = b.text("result", true);
-    r.error = b.text("error");
+    BoardRun r = job_fields(b, where);
     r.console_log = b.text("console_log");
     r.job_dir = b.text("job_dir");
     r.kernel = b.text("kernel");
     r.kernel_sha256 = b.text("kernel_sha256");
     r.started = b.text("started");
     r.seconds = b.number("seconds").value_or(0);
-    Fields times(b.object("times"), where + ".times");
-    r.firmware_s = times.number("firmware");
-    r.kernel_s = times.number("kernel");
-    r.job_s = times.number("job");
-    const auto& tests = b.array("tests");
-    for (std::size_t t = 0; t < tests.size(); ++t) {
-      r.tests.push_back(test_from(tests[t], where + ".tests[" + std::to_string(t) + "]", "name"));
-    }
     n.boards.push_back(std::move(r));
   }
   return n;
 }
 
 BoardRun board_run_from_job(const nlohmann::json& job, const std::string& night_dir) {
-  Fields f(job, "rig run's results");
-  BoardRun r;
-  r.board = f.text("board", true);
-  r.arch = f.text("arch", true);
-  r.boot = f.text("boot");
-  r.result = f.text("result", true);
-  r.error = f.text("error");
+  const std::string where = "rig run's results";
+  Fields f(job, where);
+  BoardRun r = job_fields(f, where);
   r.job_dir = below(f.text("job_dir"), night_dir);
   r.console_log = below(f.text("console_log"), night_dir);
-  Fields times(f.object("times"), "rig run's results.times");
-  r.firmware_s = times.number("firmware");
-  r.kernel_s = times.number("kernel");
-  r.job_s = times.number("job");
-  const auto& tests = f.array("tests");
-  for (std::size_t i = 0; i < tests.size(); ++i) {
-    r.tests.push_back(
-        test_from(tests[i], "rig run's results.tests[" + std::to_string(i) + "]", "name"));
-  }
   return r;
 }
 

@@ -73,6 +73,9 @@ struct Night {
   Source source;
   std::vector<Build> builds;
   std::vector<BoardRun> boards;
+
+  /// The run of the board with this name, or nullptr.
+  const BoardRun* find(const std::string& board) const;
 };
 
 nlohmann::json to_json(const Night& night);
