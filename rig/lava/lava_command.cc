@@ -1,18 +1,23 @@
 #include "rig/lava/lava_command.h"
 
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/text_lists.h"
+#include "common/utc_time.h"
 #include "rig/inventory/board_json.h"
 #include "rig/inventory/inventory.h"
 #include "rig/jobs/stage_files.h"
 #include "rig/lava/lava_export.h"
+#include "rig/lava/lava_server.h"
+#include "rig/lava/submission.h"
 
 namespace po = boost::program_options;
 
@@ -26,6 +31,7 @@ constexpr int kOk = 0, kFailed = 1, kUsage = 2;
 
 constexpr const char* kHelp = R"(Usage: rig lava export --out DIR [--inventory FILE] [--boards A,B]
                        [--files-url URL] [--qemu] [--json]
+       rig lava submit --server URL --token-file FILE [--export DIR] [--boards A,B] [--json]
 
 Hands the lab's boards and jobs to LAVA (a lab bigger than one host schedules with LAVA rather
 than with rig). `export` writes, for the inventory's boards:
@@ -54,13 +60,27 @@ than with rig). `export` writes, for the inventory's boards:
                     device extends LAVA's qemu.jinja2 and the jobs run on any qemu device
   --json            print what was written as JSON
 
-A lava-server takes the files as described in rig/lava/README.md: device types and devices
-into /etc/lava-server/dispatcher-config/, each device added with its board name as a tag
-(jobs are pinned to their board by that tag), then `lavacli jobs submit` for each job.
+A lava-server takes the device types and devices as described in rig/lava/README.md (each
+device tagged with its board's name: jobs are pinned to their board by that tag).
 
-Exit codes: 0 written, 1 a file could not be written, 2 usage or inventory error (every board
-problem is printed: a board LAVA cannot drive, e.g. without a console, or a file --files-url
-does not serve).
+`submit` submits the export's jobs (DIR/jobs/*.yaml) to a LAVA server through its REST API
+and records what it submitted in DIR/submitted.json (board, job file, job id, the job's page),
+replacing an earlier record; `rig matrix --from-lava DIR` collects their results into the
+night's reports. One line per job on stdout: BOARD JOB-ID URL.
+
+  --server URL      the server: its web address (https://lava.example.org/), as lavacli's
+                    or the API's URL also does
+  --token-file F    a file whose first line is an API token of the submitting user (the
+                    server's API Tokens page, or `lava-server manage tokens add --user NAME`)
+  --export DIR      the export's directory (default: the current directory)
+  --boards A,B      only these boards' jobs (default: all of DIR/jobs)
+  --json            print the record as JSON instead
+
+Exit codes: 0 written (export) or every job submitted (submit), 1 a file could not be written,
+or a job was refused (its reason is printed; the others are still submitted and recorded),
+or the server could not be reached or refused the token; 2 usage or inventory error (every
+board problem is printed: a board LAVA cannot drive, e.g. without a console, or a file
+--files-url does not serve).
 )";
 
 int usage_error(const std::string& what) {
@@ -156,6 +176,89 @@ int export_command(int argc, char** argv) {
   return kOk;
 }
 
+int submit_command(int argc, char** argv) {
+  po::options_description opts;
+  opts.add_options()("help,h", "")("json", "")("server", po::value<std::string>())(
+      "token-file", po::value<std::string>())("export", po::value<std::string>())(
+      "boards", po::value<std::string>());
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << kHelp;
+    return kOk;
+  }
+  if (!vm.count("server")) return usage_error("give the LAVA server's URL with --server URL");
+  if (!vm.count("token-file")) {
+    return usage_error("give a file holding the API token with --token-file FILE");
+  }
+  const std::string dir = fs::absolute(vm.count("export") ? vm["export"].as<std::string>() : ".")
+                              .lexically_normal()
+                              .string();
+  std::vector<lava::JobFile> files;
+  std::optional<lava::LavaServer> server;
+  try {
+    server.emplace(vm["server"].as<std::string>(),
+                   lava::read_token_file(vm["token-file"].as<std::string>()));
+    files = lava::read_job_files(dir);
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("boards")) {
+    const auto wanted = split_commas(vm["boards"].as<std::string>());
+    for (const auto& b : wanted) {
+      if (std::none_of(files.begin(), files.end(), [&](const auto& f) { return f.board == b; })) {
+        return usage_error("no job of board '" + b + "' in " + dir + "/jobs");
+      }
+    }
+    std::erase_if(files, [&](const lava::JobFile& f) {
+      return std::find(wanted.begin(), wanted.end(), f.board) == wanted.end();
+    });
+  }
+  if (files.empty()) {
+    return usage_error(dir + "/jobs has no jobs: run rig lava export --out " + dir + " first");
+  }
+
+  lava::Submission record{server->base_url(), utc_now(), {}};
+  nlohmann::json refused = nlohmann::json::array();
+  int status = kOk;
+  for (const auto& f : files) {
+    try {
+      for (long id : server->submit(f.text)) {
+        record.jobs.push_back({f.board, f.arch, f.boot, f.job, f.path, id, server->job_url(id)});
+        if (!vm.count("json"))
+          std::cout << f.board << ' ' << id << ' ' << server->job_url(id) << '\n';
+      }
+    } catch (const lava::LavaError& e) {
+      status = kFailed;
+      std::cerr << "rig lava submit: " << f.path << ": " << e.what() << '\n';
+      refused.push_back({{"file", f.path}, {"board", f.board}, {"error", e.what()}});
+      // Every other job would meet the same fate: a wrong URL or token, a server down.
+      if (e.kind() == lava::LavaError::kUnreachable || e.kind() == lava::LavaError::kAuth) break;
+    }
+  }
+  if (!record.jobs.empty()) {
+    try {
+      write_file_atomically(dir, "submitted.json", lava::to_json(record).dump(2) + "\n");
+    } catch (const std::exception& e) {
+      std::cerr << "rig lava submit: " << e.what() << "; the jobs above were submitted but are "
+                << "not recorded: check that " << dir << " is writable\n";
+      return kFailed;
+    }
+  }
+  if (vm.count("json")) {
+    nlohmann::json out = lava::to_json(record);
+    out["record"] = lava::submission_path(dir);
+    out["refused"] = refused;
+    std::cout << out.dump(2) << '\n';
+  }
+  return status;
+}
+
 }  // namespace
 
 int lava_command(int argc, char** argv) {
@@ -164,8 +267,9 @@ int lava_command(int argc, char** argv) {
     std::cout << kHelp;
     return kOk;
   }
-  if (verb.empty()) return usage_error("give a command: export");
+  if (verb.empty()) return usage_error("give a command: export or submit");
   if (verb == "export") return export_command(argc - 1, argv + 1);
+  if (verb == "submit") return submit_command(argc - 1, argv + 1);
   return usage_error("unknown lava command '" + std::string(verb) + "'");
 }
 

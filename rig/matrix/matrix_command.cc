@@ -2,14 +2,20 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <optional>
 #include <regex>
 
 #include "common/text_lists.h"
+#include "common/utc_time.h"
 #include "rig/inventory/board_json.h"
 #include "rig/inventory/inventory.h"
+#include "rig/matrix/lava_night.h"
 #include "rig/matrix/matrix_runner.h"
 #include "rig/matrix/matrix_view.h"
 #include "rig/matrix/reports.h"
@@ -25,6 +31,7 @@ using namespace crossrig::rig::matrix;
 constexpr int kRegressed = 1, kUsage = 2;
 
 constexpr const char* kHelp = R"(Usage: rig matrix [options]
+       rig matrix --from-lava DIR [--server URL] [--token-file F] [options]
        rig nightly [options] [--keep-nights N] [--keep-kernels N]
 
 Runs the night's matrix: builds each arch's payload (--build), runs the job of every board of
@@ -40,6 +47,13 @@ the inventory (as `rig run` does, several boards at once), and writes RESULTS/DA
 The night is written under RESULTS/.DATE.partial-PID and renamed into place at the end, so a
 night is whole or absent; a second run of the same date replaces the first. Progress goes to
 stderr, one line per build and job.
+
+With --from-lava, the night's jobs are those `rig lava submit --export DIR` handed to a LAVA
+server (DIR/submitted.json): nothing is built or run here; rig waits up to --wait seconds for
+jobs still queued or running, then reads each job's result, test cases, console and times
+through the server's API into the same reports (BOARD/ then holds console.log, lava-log.yaml,
+LAVA's whole log, and lava-job.json). A job not finished by then, or that LAVA ended
+Incomplete or Canceled, is a board run with result error and LAVA's reason.
 
 rig nightly does the same, then keeps each board's booted kernel under RESULTS/kernels/BOARD/
 (SHA12-NAME) and removes all but the newest --keep-nights nights and, per board, all but the
@@ -64,7 +78,14 @@ Options:
   --parallel N      boards running at once (default 2)
   --timeout S       passed to rig run: seconds per attempt
   --retries N       passed to rig run: attempts after a hung one
-  --wait S          passed to rig run: wait for a board another job holds (default 600)
+  --wait S          passed to rig run: wait for a board another job holds (default 600);
+                    with --from-lava: wait for LAVA's jobs to finish (default 600)
+  --from-lava DIR   collect the night from LAVA: DIR is where rig lava export wrote and
+                    rig lava submit recorded the jobs
+  --server URL      with --from-lava: the LAVA server (default: the one the jobs were
+                    submitted to)
+  --token-file F    with --from-lava: an API token (its first line) for reading private
+                    jobs; public ones need none
   --url-base URL    where RESULTS is served, for the links in kcidb.json and junit.xml
                     (default file://RESULTS/)
   --json            print a summary as JSON on stdout: date, dir, totals, regressions
@@ -73,8 +94,8 @@ Options:
   -h, --help        this text
 
 Exit codes: 0 nothing regressed, 1 something regressed (a test that passed on the board's
-previous night fails, errors or was not reported), 2 usage or inventory error, or the results
-could not be written.
+previous night fails, errors or was not reported), 2 usage or inventory error, the results
+could not be written, or LAVA refused the token or could not be reached.
 )";
 
 int usage_error(const std::string& command, const std::string& what) {
@@ -109,6 +130,43 @@ std::vector<Board> chosen_boards(const Inventory& inventory, const po::variables
               " has a job: mapping; add one, or give --build a command that names the files";
   }
   return boards;
+}
+
+// The submission --from-lava names, narrowed to --boards, and a client of its server (or of
+// --server's); a problem for the user, or "".
+std::string load_submission(const po::variables_map& vm,
+                            std::optional<lava::Submission>& submission,
+                            std::optional<lava::LavaServer>& server) {
+  const std::string dir = vm["from-lava"].as<std::string>();
+  const std::string path = lava::submission_path(dir);
+  try {
+    std::ifstream in(path);
+    if (!in) {
+      return "no " + path + ": run rig lava submit --export " + dir + " first";
+    }
+    nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+    if (j.is_discarded()) return path + " is not JSON";
+    submission = lava::submission_from_json(j, path);
+    std::string token;
+    if (vm.count("token-file")) token = lava::read_token_file(vm["token-file"].as<std::string>());
+    server.emplace(vm.count("server") ? vm["server"].as<std::string>() : submission->server, token);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  if (vm.count("boards")) {
+    const auto wanted = split_commas(vm["boards"].as<std::string>());
+    for (const auto& b : wanted) {
+      if (std::none_of(submission->jobs.begin(), submission->jobs.end(),
+                       [&](const auto& job) { return job.board == b; })) {
+        return "no job of board '" + b + "' in " + path;
+      }
+    }
+    std::erase_if(submission->jobs, [&](const lava::SubmittedJob& job) {
+      return std::find(wanted.begin(), wanted.end(), job.board) == wanted.end();
+    });
+  }
+  if (submission->jobs.empty()) return path + " lists no jobs";
+  return "";
 }
 
 nlohmann::json summary_json(const MatrixView& view, const std::string& dir) {
@@ -158,7 +216,9 @@ int matrix_main(const std::string& command, int argc, char** argv) {
       "date", po::value<std::string>())("build", po::value<std::string>())(
       "source", po::value<std::string>())("parallel", po::value<int>())(
       "timeout", po::value<std::string>())("retries", po::value<std::string>())(
-      "wait", po::value<std::string>())("url-base", po::value<std::string>());
+      "wait", po::value<std::string>())("url-base", po::value<std::string>())(
+      "from-lava", po::value<std::string>())("server", po::value<std::string>())(
+      "token-file", po::value<std::string>());
   if (nightly) {
     opts.add_options()("keep-nights", po::value<int>())("keep-kernels", po::value<int>());
   }
@@ -192,19 +252,43 @@ int matrix_main(const std::string& command, int argc, char** argv) {
   const bool json = vm.count("json") > 0;
   run.progress = [&](const std::string& line) { std::cerr << command << ": " << line << '\n'; };
 
-  Inventory inventory;
+  const bool from_lava = vm.count("from-lava") > 0;
   std::vector<Board> boards;
-  try {
-    inventory = load_chosen_inventory(
-        vm.count("inventory") ? std::optional(vm["inventory"].as<std::string>()) : std::nullopt);
-    std::string problem;
-    boards = chosen_boards(inventory, vm, problem);
+  std::optional<lava::Submission> submission;
+  std::optional<lava::LavaServer> server;
+  LavaCollectOptions collect;
+  if (from_lava) {
+    for (const char* o : {"build", "inventory", "parallel", "timeout", "retries"}) {
+      if (vm.count(o)) {
+        return usage_error(
+            command, std::string("--") + o + " does not apply to --from-lava: LAVA ran the jobs");
+      }
+    }
+    std::string problem = load_submission(vm, submission, server);
     if (!problem.empty()) return usage_error(command, problem);
-  } catch (const std::exception& e) {
-    std::cerr << e.what() << '\n';
-    return kUsage;
+    const std::string wait = run.wait.value_or("600");
+    if (wait.empty() || wait.size() > 9 || wait.find_first_not_of("0123456789") != wait.npos) {
+      return usage_error(command, "--wait takes seconds");
+    }
+    collect.wait = std::chrono::seconds(std::stol(wait));
+    collect.progress = run.progress;
+  } else {
+    if (vm.count("server") || vm.count("token-file")) {
+      return usage_error(command, "--server and --token-file go with --from-lava DIR");
+    }
+    Inventory inventory;
+    try {
+      inventory = load_chosen_inventory(
+          vm.count("inventory") ? std::optional(vm["inventory"].as<std::string>()) : std::nullopt);
+      std::string problem;
+      boards = chosen_boards(inventory, vm, problem);
+      if (!problem.empty()) return usage_error(command, problem);
+    } catch (const std::exception& e) {
+      std::cerr << e.what() << '\n';
+      return kUsage;
+    }
+    run.inventory = fs::absolute(inventory.source).string();
   }
-  run.inventory = fs::absolute(inventory.source).string();
 
   const std::string root =
       fs::absolute(vm.count("results") ? vm["results"].as<std::string>() : "results")
@@ -215,9 +299,19 @@ int matrix_main(const std::string& command, int argc, char** argv) {
   try {
     remove_abandoned(root);
     const std::string partial = make_partial_dir(root, run.date);
-    run.progress(std::to_string(boards.size()) + (boards.size() == 1 ? " board, " : " boards, ") +
-                 std::to_string(run.parallel) + " at a time; writing " + root + "/" + run.date);
-    const Night night = run_night(boards, run, partial);
+    Night night;
+    if (from_lava) {
+      run.progress(std::to_string(submission->jobs.size()) +
+                   (submission->jobs.size() == 1 ? " LAVA job on " : " LAVA jobs on ") +
+                   server->base_url() + "; writing " + root + "/" + run.date);
+      night = begin_night(run.date, run.source_dir);
+      night.boards = collect_lava_runs(*submission, *server, collect, partial);
+      night.finished = utc_now();
+    } else {
+      run.progress(std::to_string(boards.size()) + (boards.size() == 1 ? " board, " : " boards, ") +
+                   std::to_string(run.parallel) + " at a time; writing " + root + "/" + run.date);
+      night = run_night(boards, run, partial);
+    }
     std::vector<std::string> warnings;
     const auto earlier = earlier_nights(root, run.date, warnings);
     for (const auto& w : warnings)
@@ -241,6 +335,9 @@ int matrix_main(const std::string& command, int argc, char** argv) {
       print_summary(view, dir, night);
     }
     return view.regressions > 0 ? kRegressed : 0;
+  } catch (const lava::LavaError& e) {
+    std::cerr << "rig " << command << ": " << e.what() << '\n';
+    return kUsage;
   } catch (const std::exception& e) {
     std::cerr << "rig " << command << ": " << e.what()
               << "; check that the results directory is writable\n";

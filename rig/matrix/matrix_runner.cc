@@ -4,7 +4,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -12,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/utc_time.h"
 #include "rig/inventory/vocabulary.h"
 #include "rig/matrix/build_output.h"
 #include "rig/matrix/child.h"
@@ -173,15 +173,6 @@ std::string summary(const BoardRun& r) {
 
 }  // namespace
 
-std::string utc_now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 Source git_source(const std::string& dir) {
   Source s;
   s.commit = git(dir, {"rev-parse", "HEAD"});
@@ -192,18 +183,23 @@ Source git_source(const std::string& dir) {
   return s;
 }
 
+Night begin_night(const std::string& date, const std::string& source_dir) {
+  Night night;
+  night.date = date;
+  night.started = utc_now();
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  night.host = host;
+  night.source = git_source(source_dir);
+  return night;
+}
+
 Night run_night(const std::vector<Board>& boards, const RunOptions& options,
                 const std::string& night_dir) {
   const auto say = [&](const std::string& line) {
     if (options.progress) options.progress(line);
   };
-  Night night;
-  night.date = options.date;
-  night.started = utc_now();
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  night.host = host;
-  night.source = git_source(options.source_dir);
+  Night night = begin_night(options.date, options.source_dir);
   const fs::path dir = night_dir;
 
   std::map<std::string, std::size_t> build_of;

@@ -36,11 +36,12 @@ struct RunOptions {
 Night run_night(const std::vector<Board>& boards, const RunOptions& options,
                 const std::string& night_dir);
 
+/// A night of this date begun now on this host, from the git checkout at source_dir, with no
+/// builds or board runs yet.
+Night begin_night(const std::string& date, const std::string& source_dir);
+
 /// The night's source from a git checkout (remote URL, commit, branch, describe); empty
 /// fields where git has no answer.
 Source git_source(const std::string& dir);
-
-/// The current time in RFC 3339, UTC, to the second.
-std::string utc_now();
 
 }  // namespace crossrig::rig::matrix

@@ -8,7 +8,7 @@
 // ramdisk in QEMU through them.
 //
 // The rendering needs LAVA's base templates, which only the lava-server package ships: the tests
-// take them from $RIG_LAVA_DEVICE_TYPES, else from the cache rig/lava/fetch-device-types fills
+// take them from $RIG_LAVA_DEVICE_TYPES, else from the cache rig/lava/fetch-lava-server fills
 // (scripts/setup runs it), and fail, naming that command, without them. lava-run runs as root
 // only, so the tests that start it fail, saying so, for anyone else.
 
@@ -37,7 +37,7 @@ using nlohmann::json;
 const std::string kPython = "/usr/bin/python3";
 const std::string kChecker = CROSSRIG_SOURCE_DIR "/tests/rig/check_lava_export.py";
 const std::string kLavaRun = "/usr/bin/lava-run";
-const std::string kFetchDeviceTypes = CROSSRIG_SOURCE_DIR "/rig/lava/fetch-device-types";
+const std::string kFetchLavaServer = CROSSRIG_SOURCE_DIR "/rig/lava/fetch-lava-server";
 
 // The ramdisk's console in a boot: what toolchains/lab/init prints.
 const std::vector<std::string> kBoot = {
@@ -53,16 +53,17 @@ const std::vector<std::string> kBoot = {
 };
 
 // LAVA's device-type templates: $RIG_LAVA_DEVICE_TYPES, else the cache of the installed
-// lava-common's version, which fetch-device-types --offline finds without downloading.
+// lava-common's version, which fetch-lava-server --offline finds without downloading.
 ::testing::AssertionResult find_lava_device_types(fs::path& dir) {
   if (const char* env = std::getenv("RIG_LAVA_DEVICE_TYPES")) {
     dir = env;
     if (fs::is_regular_file(dir / "base-uboot.jinja2")) return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure()
            << "RIG_LAVA_DEVICE_TYPES=" << env
-           << " has no base-uboot.jinja2; unset it to use rig/lava/fetch-device-types' cache";
+           << " has no base-uboot.jinja2; unset it to use rig/lava/fetch-lava-server's cache";
   }
-  auto r = crossrig::plugsim::run_command({kFetchDeviceTypes, "--offline", "--quiet"});
+  auto r =
+      crossrig::plugsim::run_command({kFetchLavaServer, "--device-types", "--offline", "--quiet"});
   if (r.exit_code != 0) return ::testing::AssertionFailure() << r.err;
   dir = r.out.substr(0, r.out.find('\n'));
   return ::testing::AssertionSuccess();
