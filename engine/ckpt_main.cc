@@ -394,7 +394,7 @@ int cmd_restore(const std::vector<std::string>& args) {
       throw CkptError(CkptError::kUsage, "--page-server needs HOST:PORT, with the port");
     o.tls = tls_config(vm);
   }
-  return restore(o);
+  return restore(o).status;
 }
 
 int cmd_page_server(const std::vector<std::string>& args) {

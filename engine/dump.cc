@@ -981,6 +981,11 @@ DumpResult dump(const DumpOptions& opts) {
   const arch::Arch& a = arch::native_arch();
   const pid_t pid = opts.pid;
   enter_phase("check");
+  // kill() below would take 0 and negative numbers for process groups.
+  if (pid <= 0)
+    throw CkptError(CkptError::kUsage,
+                    "dump needs the PID of a process, not " + std::to_string(pid));
+  if (opts.dir.empty()) throw CkptError(CkptError::kUsage, "dump needs an image directory");
   if (opts.leave_remote && (!opts.decide || opts.pre_dump))
     throw CkptError(CkptError::kUsage,
                     "pages are left in the processes only while decide holds them");

@@ -1301,8 +1301,9 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
 
 }  // namespace
 
-int restore(const RestoreOptions& opts) {
+RestoreResult restore(const RestoreOptions& opts) {
   const arch::Arch& a = arch::native_arch();
+  if (opts.dir.empty()) throw CkptError(CkptError::kUsage, "restore needs an image directory");
   enter_phase("validate");
   ImageReader reader(opts.dir);
   Image img = load(reader);
@@ -1424,7 +1425,7 @@ int restore(const RestoreOptions& opts) {
   // A tree with nothing lazy has all its pages already: the source may drop its copy.
   if (remote_pages && lazy_server == 0) remote_pages->all_arrived();
   if (cgroups) cgroups->keep();
-  if (opts.detach) return 0;
+  if (opts.detach) return {pid, 0};
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
@@ -1435,7 +1436,7 @@ int restore(const RestoreOptions& opts) {
     throw CkptError(CkptError::kSystem,
                     "the lazy-pages server failed (its message is above) and killed the restored "
                     "processes");
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return {pid, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)};
 }
 
 }  // namespace crossrig::engine

@@ -47,9 +47,15 @@ struct RestoreOptions {
 /// directory dir) was dumped on this host's arch and page size.
 void check_host_fits(const std::string& dir, const nlohmann::json& inventory);
 
-/// Restores the image in opts.dir with its original PID. Returns 0 when detached, otherwise
-/// waits for the restored process and returns its exit status (128+signal if killed).
-/// On failure kills whatever it created and throws CkptError naming the failed object.
-int restore(const RestoreOptions& opts);
+/// What a restore made.
+struct RestoreResult {
+  pid_t pid = 0;   ///< The root process, a child of the caller.
+  int status = 0;  ///< Without detach, its exit status (128+signal if killed); else 0.
+};
+
+/// Restores the image in opts.dir with its original PID. Unless detached, waits for the
+/// restored process to exit. On failure kills whatever it created and throws CkptError
+/// naming the failed object.
+RestoreResult restore(const RestoreOptions& opts);
 
 }  // namespace crossrig::engine
