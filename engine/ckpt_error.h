@@ -13,6 +13,7 @@ class CkptError : public std::runtime_error {
     kUnsupported = 3,  ///< The task holds something the engine cannot handle yet.
     kBadImage = 4,     ///< Corrupt, truncated or foreign image: dump again.
     kSystem = 5,       ///< A syscall, ptrace or the target failed: read the message, retry.
+    kDenied = 6,       ///< ckpt service refused the caller: not its process or image.
   };
   CkptError(Kind kind, const std::string& what) : std::runtime_error(what), kind_(kind) {}
   Kind kind() const { return kind_; }

@@ -11,6 +11,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "engine/service/ckpt_service.h"
 #include "engine/check.h"
 #include "engine/ckpt_error.h"
 #include "engine/config_file.h"
@@ -42,9 +43,10 @@ constexpr const char* kUsage =
     "  receive  --listen ADDR:PORT -D DIR         take one migrated process and run it\n"
     "  show     DIR [--json]                      decode an image\n"
     "  check    [--json]                          what this kernel supports\n"
+    "  service  --address PATH                    checkpoint on request over a unix socket\n"
     "`ckpt <command> --help` lists a command's options. Exit codes: 0 success, 1 internal\n"
-    "error, 2 usage, 3 unsupported object, 4 bad image, 5 system failure; restore without -d\n"
-    "exits with the restored process's status.\n";
+    "error, 2 usage, 3 unsupported object, 4 bad image, 5 system failure (6: the service\n"
+    "refused its caller); restore without -d exits with the restored process's status.\n";
 
 // Options from /etc/ckpt/default.conf then ~/.config/ckpt/ckpt.conf, as command-line tokens.
 std::vector<std::string> config_args() {
@@ -156,6 +158,22 @@ void set_page_server_options(const po::variables_map& vm, DumpOptions& o) {
   o.tls = tls_config(vm);
 }
 
+// --action-script, which dump, pre-dump and restore share; `when` says at which actions.
+void add_action_script_option(po::options_description& desc, const std::string& when) {
+  desc.add_options()(
+      "action-script", po::value<std::vector<std::string>>()->composing()->value_name("PATH"),
+      ("run the executable PATH " + when +
+       ", with CKPT_SCRIPT_ACTION (the action), CKPT_INIT_PID (the tree's root PID) and "
+       "CKPT_IMAGE_DIR (the absolute -D) in its environment and stdin from /dev/null; "
+       "repeatable, run in the order given (the configuration files' after the command line's)")
+          .c_str());
+}
+
+std::vector<std::string> action_scripts(const po::variables_map& vm) {
+  if (!vm.count("action-script")) return {};
+  return vm["action-script"].as<std::vector<std::string>>();
+}
+
 void print_result(const po::variables_map& vm, const DumpOptions& o, const DumpResult& r) {
   if (vm.count("json")) {
     std::cout << nlohmann::json{{"pid", o.pid},
@@ -190,9 +208,15 @@ int cmd_pre_dump(const std::vector<std::string>& args) {
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_chain_options(desc);
   add_page_server_options(desc);
+  add_action_script_option(desc,
+                           "at pre-dump (before the tree is touched) and post-dump (once the "
+                           "image is committed, before the tree runs on); if it fails (exits "
+                           "non-zero, is killed, cannot be run) so does the pre-dump (exit 5), "
+                           "leaving no image and the tree running as before");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
-    std::cout << "usage: ckpt pre-dump -t PID -D DIR [--prev-images-dir DIR0]\n"
+    std::cout << "usage: ckpt pre-dump -t PID -D DIR [--prev-images-dir DIR0] [--action-script "
+                 "PATH]...\n"
                  "Copies the memory of a process tree, which runs on, and tracks the pages it\n"
                  "writes from then on; `ckpt dump --prev-images-dir DIR` then copies only those.\n"
               << desc;
@@ -206,6 +230,7 @@ int cmd_pre_dump(const std::vector<std::string>& args) {
   o.pid = vm["tree"].as<int>();
   o.dir = vm["images-dir"].as<std::string>();
   o.pre_dump = true;
+  o.action_scripts = action_scripts(vm);
   set_chain_options(vm, o);
   set_page_server_options(vm, o);
   print_result(vm, o, dump(o));
@@ -242,9 +267,16 @@ int cmd_dump(const std::vector<std::string>& args) {
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_chain_options(desc);
   add_page_server_options(desc);
+  add_action_script_option(desc,
+                           "at pre-dump (before the tree is frozen) and post-dump (once the "
+                           "image is committed, the tree still frozen, before it is killed or "
+                           "runs on); not with --check-only. If it fails (exits non-zero, is "
+                           "killed, cannot be run) so does the dump (exit 5): no image is left "
+                           "(a --page-server keeps its copy) and the tree runs on as before");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
     std::cout << "usage: ckpt dump -t PID -D DIR [--leave-running] [--prev-images-dir DIR0]\n"
+                 "                [--action-script PATH]...\n"
                  "       ckpt dump -t PID -D DIR --lazy-pages --listen ADDR:PORT\n"
                  "       ckpt dump -t PID -D DIR --check-only\n"
                  "Checkpoints a process tree into DIR and kills it (or lets it run on). With\n"
@@ -266,6 +298,7 @@ int cmd_dump(const std::vector<std::string>& args) {
   o.tcp_established = vm.count("tcp-established") > 0;
   o.manage_cgroups = vm.count("manage-cgroups") > 0;
   o.check_only = vm.count("check-only") > 0;
+  o.action_scripts = action_scripts(vm);
   set_chain_options(vm, o);
   set_page_server_options(vm, o);
   if (o.check_only && (vm.count("lazy-pages") || o.page_server || !o.prev_dir.empty()))
@@ -370,9 +403,15 @@ int cmd_restore(const std::vector<std::string>& args) {
       "dump --lazy-pages` listening there (needed for such an image)")("verbose,v", "say more")(
       "log-file,o", po::value<std::string>(), "append messages to this file");
   add_tls_options(desc);
+  add_action_script_option(
+      desc,
+      "at pre-restore (before any process is made; the PID is the image's), post-restore "
+      "(every process made, none run yet) and post-resume (they run). If it fails (exits "
+      "non-zero, is killed, cannot be run) at pre- or post-restore so does the restore (exit 5), "
+      "leaving no process of the image; at post-resume it is only reported");
   auto vm = parse(args, desc);
   if (vm.count("help")) {
-    std::cout << desc;
+    std::cout << "usage: ckpt restore -D DIR [-d] [--action-script PATH]...\n" << desc;
     return 0;
   }
   redirect_log(vm);
@@ -386,6 +425,7 @@ int cmd_restore(const std::vector<std::string>& args) {
   if (vm.count("manage-cgroups"))
     o.cgroups = parse_cgroup_mode(vm["manage-cgroups"].as<std::string>());
   o.lazy_pages = vm.count("lazy-pages") > 0;
+  o.action_scripts = action_scripts(vm);
   if (vm.count("page-server")) {
     if (!o.lazy_pages)
       throw CkptError(CkptError::kUsage, "--page-server fetches pages for --lazy-pages only");
@@ -661,6 +701,41 @@ int cmd_check(const std::vector<std::string>& args) {
   return all_required_ok(findings) ? 0 : CkptError::kUnsupported;
 }
 
+int cmd_service(const std::vector<std::string>& args) {
+  po::options_description desc("ckpt service options");
+  desc.add_options()("help,h", "show this help")(
+      "address", po::value<std::string>(), "the unix socket to listen on (required)")(
+      "request-timeout", po::value<double>()->default_value(10),
+      "seconds a client may take to send its request")(
+      "max-connections", po::value<int>()->default_value(32), "connections served at once");
+  add_action_script_option(desc, "around every dump and restore the service does, as root");
+  auto vm = parse(args, desc);
+  if (vm.count("help")) {
+    std::cout << "usage: ckpt service --address PATH [options]\n\n"
+                 "Answers checkpoint requests on a unix socket: one length-prefixed JSON request\n"
+                 "per connection (dump, pre-dump, restore, check; engine/README.md has the\n"
+                 "protocol), as libckpt's ckpt_dump_self() and its service calls send them.\n"
+                 "A caller may act only on processes it could ptrace itself and on image\n"
+                 "directories it could write; only root may restore. Refusals and every request\n"
+                 "are logged on stderr. Runs until SIGINT or SIGTERM, then finishes what it\n"
+                 "serves and removes the socket.\n\n"
+              << desc;
+    return 0;
+  }
+  if (!vm.count("address")) throw CkptError(CkptError::kUsage, "give the socket with --address PATH");
+  const double timeout = vm["request-timeout"].as<double>();
+  const int max = vm["max-connections"].as<int>();
+  if (timeout <= 0 || timeout > 3600) throw CkptError(CkptError::kUsage, "--request-timeout takes 0 to 3600 s");
+  if (max < 1) throw CkptError(CkptError::kUsage, "--max-connections takes 1 or more");
+  // A client that hangs up before its reply must not kill the service.
+  ::signal(SIGPIPE, SIG_IGN);
+  service::Service s({vm["address"].as<std::string>(),
+                      std::chrono::milliseconds(static_cast<long>(timeout * 1000)), max, &std::cerr,
+                      action_scripts(vm)});
+  s.run(g_interrupted);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -683,6 +758,7 @@ int main(int argc, char** argv) {
     if (cmd == "migrate") return cmd_migrate(args);
     if (cmd == "receive") return cmd_receive(args);
     if (cmd == "check") return cmd_check(args);
+    if (cmd == "service") return cmd_service(args);
     std::cerr << "ckpt: unknown command '" << cmd << "'\n" << kUsage;
     return 2;
   } catch (const CkptError& e) {

@@ -27,6 +27,8 @@
 
 #include "common/hex.h"
 #include "common/unique_fd.h"
+#include "engine/action_scripts.h"
+#include "engine/caller_fd.h"
 #include "engine/cgroup_tree.h"
 #include "engine/ckpt_error.h"
 #include "engine/fd_passing.h"
@@ -208,6 +210,9 @@ class Session {
     leader().t.kill_process();
     for (Held& h : held_)
       h.t.kill_process();
+    // Threads first: the leader's death is told only once the others' have been.
+    for (auto h = held_.rbegin(); h != held_.rend(); ++h)
+      h->t.reap_killed();
     done_ = true;
   }
 
@@ -715,10 +720,12 @@ std::string read_smaps_scanning(pid_t pid, const Chain& chain, bool copy_pages, 
 // writes from now on; returns its session, still holding it. made_fd: the tracking
 // userfaultfd this pre-dump put into the process, which a failure must take out again.
 std::unique_ptr<Session> pre_dump_process(pid_t pid, ImageWriter& image, const Chain& chain,
-                                          DumpResult& result, std::optional<int>& made_fd) {
+                                          DumpResult& result, std::optional<int>& made_fd,
+                                          const std::function<void(pid_t)>& authorize) {
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
   Session& s = *session;
+  if (authorize) authorize(pid);
   auto maps = parse_smaps(read_file(proc_path(pid, "smaps")));
   const Vmas vmas = read_vmas(pid, maps, nullptr, NamespacesImage{});
   enter_phase("inject");
@@ -758,15 +765,22 @@ std::unique_ptr<Session> pre_dump_process(pid_t pid, ImageWriter& image, const C
 std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& files,
                                       DumpResult& result, NamespacesImage& ns, bool is_root,
                                       const Chain& chain, bool close_tracking, bool leave_remote,
-                                      bool copy_pages) {
+                                      bool copy_pages, const DumpOptions& opts) {
   enter_phase("seize");
   auto session = std::make_unique<Session>(pid);
   Session& s = *session;
+  if (opts.authorize) opts.authorize(pid);
   TaskImage task = read_task(pid);
+  std::vector<int> skip;
   // The tracking userfaultfd a pre-dump left is ckpt's, not the process's.
   const std::optional<int> tracking_fd = chain.tracking_fd(pid);
-  task.fds = files.add_process(
-      pid, tracking_fd && is_userfaultfd(pid, *tracking_fd) ? tracking_fd : std::nullopt);
+  if (tracking_fd && is_userfaultfd(pid, *tracking_fd)) skip.push_back(*tracking_fd);
+  if (is_root && opts.caller_fd) {
+    skip.push_back(*opts.caller_fd);
+    image.write_json(kCallerFdFile,
+                     caller_fd_record(pid, *opts.caller_fd, opts.caller_reply));
+  }
+  task.fds = files.add_process(pid, skip);
   MmImage mm = read_mm_fields(pid);
   ScanAhead ahead;
   auto maps = parse_smaps(read_smaps_scanning(pid, chain, copy_pages, ahead));
@@ -913,11 +927,30 @@ nlohmann::json inventory_fields(pid_t pid, const std::string& kind, const Chain&
   return fields;
 }
 
+// The post-dump scripts, with the tree held as it was found: a script that takes long, or ckpt
+// killed meanwhile, leaves it so. One that fails takes the committed image away again (but the
+// copy a page server committed), and dir as empty as it was if it existed.
+void run_post_dump(const ActionScripts& scripts, std::vector<std::unique_ptr<Session>>& sessions,
+                   const DumpOptions& opts, bool dir_existed) {
+  if (scripts.empty()) return;
+  for (auto& s : sessions)
+    s->settle();
+  try {
+    scripts.run(ScriptAction::kPostDump, opts.pid, opts.dir);
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove_all(opts.dir, ec);
+    if (dir_existed) std::filesystem::create_directory(opts.dir, ec);
+    throw;
+  }
+}
+
 // Copies the memory of every live process of the tree, which runs on, and arms the tracking
 // of the pages written from now on. A failure puts every process back as it was, without
 // the userfaultfds this pre-dump made.
 DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions& opts,
-                         const Chain& chain, ImageSender* remote) {
+                         const Chain& chain, ImageSender* remote, const ActionScripts& scripts,
+                         bool dir_existed) {
   ImageWriter image(opts.dir, remote);
   DumpResult result;
   result.tracking = chain.tracking;
@@ -926,11 +959,13 @@ DumpResult pre_dump_tree(const std::vector<TreeMember>& tree, const DumpOptions&
   try {
     for (std::size_t i = 0; i < tree.size(); ++i) {
       if (!tree[i].zombie)
-        sessions.push_back(pre_dump_process(tree[i].pid, image, chain, result, made[i]));
+        sessions.push_back(
+            pre_dump_process(tree[i].pid, image, chain, result, made[i], opts.authorize));
     }
     enter_phase("commit");
     image.commit(inventory_fields(opts.pid, "pre-dump", chain, opts));
     if (remote != nullptr) result.page_server_path = remote->landed();
+    run_post_dump(scripts, sessions, opts, dir_existed);
   } catch (...) {
     // Closing a tracking userfaultfd ends its write-protection too.
     std::size_t held = 0;
@@ -1002,13 +1037,18 @@ DumpResult dump(const DumpOptions& opts) {
   }
   if (::kill(pid, 0) != 0) throw_errno("process " + std::to_string(pid));
   const Chain chain = open_chain(opts);
+  // A check leaves the tree as it is: nothing to quiesce.
+  const ActionScripts scripts(opts.check_only ? std::vector<std::string>{} : opts.action_scripts);
+  std::error_code ec;
+  const bool dir_existed = std::filesystem::is_directory(opts.dir, ec);
+  scripts.run(ScriptAction::kPreDump, pid, opts.dir);
   // Before any process is touched: a page server that refuses us fails the dump here.
   std::unique_ptr<ImageSender> own_sender;
   ImageSender* const remote = begin_remote(opts, own_sender);
   auto tree = collect_tree(pid);
   if (tree.front().zombie)
     throw CkptError(CkptError::kUnsupported, "process " + std::to_string(pid) + " is a zombie");
-  if (opts.pre_dump) return pre_dump_tree(tree, opts, chain, remote);
+  if (opts.pre_dump) return pre_dump_tree(tree, opts, chain, remote, scripts, dir_existed);
   std::vector<pid_t> live;
   std::set<pid_t> members;
   check_groups(tree);
@@ -1065,7 +1105,7 @@ DumpResult dump(const DumpOptions& opts) {
     // process killed after a decision takes its userfaultfd along.
     sessions.push_back(dump_process(n.pid, image, files, result, namespaces, n.pid == pid, chain,
                                     opts.leave_running || opts.check_only, opts.leave_remote,
-                                    !opts.check_only));
+                                    !opts.check_only, opts));
     procs.push_back(
         {{"pid", n.pid}, {"ppid", n.ppid}, {"zombie", false}, {"threads", list_threads(n.pid)}});
   }
@@ -1101,6 +1141,14 @@ DumpResult dump(const DumpOptions& opts) {
   image.commit(inventory_fields(pid, "dump", chain, opts));
   if (remote) result.page_server_path = remote->landed();
   result.tracking = chain.tracking;
+  try {
+    run_post_dump(scripts, sessions, opts, dir_existed);
+  } catch (...) {
+    for (auto& s : sessions)
+      s->resume();
+    end_tracking_after_failure(pid, opts.prev_dir);
+    throw;
+  }
   bool kill = !opts.leave_running;
   if (opts.decide) {
     enter_phase("decide");

@@ -66,6 +66,19 @@ struct DumpOptions {
   /// instead of leave_running; an exception from it lets them run on and fails the dump. The
   /// tracking of written pages that the chain's pre-dumps armed ends only once they run on.
   std::function<bool(const DumpResult&, HeldTree&)> decide;
+  /// Called with each process once it is seized, before anything of it is read: an exception
+  /// from it fails the dump, the processes running on. ckpt service checks here, where a
+  /// process can no longer exec, that its caller may trace each one.
+  std::function<void(pid_t)> authorize;
+  /// The root process's connection to the ckpt service that asked for this dump of itself:
+  /// left out of the image, which records the fd and caller_reply instead; restore puts a
+  /// socket at that fd from which the process reads caller_reply (see caller_fd.h).
+  std::optional<int> caller_fd;
+  std::string caller_reply;
+  /// Run in order at pre-dump, before any process is touched, and at post-dump, once the image
+  /// is committed and before the processes are killed or run on (engine/action_scripts.h); not
+  /// for a check. One that fails fails the dump as any failure does, its image removed.
+  std::vector<std::string> action_scripts;
 };
 
 /// Figures a dump reports.

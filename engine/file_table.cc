@@ -170,13 +170,13 @@ int FileTable::pipe_of(const Holder& h, int access, bool anonymous) {
   return static_cast<int>(i);
 }
 
-std::vector<FdImage> FileTable::add_process(pid_t pid, std::optional<int> skip) {
+std::vector<FdImage> FileTable::add_process(pid_t pid, const std::vector<int>& skip) {
   // /proc/PID/stat encodes tty_nr as the kernel's new_encode_dev().
   const auto tty =
       static_cast<std::uint64_t>(ProcStat(read_file(proc_path(pid, "stat"))).number(7));
   std::vector<FdImage> fds;
   for (int fd : list_numeric_dir(proc_path(pid, "fd"))) {
-    if (fd == skip) continue;
+    if (std::find(skip.begin(), skip.end(), fd) != skip.end()) continue;
     FdFacts facts = read_fd(pid, fd);
     FdImage img{fd, -1, (facts.flags & O_CLOEXEC) != 0, {}};
     for (const LockImage& lock : facts.locks) {

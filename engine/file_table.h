@@ -24,10 +24,10 @@ class FileTable {
   /// tcp_established: established TCP connections are checkpointed (in repair mode), not
   /// refused.
   explicit FileTable(bool tcp_established) : inet_(tcp_established) {}
-  /// Records the fds of process pid but skip (ckpt's own in it), which must stay stopped
-  /// until write(); throws kUnsupported naming the process, the fd and the kind of a file
-  /// ckpt cannot checkpoint.
-  std::vector<FdImage> add_process(pid_t pid, std::optional<int> skip = std::nullopt);
+  /// Records the fds of process pid but those in skip (ckpt's own in it, or its connection to
+  /// ckpt service), which must stay stopped until write(); throws kUnsupported naming the
+  /// process, the fd and the kind of a file ckpt cannot checkpoint.
+  std::vector<FdImage> add_process(pid_t pid, const std::vector<int>& skip = {});
   /// Records a description the kernel gave ckpt in flight in the queue of a unix socket and
   /// returns its index in FilesImage::files, shared with any fd on the same description; keeps
   /// fd open while needed. Throws kUnsupported naming a file ckpt cannot checkpoint in flight.

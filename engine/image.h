@@ -28,8 +28,9 @@ class ImageSender;
 /// the parent image); 10 an XXH3 of every chunk of a page file, so that a part of it can be
 /// checked before use (lazy restore serves pages long before it has read the whole file), and
 /// the parent named relative to the image's own directory; 11 remote runs in pagemaps (pages a
-/// post-copy migration's destination fetches from the frozen source).
-inline constexpr int kImageFormatVersion = 11;
+/// post-copy migration's destination fetches from the frozen source); 12 a process's
+/// connection to ckpt service, refilled on restore (caller-fd.json).
+inline constexpr int kImageFormatVersion = 12;
 
 /// The bytes of a page file each chunk checksum covers (the last chunk may be shorter):
 /// checking one costs about as much as a page fault's round trip to ckpt.

@@ -347,6 +347,23 @@ void Tracee::kill_process() {
   attached_ = false;
 }
 
+void Tracee::reap_killed() {
+  // The tracer hears of a tracee's death first: until it has, the real parent cannot reap it
+  // (and a process that lives on, as ckpt service does, would keep it a zombie). A tracer that
+  // is the parent too would reap it for good here, which is the caller's to do.
+  pid_t parent = 0;
+  try {
+    const std::string status = read_file("/proc/" + std::to_string(tid_) + "/status");
+    const auto at = status.find("\nPPid:");
+    if (at != std::string::npos) parent = static_cast<pid_t>(std::stol(status.substr(at + 7)));
+  } catch (const std::exception&) {
+    return;  // Gone already: reaped by someone.
+  }
+  if (parent == ::getpid()) return;
+  while (::waitpid(tid_, nullptr, __WALL) < 0 && errno == EINTR) {
+  }
+}
+
 void read_remote(pid_t pid, RemoteAddr addr, std::span<std::uint8_t> out) {
   std::size_t done = 0;
   while (done < out.size()) {

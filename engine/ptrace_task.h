@@ -81,6 +81,9 @@ class Tracee {
   void detach();
   /// Kills the whole process and reaps nothing (the parent reaps).
   void kill_process();
+  /// After kill_process(): waits until this tracer has heard of the thread's death, so that
+  /// its parent can reap it (unless the parent is this process, which reaps it itself).
+  void reap_killed();
 
  private:
   Tracee(pid_t tid, long options) : tid_(tid), options_(options) {}

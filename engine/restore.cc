@@ -35,6 +35,8 @@
 
 #include "common/hex.h"
 #include "common/unique_fd.h"
+#include "engine/action_scripts.h"
+#include "engine/caller_fd.h"
 #include "engine/cgroup_tree.h"
 #include "engine/ckpt_error.h"
 #include "engine/compat/uapi.h"
@@ -116,6 +118,8 @@ struct Image {
     return 0;
   }
   const CgroupPlacer* cgroups = nullptr;  ///< Set when processes go back into their cgroups.
+  /// The root's connection to ckpt service, in the image of a self-dump.
+  std::optional<CallerFd> caller;
 };
 
 ProcImage load_process(const ImageReader& r, int pid, int ppid) {
@@ -211,6 +215,18 @@ Image load(const ImageReader& r) {
                       "tree.json: the root of a tree in its own PID namespace is not its pid 1");
     img.files = r.json("files.json").get<FilesImage>();
     img.files_data = r.data("files-data.img");
+    if (r.has(kCallerFdFile)) {
+      img.caller = parse_caller_fd(r.json(kCallerFdFile));
+      const std::vector<FdImage>& fds = img.procs.front().task.fds;
+      if (img.caller->pid != root ||
+          std::any_of(fds.begin(), fds.end(),
+                      [&](const FdImage& f) { return f.fd == img.caller->fd; }))
+        throw CkptError(CkptError::kBadImage,
+                        std::string(kCallerFdFile) + " names fd " +
+                            std::to_string(img.caller->fd) + " of process " +
+                            std::to_string(img.caller->pid) +
+                            ", which is not a fd the root's image leaves free");
+    }
     if (img.namespaces.ipc) {
       img.ipc = r.json("ipc.json").get<IpcImage>();
       img.ipc_data = r.data("ipc-data.img");
@@ -802,9 +818,10 @@ void set_mm_fields(Builder& b, const MmImage& mm, bool keep_exe) {
   if (!keep_exe) b.sys("close", {exe_fd}, "executable");
 }
 
-// Hands the task each of its descriptions (opened by ckpt) at its fd number.
-void install_fds(Builder& b, const TaskImage& t, const OpenFiles& files) {
-  int floor = 0;
+// Hands the task each of its descriptions (opened by ckpt) at its fd number, and the socket
+// that answers its call to ckpt service at that connection's fd.
+void install_fds(Builder& b, const TaskImage& t, const OpenFiles& files, const CallerFd* caller) {
+  int floor = caller ? caller->fd + 1 : 0;
   for (const FdImage& f : t.fds)
     floor = std::max(floor, f.fd + 1);
   auto channel = FdChannel::open(
@@ -816,19 +833,28 @@ void install_fds(Builder& b, const TaskImage& t, const OpenFiles& files) {
   if (!channel)
     throw CkptError(CkptError::kSystem, "restored process " + std::to_string(b.pid()) +
                                             " could not open the unix socket its files come by");
-  for (const FdImage& f : t.fds) {
-    std::string what = "fd " + std::to_string(f.fd);
-    auto got = channel->pass(files.fd(f.file));
+  // Puts ours at fd number `at` in the task.
+  auto hand = [&](int ours, int at, bool cloexec, const std::string& what) {
+    auto got = channel->pass(ours);
     if (!got)
       throw CkptError(CkptError::kSystem, "handing " + what + " to restored process " +
                                               std::to_string(b.pid()) + " failed");
-    const auto fd = static_cast<std::uint64_t>(f.fd), theirs = static_cast<std::uint64_t>(*got);
+    const auto fd = static_cast<std::uint64_t>(at), theirs = static_cast<std::uint64_t>(*got);
     if (theirs != fd) {
-      b.sys("dup3", {theirs, fd, static_cast<std::uint64_t>(f.cloexec ? O_CLOEXEC : 0)}, what);
+      b.sys("dup3", {theirs, fd, static_cast<std::uint64_t>(cloexec ? O_CLOEXEC : 0)}, what);
       b.sys("close", {theirs}, what);
-    } else if (!f.cloexec) {
+    } else if (!cloexec) {
       b.sys("fcntl", {fd, F_SETFD, 0}, what);
     }
+  };
+  if (caller) {
+    hand(replay_socket(caller->reply).get(), caller->fd, caller->cloexec,
+         "fd " + std::to_string(caller->fd) + " (the connection to ckpt service)");
+  }
+  for (const FdImage& f : t.fds) {
+    std::string what = "fd " + std::to_string(f.fd);
+    hand(files.fd(f.file), f.fd, f.cloexec, what);
+    const auto fd = static_cast<std::uint64_t>(f.fd);
     // A POSIX lock belongs to the process that sets it.
     for (const LockImage& lock : f.locks) {
       const struct flock fl = lock_request(lock);
@@ -854,7 +880,8 @@ void add_epoll_watches(Builder& b, const TaskImage& t, const FilesImage& files) 
   }
 }
 
-void set_task_state(Builder& b, const TaskImage& t, const OpenFiles& files) {
+void set_task_state(Builder& b, const TaskImage& t, const OpenFiles& files,
+                    const CallerFd* caller) {
   for (const SigactionImage& s : t.sigactions) {
     // Every builder starts with all actions cleared (clone_with_pid), as a process that never
     // set one has them.
@@ -869,7 +896,7 @@ void set_task_state(Builder& b, const TaskImage& t, const OpenFiles& files) {
   b.sys("umask", {t.umask}, "umask");
   b.sys("chdir", {b.put_string(t.cwd)}, "cwd " + t.cwd);
   b.sys("prctl", {PR_SET_NAME, b.put_string(t.comm), 0, 0, 0}, "comm");
-  install_fds(b, t, files);
+  install_fds(b, t, files, caller);
   // Last among the paths: every path above is as ckpt sees it, outside the task's root.
   if (t.root != "/") b.sys("chroot", {b.put_string(t.root)}, "root directory " + t.root);
   for (const RlimitImage& r : t.rlimits) {
@@ -1236,7 +1263,8 @@ void restore_process(Builder& b, const ProcImage& p, const ProcImage* parent, co
                       terminal, lazy_spaces);
   }
   enter_phase("task");
-  set_task_state(b, p.task, files);
+  set_task_state(b, p.task, files,
+                 img.caller && img.caller->pid == p.task.pid ? &*img.caller : nullptr);
   add_epoll_watches(b, p.task, img.files);
   // A shell job in the foreground takes ckpt's terminal over, as the shell would give it; its
   // signals are all blocked here, so the kernel sends no SIGTTOU for asking from the
@@ -1330,6 +1358,8 @@ RestoreResult restore(const RestoreOptions& opts) {
                           "them (an image of `ckpt migrate --lazy` only its `ckpt receive` can "
                           "restore)");
   }
+  const ActionScripts scripts(opts.action_scripts);
+  scripts.run(ScriptAction::kPreRestore, img.procs.front().task.pid, opts.dir);
   // Before any process exists: a source that is gone or holds another tree fails here.
   const std::shared_ptr<RemotePages> remote_pages =
       opts.page_server ? connect_source(*opts.page_server, opts.tls, img.procs.front().task.pid)
@@ -1406,6 +1436,7 @@ RestoreResult restore(const RestoreOptions& opts) {
     files->seal();
   }
   if (img.namespaces.ipc) in_namespace_of(pid, CLONE_NEWIPC, [&] { finish_ipc_objects(img.ipc); });
+  scripts.run(ScriptAction::kPostRestore, pid, opts.dir);
   if (opts.before_running) opts.before_running();
   if (!opts.pidfile.empty()) {
     std::ofstream f(opts.pidfile);
@@ -1425,6 +1456,7 @@ RestoreResult restore(const RestoreOptions& opts) {
   // A tree with nothing lazy has all its pages already: the source may drop its copy.
   if (remote_pages && lazy_server == 0) remote_pages->all_arrived();
   if (cgroups) cgroups->keep();
+  scripts.run(ScriptAction::kPostResume, pid, opts.dir);
   if (opts.detach) return {pid, 0};
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

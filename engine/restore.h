@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/host_port.h"
 #include "common/tls.h"
@@ -41,6 +42,10 @@ struct RestoreOptions {
   /// Called with the lazy-pages server's pid once it serves (detached restores: the caller
   /// waits for it).
   std::function<void(pid_t)> lazy_server_started;
+  /// Run in order at pre-restore, before any process exists, at post-restore, when every
+  /// process is built and held, and at post-resume, once they run (engine/action_scripts.h).
+  /// One that fails at pre- or post-restore fails the restore; at post-resume it is reported.
+  std::vector<std::string> action_scripts;
 };
 
 /// Throws kBadImage, naming both, unless an image with this inventory (of the image

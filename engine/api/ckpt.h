@@ -21,7 +21,8 @@ enum ckpt_status {
   CKPT_E_USAGE = 2,        ///< Bad options: fix the call.
   CKPT_E_UNSUPPORTED = 3,  ///< What ckpt cannot handle yet, or a missing kernel feature.
   CKPT_E_BAD_IMAGE = 4,    ///< Corrupt, truncated or foreign image: dump again.
-  CKPT_E_SYSTEM = 5        ///< A syscall, ptrace or the target failed: read the message, retry.
+  CKPT_E_SYSTEM = 5,       ///< A syscall, ptrace or the target failed: read the message, retry.
+  CKPT_E_DENIED = 6        ///< ckpt service refused the caller: not its process or image.
 };
 
 /// What to checkpoint or restore, and how. A plain struct rather than an opaque handle with
@@ -40,6 +41,9 @@ struct ckpt_opts {
   bool shell_job;               ///< dump, restore: a job of a shell (`ckpt dump --shell-job`).
   bool tcp_established;         ///< dump: established TCP connections go in the image.
   bool detach;                  ///< restore: return once the processes run, without waiting.
+  /// dump, pre-dump, restore: paths of executables run in this order at each action, as
+  /// `ckpt --action-script` runs them (engine/README.md); NULL-terminated, or NULL for none.
+  const char* const* action_scripts;
 };
 
 /// Sets every option to its default. Inline so that the size recorded is this program's.
@@ -90,6 +94,17 @@ void ckpt_findings_free(struct ckpt_findings* findings);
 /// Why this thread's last call failed, "" after a success. Valid until this thread's next
 /// call into the library; other threads have their own.
 const char* ckpt_last_error(void);
+
+/// Asks the ckpt service listening on the unix socket service_address to checkpoint the
+/// calling process (its tree) into opts->images_dir, an absolute path or one relative to the
+/// current directory; opts->pid is ignored, leave_running, shell_job and tcp_established
+/// apply. The call returns twice, so to speak: CKPT_OK with *restored false once the image is
+/// written (if leave_running: without it the process is killed and the call never returns),
+/// and CKPT_OK with *restored true in every process later restored from that image, whoever
+/// restores it. The connection to the service is not part of the image. CKPT_E_DENIED when
+/// the service refuses (an image directory the caller could not write).
+enum ckpt_status ckpt_dump_self(const char* service_address, const struct ckpt_opts* opts,
+                                bool* restored);
 
 #ifdef __cplusplus
 }

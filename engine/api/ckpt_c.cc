@@ -19,7 +19,8 @@ constexpr bool same(ckpt_status status, Error::Kind kind) {
   return static_cast<int>(status) == static_cast<int>(kind);
 }
 static_assert(same(CKPT_E_USAGE, Error::kUsage) && same(CKPT_E_UNSUPPORTED, Error::kUnsupported) &&
-                  same(CKPT_E_BAD_IMAGE, Error::kBadImage) && same(CKPT_E_SYSTEM, Error::kSystem),
+                  same(CKPT_E_BAD_IMAGE, Error::kBadImage) && same(CKPT_E_SYSTEM, Error::kSystem) &&
+                  same(CKPT_E_DENIED, Error::kDenied),
               "ckpt.h's codes are ckpt's exit codes, CkptError's kinds");
 
 thread_local std::string t_last_error;
@@ -90,6 +91,8 @@ crossrig::ckpt::Options cpp_options(const ckpt_opts* in) {
   o.shell_job = c.shell_job;
   o.tcp_established = c.tcp_established;
   o.detach = c.detach;
+  for (const char* const* s = c.action_scripts; s != nullptr && *s != nullptr; ++s)
+    o.action_scripts.emplace_back(*s);
   return o;
 }
 
@@ -149,6 +152,15 @@ ckpt_status ckpt_check(ckpt_findings** findings) {
 
 void ckpt_findings_free(ckpt_findings* findings) {
   delete static_cast<Findings*>(findings);
+}
+
+ckpt_status ckpt_dump_self(const char* service_address, const ckpt_opts* opts, bool* restored) {
+  return guarded([&] {
+    if (service_address == nullptr)
+      throw Error(Error::kUsage, "ckpt_dump_self needs the service's socket path");
+    const auto r = crossrig::ckpt::dump_self(service_address, cpp_options(opts));
+    if (restored != nullptr) *restored = r == crossrig::ckpt::SelfDump::kRestored;
+  });
 }
 
 const char* ckpt_last_error(void) {

@@ -12,6 +12,7 @@ engine::DumpOptions chain_options(const Options& opts) {
   o.pid = opts.pid;
   o.dir = opts.images_dir;
   o.prev_dir = opts.prev_images_dir;
+  o.action_scripts = opts.action_scripts;
   return o;
 }
 
@@ -35,6 +36,7 @@ Restored restore(const Options& opts) {
   engine::RestoreOptions o;
   o.dir = opts.images_dir;
   o.detach = opts.detach;
+  o.action_scripts = opts.action_scripts;
   o.shell_job = opts.shell_job;
   const engine::RestoreResult r = engine::restore(o);
   return {r.pid, r.status};

@@ -28,6 +28,9 @@ struct Options {
   bool shell_job = false;        ///< dump, restore: a job of a shell (`ckpt dump --shell-job`).
   bool tcp_established = false;  ///< dump: established TCP connections go in the image.
   bool detach = false;           ///< restore: return once the processes run.
+  /// dump, pre_dump, restore: run in this order at each action, as `ckpt --action-script`
+  /// runs them; one that fails fails the operation (but at post-resume).
+  std::vector<std::string> action_scripts;
 };
 
 /// What restore() made.
@@ -56,5 +59,15 @@ Restored restore(const Options& opts);
 
 /// Probes this kernel and process, as `ckpt check` does.
 CheckResult check();
+
+/// What dump_self() returns: in the process that asked, or in a copy restored from the image.
+enum class SelfDump { kDumped, kRestored };
+
+/// Asks the ckpt service at service_address (a unix socket's path) to checkpoint this
+/// process's tree into opts.images_dir (made absolute here; opts.pid is ignored). Returns
+/// kDumped in this process once the image is written (with leave_running; without, the
+/// process is killed), and kRestored in every process restored from that image. Throws Error
+/// with the service's kind and message, or kSystem when the service cannot be reached.
+SelfDump dump_self(const std::string& service_address, const Options& opts);
 
 }  // namespace crossrig::ckpt

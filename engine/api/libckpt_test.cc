@@ -293,6 +293,43 @@ TEST_F(Libckpt, OptionsOfANewerProgramAreRefusedOnlyIfTheySetUnknownFields) {
   EXPECT_TRUE(Contains(ckpt_last_error(), "ckpt_opts_init"));
 }
 
+TEST_F(Libckpt, ActionScriptsRunAroundADumpAndOneThatFailsLeavesTheCounterCounting) {
+  const fs::path log = dir_.path() / "log";
+  const std::string logger = (dir_.path() / "logger").string();
+  const std::string failing = (dir_.path() / "failing").string();
+  std::ofstream(logger) << "#!/bin/sh\necho \"$CKPT_SCRIPT_ACTION $CKPT_INIT_PID\" >> " << log
+                        << "\n";
+  std::ofstream(failing) << "#!/bin/sh\n[ \"$CKPT_SCRIPT_ACTION\" != post-dump ]\n";
+  fs::permissions(logger, fs::perms::owner_all);
+  fs::permissions(failing, fs::perms::owner_all);
+  const pid_t pid = start_counter();
+  ASSERT_TRUE(tick(pid, 1));
+  const char* const fail[] = {failing.c_str(), nullptr};
+  ckpt_opts o = options(pid, image_);
+  o.action_scripts = fail;
+  ASSERT_EQ(ckpt_dump(&o), CKPT_E_SYSTEM);
+  EXPECT_TRUE(Contains(ckpt_last_error(), "action script " + failing +
+                                              " exited with status 1 at post-dump of process " +
+                                              std::to_string(pid)));
+  EXPECT_FALSE(fs::exists(image_));
+  EXPECT_TRUE(tick(pid, 2)) << "the counter was killed or stopped after the failed dump";
+
+  // An older program's struct ends before action_scripts: what lies there is not read.
+  o.size = offsetof(ckpt_opts, action_scripts);
+  o.leave_running = true;
+  ASSERT_EQ(ckpt_dump(&o), CKPT_OK) << ckpt_last_error();
+  fs::remove_all(image_);
+
+  const char* const logged[] = {logger.c_str(), nullptr};
+  o = options(pid, image_);
+  o.action_scripts = logged;
+  o.leave_running = true;
+  ASSERT_EQ(ckpt_dump(&o), CKPT_OK) << ckpt_last_error();
+  const std::string p = std::to_string(pid);
+  EXPECT_EQ(file_text(log), "pre-dump " + p + "\npost-dump " + p + "\n");
+  EXPECT_TRUE(tick(pid, 3));
+}
+
 TEST_F(Libckpt, LastErrorIsEachThreadsOwn) {
   const std::string missing = (dir_.path() / "never-dumped").string();
   const ckpt_opts o = options(0, missing);
