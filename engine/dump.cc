@@ -210,10 +210,13 @@ class Session {
     leader().t.kill_process();
     for (Held& h : held_)
       h.t.kill_process();
+    done_ = true;
+  }
+  /// After every process of the tree is killed: lets their parents reap them.
+  void reap_killed() {
     // Threads first: the leader's death is told only once the others' have been.
     for (auto h = held_.rbegin(); h != held_.rend(); ++h)
       h->t.reap_killed();
-    done_ = true;
   }
 
  private:
@@ -1178,6 +1181,12 @@ DumpResult dump(const DumpOptions& opts) {
     } else {
       s->resume();
     }
+  }
+  // Only once all are killed, children before parents: the init of a PID namespace dies only
+  // after every other process in it has, and those are traced by us too.
+  if (kill) {
+    for (auto s = sessions.rbegin(); s != sessions.rend(); ++s)
+      (*s)->reap_killed();
   }
   if (opts.decide && !kill) end_tracking(pid, opts.prev_dir);
   return result;
