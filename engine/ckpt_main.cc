@@ -11,7 +11,6 @@
 #include <iostream>
 #include <sstream>
 
-#include "engine/service/ckpt_service.h"
 #include "engine/check.h"
 #include "engine/ckpt_error.h"
 #include "engine/config_file.h"
@@ -22,6 +21,7 @@
 #include "engine/phase.h"
 #include "engine/receive.h"
 #include "engine/restore.h"
+#include "engine/service/ckpt_service.h"
 #include "engine/show.h"
 
 namespace po = boost::program_options;
@@ -703,8 +703,8 @@ int cmd_check(const std::vector<std::string>& args) {
 
 int cmd_service(const std::vector<std::string>& args) {
   po::options_description desc("ckpt service options");
-  desc.add_options()("help,h", "show this help")(
-      "address", po::value<std::string>(), "the unix socket to listen on (required)")(
+  desc.add_options()("help,h", "show this help")("address", po::value<std::string>(),
+                                                 "the unix socket to listen on (required)")(
       "request-timeout", po::value<double>()->default_value(10),
       "seconds a client may take to send its request")(
       "max-connections", po::value<int>()->default_value(32), "connections served at once");
@@ -722,10 +722,12 @@ int cmd_service(const std::vector<std::string>& args) {
               << desc;
     return 0;
   }
-  if (!vm.count("address")) throw CkptError(CkptError::kUsage, "give the socket with --address PATH");
+  if (!vm.count("address"))
+    throw CkptError(CkptError::kUsage, "give the socket with --address PATH");
   const double timeout = vm["request-timeout"].as<double>();
   const int max = vm["max-connections"].as<int>();
-  if (timeout <= 0 || timeout > 3600) throw CkptError(CkptError::kUsage, "--request-timeout takes 0 to 3600 s");
+  if (timeout <= 0 || timeout > 3600)
+    throw CkptError(CkptError::kUsage, "--request-timeout takes 0 to 3600 s");
   if (max < 1) throw CkptError(CkptError::kUsage, "--max-connections takes 1 or more");
   // A client that hangs up before its reply must not kill the service.
   ::signal(SIGPIPE, SIG_IGN);

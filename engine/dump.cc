@@ -780,8 +780,7 @@ std::unique_ptr<Session> dump_process(pid_t pid, ImageWriter& image, FileTable& 
   if (tracking_fd && is_userfaultfd(pid, *tracking_fd)) skip.push_back(*tracking_fd);
   if (is_root && opts.caller_fd) {
     skip.push_back(*opts.caller_fd);
-    image.write_json(kCallerFdFile,
-                     caller_fd_record(pid, *opts.caller_fd, opts.caller_reply));
+    image.write_json(kCallerFdFile, caller_fd_record(pid, *opts.caller_fd, opts.caller_reply));
   }
   task.fds = files.add_process(pid, skip);
   MmImage mm = read_mm_fields(pid);

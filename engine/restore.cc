@@ -218,13 +218,12 @@ Image load(const ImageReader& r) {
     if (r.has(kCallerFdFile)) {
       img.caller = parse_caller_fd(r.json(kCallerFdFile));
       const std::vector<FdImage>& fds = img.procs.front().task.fds;
-      if (img.caller->pid != root ||
-          std::any_of(fds.begin(), fds.end(),
-                      [&](const FdImage& f) { return f.fd == img.caller->fd; }))
+      if (img.caller->pid != root || std::any_of(fds.begin(), fds.end(), [&](const FdImage& f) {
+            return f.fd == img.caller->fd;
+          }))
         throw CkptError(CkptError::kBadImage,
-                        std::string(kCallerFdFile) + " names fd " +
-                            std::to_string(img.caller->fd) + " of process " +
-                            std::to_string(img.caller->pid) +
+                        std::string(kCallerFdFile) + " names fd " + std::to_string(img.caller->fd) +
+                            " of process " + std::to_string(img.caller->pid) +
                             ", which is not a fd the root's image leaves free");
     }
     if (img.namespaces.ipc) {
