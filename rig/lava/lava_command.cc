@@ -1,6 +1,5 @@
 #include "rig/lava/lava_command.h"
 
-#include <algorithm>
 #include <boost/program_options.hpp>
 #include <filesystem>
 #include <iostream>
@@ -88,6 +87,23 @@ int usage_error(const std::string& what) {
   return kUsage;
 }
 
+// Parses a command's options into vm; the exit code when that is all there is to do (--help,
+// or a usage error), else nullopt.
+std::optional<int> parse_options(int argc, char** argv, const po::options_description& opts,
+                                 po::variables_map& vm) {
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << kHelp;
+    return kOk;
+  }
+  return std::nullopt;
+}
+
 nlohmann::json export_json(const std::string& out, const lava::ExportPlan& plan) {
   nlohmann::json j{{"out", out},
                    {"device_types", nlohmann::json::array()},
@@ -115,16 +131,7 @@ int export_command(int argc, char** argv) {
       "inventory", po::value<std::string>())("boards", po::value<std::string>())(
       "files-url", po::value<std::string>())("qemu", "");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << kHelp;
-    return kOk;
-  }
+  if (auto done = parse_options(argc, argv, opts, vm)) return *done;
   if (!vm.count("out")) return usage_error("give the directory to write with --out DIR");
   std::string out = fs::absolute(vm["out"].as<std::string>()).lexically_normal().string();
 
@@ -182,16 +189,7 @@ int submit_command(int argc, char** argv) {
       "token-file", po::value<std::string>())("export", po::value<std::string>())(
       "boards", po::value<std::string>());
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << kHelp;
-    return kOk;
-  }
+  if (auto done = parse_options(argc, argv, opts, vm)) return *done;
   if (!vm.count("server")) return usage_error("give the LAVA server's URL with --server URL");
   if (!vm.count("token-file")) {
     return usage_error("give a file holding the API token with --token-file FILE");
@@ -209,15 +207,9 @@ int submit_command(int argc, char** argv) {
     return usage_error(e.what());
   }
   if (vm.count("boards")) {
-    const auto wanted = split_commas(vm["boards"].as<std::string>());
-    for (const auto& b : wanted) {
-      if (std::none_of(files.begin(), files.end(), [&](const auto& f) { return f.board == b; })) {
-        return usage_error("no job of board '" + b + "' in " + dir + "/jobs");
-      }
-    }
-    std::erase_if(files, [&](const lava::JobFile& f) {
-      return std::find(wanted.begin(), wanted.end(), f.board) == wanted.end();
-    });
+    const std::string problem =
+        lava::keep_boards(files, split_commas(vm["boards"].as<std::string>()), dir + "/jobs");
+    if (!problem.empty()) return usage_error(problem);
   }
   if (files.empty()) {
     return usage_error(dir + "/jobs has no jobs: run rig lava export --out " + dir + " first");

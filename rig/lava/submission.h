@@ -2,6 +2,7 @@
 // What `rig lava submit` handed to a LAVA server, kept beside the export (DIR/submitted.json)
 // so that `rig matrix --from-lava DIR` knows which jobs make the night and which board each is.
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -41,5 +42,21 @@ Submission submission_from_json(const nlohmann::json& j, const std::string& orig
 
 /// dir/submitted.json.
 std::string submission_path(const std::string& dir);
+
+/// Keeps the jobs (JobFile or SubmittedJob) of the wanted boards, in their order; "" or, when a
+/// wanted board has no job among them, the problem, naming where they come from.
+template <class Job>
+std::string keep_boards(std::vector<Job>& jobs, const std::vector<std::string>& wanted,
+                        const std::string& where) {
+  for (const auto& b : wanted) {
+    if (std::none_of(jobs.begin(), jobs.end(), [&](const Job& j) { return j.board == b; })) {
+      return "no job of board '" + b + "' in " + where;
+    }
+  }
+  std::erase_if(jobs, [&](const Job& j) {
+    return std::find(wanted.begin(), wanted.end(), j.board) == wanted.end();
+  });
+  return "";
+}
 
 }  // namespace crossrig::rig::lava

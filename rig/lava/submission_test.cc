@@ -51,6 +51,19 @@ TEST(JobFiles, AFileThatIsNotAJobIsNamed) {
   EXPECT_TRUE(read_job_files((dir.path() / "absent").string()).empty());
 }
 
+TEST(KeepBoards, KeepsTheWantedBoardsJobsInOrderAndNamesAMissingBoard) {
+  std::vector<SubmittedJob> jobs{{"a", "", "", "default", "", 1, ""},
+                                 {"b", "", "", "default", "", 2, ""},
+                                 {"c", "", "", "default", "", 3, ""}};
+  EXPECT_EQ(keep_boards(jobs, {"c", "a"}, "DIR"), "");
+  ASSERT_EQ(jobs.size(), 2u);
+  EXPECT_EQ(jobs[0].id, 1);
+  EXPECT_EQ(jobs[1].id, 3);
+  EXPECT_EQ(keep_boards(jobs, {"a", "z"}, "DIR/submitted.json"),
+            "no job of board 'z' in DIR/submitted.json");
+  EXPECT_EQ(jobs.size(), 2u) << "nothing dropped when a board is missing";
+}
+
 TEST(SubmissionRecord, RoundTripsThroughJson) {
   Submission s{"http://127.0.0.1:8765/", "2026-12-05T03:07:27Z", {}};
   s.jobs.push_back({"cell", "ppc64", "slof", "default", "jobs/cell-default.yaml", 7,

@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <filesystem>
@@ -154,16 +153,9 @@ std::string load_submission(const po::variables_map& vm,
     return e.what();
   }
   if (vm.count("boards")) {
-    const auto wanted = split_commas(vm["boards"].as<std::string>());
-    for (const auto& b : wanted) {
-      if (std::none_of(submission->jobs.begin(), submission->jobs.end(),
-                       [&](const auto& job) { return job.board == b; })) {
-        return "no job of board '" + b + "' in " + path;
-      }
-    }
-    std::erase_if(submission->jobs, [&](const lava::SubmittedJob& job) {
-      return std::find(wanted.begin(), wanted.end(), job.board) == wanted.end();
-    });
+    const std::string problem =
+        lava::keep_boards(submission->jobs, split_commas(vm["boards"].as<std::string>()), path);
+    if (!problem.empty()) return problem;
   }
   if (submission->jobs.empty()) return path + " lists no jobs";
   return "";
