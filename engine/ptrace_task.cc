@@ -102,7 +102,8 @@ Tracee::Tracee(Tracee&& other) noexcept
       attached_(std::exchange(other.attached_, false)) {}
 
 Tracee::~Tracee() {
-  if (attached_) ::ptrace(PTRACE_DETACH, tid_, no_addr(), no_addr());
+  if (attached_ && ::ptrace(PTRACE_DETACH, tid_, no_addr(), no_addr()) != 0 && errno == ESRCH)
+    reap_killed();
 }
 
 arch::Regs Tracee::get_regs() const {
@@ -337,8 +338,12 @@ void Tracee::die_with_tracer(bool on) {
 
 void Tracee::detach() {
   if (!attached_) return;
-  if (::ptrace(PTRACE_DETACH, tid_, no_addr(), no_addr()) != 0)
-    throw_errno("PTRACE_DETACH of thread " + std::to_string(tid_));
+  if (::ptrace(PTRACE_DETACH, tid_, no_addr(), no_addr()) != 0) {
+    // A thread we hold leaves its stop only when killed, by someone else: it stays our tracee
+    // (a zombie its parent cannot reap) until we hear of its death.
+    if (errno != ESRCH) throw_errno("PTRACE_DETACH of thread " + std::to_string(tid_));
+    reap_killed();
+  }
   attached_ = false;
 }
 

@@ -77,7 +77,8 @@ class Tracee {
   /// Whether the thread is killed if ckpt dies while it is held (PTRACE_O_EXITKILL), which
   /// seize() leaves off so that a dumped process outlives a killed dump.
   void die_with_tracer(bool on);
-  /// Lets the thread run again (with its current registers).
+  /// Lets the thread run again (with its current registers). One killed meanwhile is left to
+  /// its parent to reap, as the destructor does.
   void detach();
   /// Kills the whole process and reaps nothing (the parent reaps).
   void kill_process();
